@@ -1,0 +1,145 @@
+# vmsweep — top-level build.
+#
+#   make                 build the harness (build/vmsweep) and the static agent
+#   make check           install missing packages, build, build the guest image, run every test
+#   make demo            install missing packages, build, build the image, run a short sweep
+#   make bench           benchmark tables (agent overhead, http vs wrk, boot/run breakdown)
+#   make lint            cppcheck, clang-tidy and clang-format --dry-run
+#   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60)
+#   make SANITIZE=address,undefined check   the same with sanitizers in the host code
+#
+# Sources are found by directory: a new module needs no edit here.  Code shared by the
+# agent and the harness lives in guest-agent/ (it must stay libc + pthreads only) and is
+# compiled twice: once statically for the agent, once for the host.
+
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+BUILD    ?= build
+CC       ?= cc
+AGENT_CC ?= $(shell command -v musl-gcc >/dev/null 2>&1 && echo musl-gcc || echo $(CC))
+
+WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Werror
+CSTD     := -std=c11 -D_GNU_SOURCE
+OPT      ?= -O2 -g
+DEFS     := -DVMSWEEP_VERSION='"$(VERSION)"' -DVMSWEEP_SRCDIR='"$(CURDIR)"'
+
+ifneq ($(SANITIZE),)
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+PKGS     := libvirt libvirt-qemu libssh libcjson libguestfs
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+HOST_CFLAGS := $(CSTD) $(WARN) $(OPT) $(DEFS) $(SANFLAGS) -Iguest-agent -Iharness -Iplot \
+               $(PKG_CFLAGS) -MMD -MP
+HOST_LDLIBS := $(PKG_LIBS) -lpthread -lm
+
+# The agent: static, no NSS, nothing but libc and pthreads.
+AGENT_CFLAGS := $(CSTD) $(WARN) -O2 -g $(DEFS) -Iguest-agent -MMD -MP
+AGENT_LDFLAGS := -static -pthread
+
+AGENT_SRC   := $(wildcard guest-agent/*.c)
+AGENT_LIB_SRC := $(filter-out guest-agent/main.c,$(AGENT_SRC))
+HARNESS_SRC := $(wildcard harness/*.c) $(wildcard plot/*.c)
+HARNESS_LIB_SRC := $(filter-out harness/main.c,$(HARNESS_SRC))
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+
+AGENT_OBJ   := $(AGENT_SRC:%.c=$(BUILD)/agent/%.o)
+HOSTAGENT_OBJ := $(AGENT_LIB_SRC:%.c=$(BUILD)/host/%.o)
+HARNESS_LIB_OBJ := $(HARNESS_LIB_SRC:%.c=$(BUILD)/host/%.o)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+VMSWEEP := $(BUILD)/vmsweep
+AGENT   := $(BUILD)/vmsweep-agent
+
+.PHONY: all deps image check check-unit check-faults demo bench lint format fuzz clean help
+all: $(VMSWEEP) $(AGENT)
+
+help:
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+
+$(BUILD)/agent/%.o: %.c
+	@mkdir -p $(@D)
+	$(AGENT_CC) $(AGENT_CFLAGS) -c $< -o $@
+
+$(BUILD)/host/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(AGENT): $(AGENT_OBJ)
+	$(AGENT_CC) $(AGENT_LDFLAGS) -o $@ $^
+
+$(BUILD)/libagent.a: $(HOSTAGENT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libvmsweep.a: $(HARNESS_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(VMSWEEP): $(BUILD)/host/harness/main.o $(BUILD)/libvmsweep.a $(BUILD)/libagent.a
+	$(CC) $(SANFLAGS) -o $@ $^ $(HOST_LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/host/tests/unit/%.o $(BUILD)/libvmsweep.a $(BUILD)/libagent.a
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $^ -lcmocka $(HOST_LDLIBS)
+
+# libFuzzer targets (clang): every parser gets one.
+FUZZ_CFLAGS := $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Iguest-agent -Iharness -Iplot \
+               $(PKG_CFLAGS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(AGENT_LIB_SRC) $(HARNESS_LIB_SRC)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) $(DEFS) -o $@ $^ $(HOST_LDLIBS)
+
+deps:
+	@./ci/install-deps.sh
+
+image: all
+	@$(VMSWEEP) image build -q
+
+check: deps all $(UNIT_BIN) image
+	@VMSWEEP=$(abspath $(VMSWEEP)) AGENT=$(abspath $(AGENT)) BUILD=$(abspath $(BUILD)) \
+	    ./tests/run.sh $(TESTS)
+
+check-unit: all $(UNIT_BIN)
+	@VMSWEEP=$(abspath $(VMSWEEP)) AGENT=$(abspath $(AGENT)) BUILD=$(abspath $(BUILD)) \
+	    ./tests/run.sh unit
+
+check-faults: deps all $(UNIT_BIN) image
+	@VMSWEEP=$(abspath $(VMSWEEP)) AGENT=$(abspath $(AGENT)) BUILD=$(abspath $(BUILD)) \
+	    VMSWEEP_ALL_FAULTS=1 ./tests/run.sh faults
+
+demo: deps all image
+	@./ci/demo.sh $(abspath $(VMSWEEP))
+
+bench: deps all image
+	@VMSWEEP=$(abspath $(VMSWEEP)) AGENT=$(abspath $(AGENT)) BUILD=$(abspath $(BUILD)) \
+	    ./tests/bench/run.sh
+
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do \
+	    n=$$(basename $$f); mkdir -p $(BUILD)/corpus/$$n; \
+	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=$(BUILD)/corpus/$$n- \
+	        $(BUILD)/corpus/$$n tests/data/fuzz/$$n 2>&1 | tail -n 2; \
+	done
+
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --suppress=missingIncludeSystem --inline-suppr -D__GNUC__ -D_GNU_SOURCE \
+	    -Iguest-agent -Iharness -Iplot guest-agent harness plot
+	clang-tidy --quiet $(filter %.c,$(AGENT_SRC) $(HARNESS_SRC)) -- $(CSTD) -Iguest-agent -Iharness -Iplot $(PKG_CFLAGS) $(DEFS)
+	clang-format --dry-run --Werror $(C_FILES)
+
+format:
+	clang-format -i $(C_FILES)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+.SECONDARY:

@@ -1,0 +1,51 @@
+#!/bin/sh
+# Install every Debian package vmsweep needs to build, test, run its demo and
+# benchmarks. Idempotent: packages already present are not touched, and the
+# script is quiet when there is nothing to do. Works as root or through sudo.
+set -eu
+
+PKGS="
+build-essential pkg-config musl-tools file cpio xz-utils zstd e2fsprogs
+libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+qemu-system-x86 qemu-utils
+libssh-dev libcjson-dev libcmocka-dev
+libguestfs-dev guestfish supermin
+linux-image-amd64 busybox-static dropbear-bin
+gnuplot-nox
+clang clang-format clang-tidy cppcheck libclang-rt-14-dev
+nginx-light wrk procps iproute2 python3
+"
+
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -n "$missing" ]; then
+	echo "install-deps: installing:$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	# No recommends: they pull in daemons and desktop bits nobody asked for.
+	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# The embedded libvirt QEMU driver refuses to start without this account even
+# when qemu.conf runs QEMU as root (see DESIGN.md).
+if ! getent group libvirt-qemu >/dev/null; then
+	$SUDO groupadd --system libvirt-qemu
+fi
+if ! getent passwd libvirt-qemu >/dev/null; then
+	$SUDO useradd --system --no-create-home --home-dir /var/lib/libvirt \
+		--shell /usr/sbin/nologin -g libvirt-qemu libvirt-qemu
+fi
+
+# Distribution defaults start nginx on port 80 after install; tests start their
+# own instance on a free loopback port, so the system one is not needed.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q nginx 2>/dev/null; then
+	$SUDO systemctl stop nginx || true
+fi
+exit 0
