@@ -10,7 +10,7 @@ libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 qemu-system-x86 qemu-utils
 libssh-dev libcjson-dev libcmocka-dev
 libguestfs-dev guestfish supermin
-linux-image-amd64 busybox-static dropbear-bin
+linux-image-amd64 busybox-static dropbear-bin openssh-sftp-server
 gnuplot-nox
 clang clang-format clang-tidy cppcheck libclang-rt-14-dev
 nginx-light wrk procps iproute2 python3

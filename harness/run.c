@@ -1,0 +1,593 @@
+#include "run.h"
+
+#include "analyse.h"
+#include "domxml.h"
+#include "fsutil.h"
+#include "guest.h"
+#include "image.h"
+#include "keys.h"
+#include "log.h"
+#include "manifest.h"
+#include "salvage.h"
+#include "units.h"
+#include "vm.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUN_AGENT_PATH "/usr/local/bin/vmsweep-agent"
+#define RUN_GUEST_OUT "/results/out"
+#define RUN_DISK_MIB 256
+#define RUN_FEED_EVERY_MS 20000
+#define RUN_PORT_TRIES 5
+
+static volatile sig_atomic_t run_signal;
+
+static void run_on_signal(int sig)
+{
+    run_signal = sig;
+}
+
+void run_install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = run_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+int run_interrupted(void)
+{
+    return run_signal;
+}
+
+const char *run_status_name(enum run_status st)
+{
+    static const char *const names[] = {"complete", "incomplete", "failed"};
+    return names[st];
+}
+
+/* Everything shared by the sizes of one run. */
+struct run_ctx {
+    const struct spec *s;
+    const struct run_opts *o;
+    struct vm_conn *conn;
+    struct image img;
+    struct keys keys;
+    bool kvm;
+    char *manifest_path;
+    cJSON *manifest;
+    cJSON *sizes;
+    struct spec_strv csvs; /* CSVs brought home, for the analysis */
+};
+
+/* One VM size in flight. */
+struct size_ctx {
+    struct run_ctx *rc;
+    unsigned vcpus;
+    struct vm *vm;
+    struct guest *g;
+    uint64_t next_feed_ms;
+    uint64_t next_check_ms;
+    unsigned port;
+    bool vm_died;
+    char label[32];
+};
+
+/* Tick while waiting for SSH or the agent: stop on a signal or a dead VM, feed the
+ * guest's dead-man switch now and then (the feed must come from the host: a guest-side
+ * feeder would keep a VM alive after its controller died). */
+static int size_tick(void *arg)
+{
+    struct size_ctx *sc = arg;
+    uint64_t now = guest_now_ms();
+
+    if (run_signal)
+        return -1;
+    if (now >= sc->next_check_ms) {
+        sc->next_check_ms = now + 1000;
+        if (!vm_running(sc->vm)) {
+            sc->vm_died = true;
+            return -1;
+        }
+    }
+    if (sc->g && now >= sc->next_feed_ms) {
+        int st;
+        sc->next_feed_ms = now + RUN_FEED_EVERY_MS;
+        if (guest_exec(sc->g, "touch /run/vmsweep.feed", 5000, NULL, &st) < 0)
+            log_debug("%s: could not feed the dead-man switch", sc->label);
+    }
+    return 0;
+}
+
+static void size_progress(const char *line, void *arg)
+{
+    struct size_ctx *sc = arg;
+    log_info("%s %s", sc->label, line);
+}
+
+/* Pull every regular file of the guest's output dir into dir; returns how many. */
+static size_t size_pull(struct size_ctx *sc, const char *dir)
+{
+    char **names = NULL;
+    size_t n = 0, pulled = 0;
+
+    if (guest_list(sc->g, RUN_GUEST_OUT, &names, &n) < 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char *remote = NULL, *local = NULL;
+        /* A guest chooses these names: never let one escape the output folder. */
+        if (!fsutil_safe_name(names[i])) {
+            log_warn("%s: refusing guest file with unsafe name '%s'", sc->label, names[i]);
+            continue;
+        }
+        remote = fsutil_printf("%s/%s", RUN_GUEST_OUT, names[i]);
+        local = fsutil_printf("%s/%s", dir, names[i]);
+        if (remote && local && guest_pull(sc->g, remote, local) == 0)
+            pulled++;
+        free(remote);
+        free(local);
+    }
+    guest_free_names(names, n);
+    return pulled;
+}
+
+/* List the agent's files in dir into files, and remember the CSVs for the analysis. */
+static void collect_files(struct run_ctx *rc, const char *dir, cJSON *files)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, "sweep_", 6) != 0)
+            continue;
+        cJSON_AddItemToArray(files, cJSON_CreateString(e->d_name));
+        if (len > 4 && !strcmp(e->d_name + len - 4, ".csv")) {
+            char *p = fsutil_printf("%s/%s", dir, e->d_name);
+            if (p)
+                spec_strv_add(&rc->csvs, p);
+            free(p);
+        }
+    }
+    closedir(d);
+}
+
+static void add_timing(cJSON *t, const char *key, uint64_t start_ms)
+{
+    cJSON_AddNumberToObject(t, key, (double)(guest_now_ms() - start_ms) / 1000.0);
+}
+
+/* Check what libvirt says is in force against what was asked. */
+static int check_caps(struct size_ctx *sc, const struct vm_def *def, cJSON *m)
+{
+    const struct spec *s = sc->rc->s;
+    struct vm_caps caps;
+    cJSON *c = cJSON_AddObjectToObject(m, "caps_in_force");
+    bool ok = true;
+
+    if (vm_read_caps(sc->vm, &caps) < 0) {
+        memset(&caps, 0, sizeof(caps));
+        caps.quota_readable = false;
+    }
+    cJSON_AddBoolToObject(c, "quota_readable", caps.quota_readable);
+    cJSON_AddNumberToObject(c, "vcpu_quota_us", (double)caps.vcpu_quota);
+    cJSON_AddNumberToObject(c, "vcpu_period_us", (double)caps.vcpu_period);
+    cJSON_AddStringToObject(c, "pinning", caps.pinning);
+    cJSON_AddNumberToObject(c, "memory_mib", (double)def->memory_mib);
+    if (def->cap_pct) {
+        long long want = (long long)def->cap_pct * DOMXML_PERIOD_US / 100;
+        if (!caps.quota_readable || caps.vcpu_quota != want) {
+            ok = false;
+            if (caps.quota_readable)
+                log_warn("%s: the CPU cap is not in force: asked vcpu_quota %lld us per "
+                         "%d us, libvirt reports %lld",
+                         sc->label, want, DOMXML_PERIOD_US, caps.vcpu_quota);
+            else
+                log_warn("%s: cannot read back the CPU cap (no cgroup cpu controller?)",
+                         sc->label);
+        } else {
+            log_info("%s: CPU cap in force: %lld us per %llu us per vCPU", sc->label,
+                     caps.vcpu_quota, caps.vcpu_period);
+        }
+    }
+    if (def->pin && !caps.pinning[0]) {
+        ok = false;
+        log_warn("%s: vCPU pinning is not in force", sc->label);
+    }
+    cJSON_AddBoolToObject(c, "as_requested", ok);
+    if (!ok && !s->allow_uncapped) {
+        log_error("%s: a requested cap is not in force; refusing to measure an uncapped VM "
+                  "(pass --allow-uncapped to accept it)",
+                  sc->label);
+        return -1;
+    }
+    return 0;
+}
+
+/* Push the agent and the user's files, run setup commands. */
+static int size_prepare(struct size_ctx *sc, cJSON *m)
+{
+    const struct spec *s = sc->rc->s;
+    char *out = NULL;
+    int st = -1;
+
+    if (guest_exec(sc->g, "mkdir -p /usr/local/bin " RUN_GUEST_OUT, 10000, NULL, &st) < 0 ||
+        st != 0) {
+        log_error("%s: cannot create folders in the guest", sc->label);
+        return -1;
+    }
+    if (guest_exec(sc->g, "grep -q ' /results ' /proc/mounts", 10000, NULL, &st) == 0 && st)
+        log_warn("%s: the results disk is not mounted in the guest: rows cannot be salvaged "
+                 "if the guest dies",
+                 sc->label);
+    if (guest_push(sc->g, sc->rc->o->agent, RUN_AGENT_PATH, 0755) < 0)
+        return -1;
+    for (size_t i = 0; i < s->push.n; i++) {
+        char *local = strdup(s->push.v[i]), *colon, *remote, *base;
+        int rc;
+        if (!local)
+            return -1;
+        colon = strchr(local, ':');
+        if (colon)
+            *colon++ = '\0';
+        base = strrchr(local, '/');
+        remote = colon && *colon ? strdup(colon) : fsutil_printf("/root/%s", base ? base + 1 : local);
+        rc = remote ? guest_push(sc->g, local, remote, 0755) : -1;
+        free(local);
+        free(remote);
+        if (rc < 0)
+            return -1;
+    }
+    if (guest_exec(sc->g, RUN_AGENT_PATH " --sysinfo", 30000, &out, &st) < 0 || st != 0) {
+        log_error("%s: the agent does not run in the guest (exit %d)", sc->label, st);
+        free(out);
+        return -1;
+    }
+    manifest_add_json(m, "guest", out);
+    {
+        cJSON *gi = cJSON_GetObjectItemCaseSensitive(m, "guest");
+        const cJSON *cpus = cJSON_GetObjectItemCaseSensitive(gi, "online_cpus");
+        const cJSON *model = cJSON_GetObjectItemCaseSensitive(gi, "cpu_model");
+        const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(gi, "numa_nodes");
+        if (cJSON_IsNumber(cpus) && (unsigned)cpus->valuedouble != sc->vcpus)
+            log_warn("%s: the guest sees %d CPUs, not %u", sc->label, cpus->valueint, sc->vcpus);
+        log_info("%s: guest CPU '%s', %d CPUs, %d NUMA node(s)", sc->label,
+                 cJSON_IsString(model) ? model->valuestring : "?",
+                 cJSON_IsNumber(cpus) ? cpus->valueint : -1,
+                 cJSON_IsArray(nodes) ? cJSON_GetArraySize(nodes) : -1);
+    }
+    free(out);
+    for (size_t i = 0; i < s->setup.n; i++) {
+        out = NULL;
+        /* Setup commands are shell commands by definition: the user asked for a shell. */
+        if (guest_exec_stream(sc->g, s->setup.v[i], guest_now_ms() + 600000, size_progress,
+                              size_tick, sc, &out, &st, NULL) < 0 ||
+            st != 0) {
+            log_error("%s: setup command failed (exit %d): %s", sc->label, st, s->setup.v[i]);
+            free(out);
+            return -1;
+        }
+        free(out);
+    }
+    return 0;
+}
+
+/*
+ * Run the agent; on return *st is RUN_COMPLETE when it finished.  Files are pulled
+ * whenever the session still works; salvage is the caller's.
+ */
+static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings,
+                      enum run_status *st)
+{
+    const struct spec *s = sc->rc->s;
+    struct spec_strv argv = {0};
+    char *cmd = NULL, *out = NULL;
+    int status = -1, rc;
+    bool aborted = false;
+    uint64_t t0;
+    size_t pulled;
+
+    *st = RUN_FAILED;
+    if (spec_agent_argv(s, RUN_AGENT_PATH, RUN_GUEST_OUT, &argv) < 0 ||
+        spec_strv_add(&argv, "-q") < 0 || !(cmd = guest_quote_argv(argv.v))) {
+        spec_strv_free(&argv);
+        return -1;
+    }
+    spec_strv_free(&argv);
+    t0 = guest_now_ms();
+    rc = guest_exec_stream(sc->g, cmd, t0 + spec_sweep_budget_us(s) / 1000, size_progress,
+                           size_tick, sc, &out, &status, &aborted);
+    add_timing(timings, "sweep_s", t0);
+    free(cmd);
+    free(out);
+    if (rc == 0 && status == 0)
+        *st = RUN_COMPLETE;
+    else if (rc == 0)
+        log_error("%s: the agent failed (exit %d)", sc->label, status);
+    else if (sc->vm_died)
+        log_error("%s: the VM died during the sweep", sc->label);
+    else if (aborted)
+        log_warn("%s: interrupted; keeping the rows written so far", sc->label);
+
+    if (sc->vm_died)
+        return -1;
+    t0 = guest_now_ms();
+    if (rc < 0 && !aborted) {
+        /* A crashing guest often breaks the session before libvirt sees it stop: give
+         * it a moment, and salvage from the disk when it is gone. */
+        for (int i = 0; i < 30 && vm_running(sc->vm); i++)
+            usleep(100000);
+        if (!vm_running(sc->vm)) {
+            sc->vm_died = true;
+            log_error("%s: the VM died during the sweep", sc->label);
+            return -1;
+        }
+        /* The session broke but the VM lives: one reconnect to fetch the rows. */
+        guest_close(sc->g);
+        sc->g = NULL;
+        log_warn("%s: the SSH session broke; reconnecting once", sc->label);
+        if (guest_connect(sc->port, sc->rc->img.hostkey, sc->rc->keys.priv_path,
+                          guest_now_ms() + 30000, NULL, NULL, &sc->g) < 0)
+            return -1;
+    }
+    pulled = size_pull(sc, dir);
+    add_timing(timings, "pull_s", t0);
+    if (*st != RUN_COMPLETE && pulled)
+        *st = RUN_INCOMPLETE;
+    if (*st == RUN_COMPLETE && !pulled) {
+        log_error("%s: the agent finished but wrote no files", sc->label);
+        *st = RUN_FAILED;
+    }
+    return 0;
+}
+
+static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
+{
+    const struct spec *s = rc->s;
+    struct size_ctx sc = {.rc = rc, .vcpus = s->vcpus[idx]};
+    struct vm_def def;
+    char name[96], *dir = NULL, *disk = NULL, *console = NULL, *cmdline = NULL, *xml = NULL;
+    cJSON *timings = cJSON_AddObjectToObject(m, "timings_s");
+    cJSON *files = cJSON_AddArrayToObject(m, "files");
+    enum run_status st = RUN_FAILED;
+    bool pulled_ok = false;
+    uint64_t t0;
+
+    snprintf(sc.label, sizeof(sc.label), "[%u vCPU]", sc.vcpus);
+    snprintf(name, sizeof(name), "vmsweep-%ld-%zu-%u", (long)getpid(), idx,
+             (unsigned)(time(NULL) & 0xffff));
+    cJSON_AddNumberToObject(m, "vcpus", sc.vcpus);
+    cJSON_AddStringToObject(m, "domain", name);
+    dir = fsutil_printf("%s/vcpus-%u", rc->o->outdir, sc.vcpus);
+    for (unsigned k = 2; dir && fsutil_exists(dir); k++) {
+        free(dir);
+        dir = fsutil_printf("%s/vcpus-%u-%u", rc->o->outdir, sc.vcpus, k);
+    }
+    disk = fsutil_printf("%s/%s-results.img", vm_conn_workdir(rc->conn), name);
+    if (!dir || !disk || fsutil_mkdir_p(dir, 0755) < 0) {
+        log_error("cannot create the output folder for %u vCPUs: %s", sc.vcpus, strerror(errno));
+        goto cleanup;
+    }
+    cJSON_AddStringToObject(m, "dir", strrchr(dir, '/') + 1);
+    console = fsutil_printf("%s/console.log", dir);
+    cmdline = fsutil_printf("%s vmsweep.deadman=%u", rc->img.cmdline_extra, s->deadman_s);
+    if (!console || !cmdline || salvage_make_disk(disk, RUN_DISK_MIB) < 0)
+        goto cleanup;
+
+    memset(&def, 0, sizeof(def));
+    def.name = name;
+    def.kvm = rc->kvm;
+    def.host_cpus = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    def.kernel = rc->img.kernel;
+    def.initrd = rc->img.initrd;
+    def.cmdline = cmdline;
+    def.results_disk = disk;
+    def.console_log = console;
+    def.ssh_port = vm_free_port();
+    if (!def.ssh_port || spec_vm_def(s, idx, &def) < 0)
+        goto cleanup;
+
+    t0 = guest_now_ms();
+    for (int attempt = 0; attempt < RUN_PORT_TRIES && !sc.vm; attempt++) {
+        bool conflict = false;
+        free(xml);
+        xml = NULL;
+        if (attempt > 0)
+            def.ssh_port = vm_free_port();
+        if (!def.ssh_port || domxml_build(&def, &xml) < 0)
+            goto cleanup;
+        if (vm_start(rc->conn, xml, name, &sc.vm, &conflict) < 0 && !conflict)
+            goto cleanup;
+        if (!sc.vm)
+            log_info("%s: port %u was taken meanwhile; trying another", sc.label, def.ssh_port);
+    }
+    if (!sc.vm) {
+        log_error("%s: no free port for SSH after %d tries", sc.label, RUN_PORT_TRIES);
+        goto cleanup;
+    }
+    cJSON_AddStringToObject(m, "domain_xml", xml);
+    cJSON_AddNumberToObject(m, "ssh_port", def.ssh_port);
+    sc.port = def.ssh_port;
+    add_timing(timings, "define_s", t0);
+    if (check_caps(&sc, &def, m) < 0)
+        goto cleanup;
+
+    log_info("%s: booting (%s, %s, %llu MiB, %u NUMA cell(s)); waiting for SSH on "
+             "127.0.0.1:%u",
+             sc.label, def.cpu_model, rc->kvm ? "KVM" : "TCG", (unsigned long long)def.memory_mib,
+             def.ncells, def.ssh_port);
+    t0 = guest_now_ms();
+    if (guest_connect(def.ssh_port, rc->img.hostkey, rc->keys.priv_path,
+                      t0 + s->boot_timeout_us / 1000, size_tick, &sc, &sc.g) < 0) {
+        if (sc.vm_died)
+            log_error("%s: the VM stopped while booting; see '%s'", sc.label, console);
+        goto cleanup;
+    }
+    add_timing(timings, "boot_to_ssh_s", t0);
+    log_info("%s: SSH up after %.1f s", sc.label, (double)(guest_now_ms() - t0) / 1000.0);
+
+    t0 = guest_now_ms();
+    if (size_prepare(&sc, m) < 0)
+        goto cleanup;
+    add_timing(timings, "push_s", t0);
+    if (size_sweep(&sc, dir, timings, &st) == 0)
+        pulled_ok = true;
+
+cleanup:
+    /* Whatever went wrong, try to bring home what the agent wrote while the session lives. */
+    if (sc.vm && !run_signal && !sc.vm_died && !pulled_ok && sc.g && size_pull(&sc, dir) > 0) {
+        pulled_ok = true;
+        st = RUN_INCOMPLETE;
+    }
+    guest_close(sc.g);
+    if (sc.vm) {
+        vm_destroy(sc.vm);
+        /* Rows the session could not bring home are still on the results disk. */
+        if (!pulled_ok && disk && fsutil_exists(disk)) {
+            size_t n = 0;
+            log_info("%s: salvaging rows from the results disk", sc.label);
+            if (salvage_results(disk, "/out", dir, &n) == 0 && n > 0) {
+                st = RUN_INCOMPLETE;
+                cJSON_AddBoolToObject(m, "salvaged", true);
+                log_info("%s: salvaged %zu file(s) into '%s'", sc.label, n, dir);
+            }
+        }
+    }
+    if (dir)
+        collect_files(rc, dir, files);
+    if (disk)
+        unlink(disk);
+    cJSON_AddStringToObject(m, "status", run_status_name(st));
+    log_info("%s: %s", sc.label, run_status_name(st));
+    free(xml);
+    free(dir);
+    free(disk);
+    free(console);
+    free(cmdline);
+    return st;
+}
+
+/* Analysis of the CSVs brought home (plot/); 0 when it worked or had nothing to do. */
+static int run_analyse(struct run_ctx *rc)
+{
+    if (rc->csvs.n == 0) {
+        log_warn("no CSV came back: nothing to analyse");
+        return 0;
+    }
+    return analyse_run((const char *const *)rc->csvs.v, rc->csvs.n, rc->o->outdir,
+                       rc->s->slo_p99_us);
+}
+
+int run_sweep(const struct spec *s, const struct run_opts *o)
+{
+    struct run_ctx rc = {.s = s, .o = o};
+    char *spec_json = NULL, hv[64] = "", lv[64] = "";
+    int ret = 1, complete = 0;
+
+    if (fsutil_mkdir_p(o->outdir, 0755) < 0) {
+        log_error("cannot create output folder '%s': %s", o->outdir, strerror(errno));
+        return 1;
+    }
+    rc.manifest_path = fsutil_printf("%s/manifest.json", o->outdir);
+    rc.manifest = manifest_new();
+    if (!rc.manifest_path || !rc.manifest)
+        goto cleanup;
+    spec_json = spec_to_json(s);
+    manifest_add_json(rc.manifest, "spec", spec_json);
+    if (image_resolve(s->image, &rc.img) < 0) {
+        ret = 2;
+        goto cleanup;
+    }
+    {
+        cJSON *im = cJSON_AddObjectToObject(rc.manifest, "image");
+        cJSON_AddStringToObject(im, "name", rc.img.name);
+        cJSON_AddStringToObject(im, "dir", rc.img.dir);
+        cJSON_AddStringToObject(im, "manifest_sha256", rc.img.manifest_sha256);
+        if (rc.img.kernel_version)
+            cJSON_AddStringToObject(im, "kernel_version", rc.img.kernel_version);
+    }
+    if (rc.img.kind != IMAGE_INITRD) {
+        log_error("image '%s' is a disk image; vmsweep run boots kernel+initrd images for now "
+                  "(use the default image 'tiny')",
+                  rc.img.name);
+        ret = 2;
+        goto cleanup;
+    }
+    if (keys_ensure(&rc.keys) < 0)
+        goto cleanup;
+    switch (s->accel) {
+    case SPEC_ACCEL_KVM:
+        if (!vm_kvm_usable()) {
+            log_error("--accel kvm: /dev/kvm cannot create VMs on this machine (no hardware "
+                      "virtualisation?); use --accel auto or tcg");
+            ret = 2;
+            goto cleanup;
+        }
+        rc.kvm = true;
+        break;
+    case SPEC_ACCEL_TCG:
+        rc.kvm = false;
+        break;
+    case SPEC_ACCEL_AUTO:
+        rc.kvm = vm_kvm_usable();
+        break;
+    }
+    cJSON_AddStringToObject(rc.manifest, "accel", rc.kvm ? "kvm" : "tcg");
+    if (!rc.kvm)
+        log_info("no usable KVM: guests run under TCG (emulated; absolute numbers are slow, "
+                 "compare ratios)");
+    if (vm_connect(s->connect, &rc.conn) < 0)
+        goto cleanup;
+    vm_conn_versions(rc.conn, hv, sizeof(hv), lv, sizeof(lv));
+    cJSON_AddStringToObject(rc.manifest, "libvirt_uri", vm_conn_uri(rc.conn));
+    cJSON_AddStringToObject(rc.manifest, "hypervisor_version", hv);
+    cJSON_AddStringToObject(rc.manifest, "libvirt_version", lv);
+    rc.sizes = cJSON_AddArrayToObject(rc.manifest, "sizes");
+    manifest_write(rc.manifest, rc.manifest_path);
+
+    for (size_t i = 0; i < s->nsizes && !run_signal; i++) {
+        cJSON *m = cJSON_CreateObject();
+        int st;
+        cJSON_AddItemToArray(rc.sizes, m);
+        log_info("VM size %zu/%zu: %u vCPU(s)", i + 1, s->nsizes, s->vcpus[i]);
+        st = size_run(&rc, i, m);
+        if (st == RUN_COMPLETE)
+            complete++;
+        manifest_write(rc.manifest, rc.manifest_path);
+    }
+    vm_disconnect(rc.conn);
+    rc.conn = NULL;
+    if (run_signal)
+        cJSON_AddStringToObject(rc.manifest, "interrupted", strsignal(run_signal));
+    manifest_write(rc.manifest, rc.manifest_path);
+    if (!o->no_plot && !run_signal)
+        run_analyse(&rc);
+    if (run_signal)
+        ret = 128 + run_signal;
+    else
+        ret = (size_t)complete == s->nsizes ? 0 : 1;
+    log_info("results in '%s' (%d of %zu VM size(s) complete)", o->outdir, complete, s->nsizes);
+cleanup:
+    vm_disconnect(rc.conn);
+    image_free(&rc.img);
+    keys_free(&rc.keys);
+    spec_strv_free(&rc.csvs);
+    cJSON_Delete(rc.manifest);
+    free(rc.manifest_path);
+    free(spec_json);
+    return ret;
+}

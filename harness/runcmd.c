@@ -1,0 +1,597 @@
+/*
+ * runcmd — the command lines of `vmsweep run` and `vmsweep local`.
+ *
+ * Options are first collected in order, then applied over the spec (defaults, then the
+ * spec file, then --profile, then flags), so flags always win whatever their position,
+ * and every value is validated with the option's name before anything starts.
+ */
+#include "runcmd.h"
+
+#include "analyse.h"
+#include "fsutil.h"
+#include "log.h"
+#include "paths.h"
+#include "run.h"
+#include "spec.h"
+#include "units.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    OPT_VCPUS = 256,
+    OPT_MEMORY,
+    OPT_CPU_MODEL,
+    OPT_TOPOLOGY,
+    OPT_NUMA,
+    OPT_CPU_CAP,
+    OPT_PIN,
+    OPT_ALLOW_UNCAPPED,
+    OPT_IMAGE,
+    OPT_CONNECT,
+    OPT_ACCEL,
+    OPT_DEADMAN,
+    OPT_BOOT_TIMEOUT,
+    OPT_WORKLOAD,
+    OPT_CONCURRENCY,
+    OPT_DURATION,
+    OPT_MAX_DURATION,
+    OPT_WARMUP,
+    OPT_RUNS,
+    OPT_TIMEOUT,
+    OPT_MAX_CONCURRENCY,
+    OPT_CPU_THREADS,
+    OPT_OVERSUBSCRIBE,
+    OPT_PLAN,
+    OPT_ARG,
+    OPT_PUSH,
+    OPT_SETUP,
+    OPT_OUTPUT_DIR,
+    OPT_SLO_P99,
+    OPT_REFINE,
+    OPT_NO_PLOT,
+    OPT_PROFILE,
+    OPT_NAME,
+    OPT_PRINT_SPEC,
+};
+
+/* Options only `run` has (the VM's); `local` refuses them. */
+#define RUNCMD_VM_OPTS                                                                         \
+    {"vcpus", required_argument, NULL, OPT_VCPUS},                                             \
+        {"memory", required_argument, NULL, OPT_MEMORY},                                       \
+        {"cpu-model", required_argument, NULL, OPT_CPU_MODEL},                                 \
+        {"topology", required_argument, NULL, OPT_TOPOLOGY},                                   \
+        {"numa", required_argument, NULL, OPT_NUMA},                                           \
+        {"cpu-cap", required_argument, NULL, OPT_CPU_CAP},                                     \
+        {"pin", no_argument, NULL, OPT_PIN},                                                   \
+        {"allow-uncapped", no_argument, NULL, OPT_ALLOW_UNCAPPED},                             \
+        {"image", required_argument, NULL, OPT_IMAGE},                                         \
+        {"connect", required_argument, NULL, OPT_CONNECT},                                     \
+        {"accel", required_argument, NULL, OPT_ACCEL},                                         \
+        {"deadman", required_argument, NULL, OPT_DEADMAN},                                     \
+        {"boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT},                           \
+        {"push", required_argument, NULL, OPT_PUSH},                                           \
+        {"setup", required_argument, NULL, OPT_SETUP},                                         \
+        {"refine", no_argument, NULL, OPT_REFINE}
+
+#define RUNCMD_COMMON_OPTS                                                                     \
+    {"workload", required_argument, NULL, OPT_WORKLOAD},                                       \
+        {"concurrency", required_argument, NULL, OPT_CONCURRENCY},                             \
+        {"duration", required_argument, NULL, OPT_DURATION},                                   \
+        {"max-duration", required_argument, NULL, OPT_MAX_DURATION},                           \
+        {"warmup", required_argument, NULL, OPT_WARMUP},                                       \
+        {"runs", required_argument, NULL, OPT_RUNS},                                           \
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},                                     \
+        {"max-concurrency", required_argument, NULL, OPT_MAX_CONCURRENCY},                     \
+        {"cpu-threads", required_argument, NULL, OPT_CPU_THREADS},                             \
+        {"oversubscribe", no_argument, NULL, OPT_OVERSUBSCRIBE},                               \
+        {"plan", required_argument, NULL, OPT_PLAN}, {"arg", required_argument, NULL, OPT_ARG}, \
+        {"output-dir", required_argument, NULL, 'o'},                                          \
+        {"slo-p99", required_argument, NULL, OPT_SLO_P99},                                     \
+        {"no-plot", no_argument, NULL, OPT_NO_PLOT},                                           \
+        {"profile", required_argument, NULL, OPT_PROFILE},                                     \
+        {"name", required_argument, NULL, OPT_NAME},                                           \
+        {"print-spec", no_argument, NULL, OPT_PRINT_SPEC},                                     \
+        {"verbose", no_argument, NULL, 'v'}, {"quiet", no_argument, NULL, 'q'},                \
+        {"help", no_argument, NULL, 'h'}, {                                                    \
+        NULL, 0, NULL, 0                                                                       \
+    }
+
+static const struct option runcmd_run_opts[] = {RUNCMD_VM_OPTS, RUNCMD_COMMON_OPTS};
+static const struct option runcmd_local_opts[] = {RUNCMD_COMMON_OPTS};
+
+static const char runcmd_run_usage[] =
+    "usage: vmsweep run [SPEC.json] [options]\n"
+    "\n"
+    "Boot a capped VM per size, run the agent's concurrency sweep in it, bring the\n"
+    "results home, find the knee.  Flags override the spec; the spec overrides defaults.\n"
+    "\n"
+    "VM:\n"
+    "  --vcpus LIST          one VM per entry, e.g. 1,2 (default 2)\n"
+    "  --memory SIZE         guest RAM, e.g. 1G (default 1G)\n"
+    "  --cpu-model NAME      QEMU CPU model (default EPYC-Rome)\n"
+    "  --topology S:D:C:T    sockets:dies:cores:threads (default 1:1:VCPUS:1)\n"
+    "  --numa N              N NUMA cells, CPUs and memory split evenly\n"
+    "  --cpu-cap PCT         per-vCPU CPU quota in % of a host CPU\n"
+    "  --pin                 pin vCPUs (vcpupin) and the emulator (emulatorpin)\n"
+    "  --allow-uncapped      run even when a cap cannot be applied (reported)\n"
+    "  --image NAME|PATH     guest image (default tiny; see 'vmsweep image')\n"
+    "  --connect URI         libvirt URI (default: embedded driver, no daemon)\n"
+    "  --accel auto|kvm|tcg  accelerator (default auto: KVM when usable)\n"
+    "  --deadman DURATION    guest powers off when the host is silent this long (300s)\n"
+    "  --boot-timeout DUR    wait this long for SSH (default 180s)\n"
+    "  --push LOCAL[:REMOTE] copy a file into the guest (default /root/NAME)\n"
+    "  --setup CMD           shell command run in the guest before the sweep\n"
+    "  --refine              (reserved) sweep extra levels around the knee\n"
+    "\n";
+
+static const char runcmd_local_usage[] = "usage: vmsweep local [SPEC.json] [options]\n"
+                                         "\n"
+                                         "Run the agent's sweep on this host, without a VM,\n"
+                                         "then analyse it like `vmsweep run` does.\n"
+                                         "\n";
+
+static const char runcmd_common_usage[] =
+    "Agent:\n"
+    "  --workload NAME       noop, cpu, mem, sleep, exec, http, cmd (default cpu)\n"
+    "  --concurrency LIST    levels, e.g. \"1 2 4 8\" (default 1..128 doubling)\n"
+    "  --duration DUR        per run (default 10s; at most --max-duration, 30s)\n"
+    "  --max-duration DUR    raise the duration limit\n"
+    "  --warmup N            warmup operations per worker (default 100)\n"
+    "  --runs N              repetitions per level (default 1)\n"
+    "  --timeout DUR         a run still going after this is killed (default 60s)\n"
+    "  --max-concurrency N   refuse levels above N (default 128)\n"
+    "  --cpu-threads N       worker CPU threads (default: the CPUs)\n"
+    "  --oversubscribe       allow more threads than CPUs\n"
+    "  --plan LABEL          plan name in the CSV (default: the workload)\n"
+    "  --arg KEY=VALUE       workload parameter (repeatable), e.g. work=20000\n"
+    "\n"
+    "Output:\n"
+    "  -o, --output-dir DIR  default ./perf_results/<timestamp>/\n"
+    "  --slo-p99 US          cap the recommendation at this p99 (µs)\n"
+    "  --no-plot             skip the analysis and plots\n"
+    "  --profile NAME        apply sweeps/NAME.json (e.g. epyc-rome-8c-nps2)\n"
+    "  --name NAME           name of the sweep\n"
+    "  --print-spec          print the resolved spec as JSON and exit\n"
+    "  -v, --verbose         more logs;  -q, --quiet  fewer logs\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Exit: 0 ok, 1 run failed or incomplete, 2 bad input, 130/143 interrupted.\n";
+
+struct runcmd_flag {
+    int id;
+    const char *name;
+    const char *val;
+};
+
+struct runcmd_opts {
+    const char *spec_path;
+    const char *profile;
+    bool print_spec;
+    bool no_plot;
+    int verbosity;
+    struct runcmd_flag *flags;
+    size_t nflags;
+};
+
+static const char *opt_name(const struct option *opts, int id)
+{
+    for (size_t i = 0; opts[i].name; i++)
+        if (opts[i].val == id)
+            return opts[i].name;
+    return "?";
+}
+
+static int bad(const char *name, const char *val, const char *what)
+{
+    log_error("invalid --%s '%s': %s", name, val, what);
+    return -1;
+}
+
+/* Apply one flag over the spec; -1 with a message naming the option. */
+static int apply_flag(struct spec *s, const struct runcmd_flag *f)
+{
+    const char *v = f->val, *n = f->name;
+    uint64_t u;
+    int rc;
+
+    switch (f->id) {
+    case OPT_VCPUS:
+        return spec_parse_sizes(s, v) < 0 ? bad(n, v, "expected vCPU counts 1..256, e.g. 1,2")
+                                          : 0;
+    case OPT_MEMORY:
+        if (units_parse_size(v, 1ULL << 20, 64ULL << 20, 4ULL << 40, &u) < 0)
+            return bad(n, v, "expected a size from 64M to 4T, e.g. 1G");
+        s->memory_mib = u >> 20;
+        return 0;
+    case OPT_CPU_MODEL:
+        if (strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+                strlen(v) ||
+            !*v)
+            return bad(n, v, "expected a QEMU CPU model name such as EPYC-Rome");
+        return spec_set_str(&s->cpu_model, v);
+    case OPT_TOPOLOGY:
+        return spec_parse_topology(s, v) < 0 ? bad(n, v, "expected S:D:C:T, e.g. 1:1:2:1") : 0;
+    case OPT_NUMA:
+        if (units_parse_u64(v, 0, DOMXML_MAX_CELLS, &u) < 0)
+            return bad(n, v, "expected a number of NUMA cells, 0..16");
+        s->numa = (unsigned)u;
+        s->ncells = 0;
+        return 0;
+    case OPT_CPU_CAP:
+        if (units_parse_u64(v, 1, 100, &u) < 0)
+            return bad(n, v, "expected a percentage 1..100");
+        s->cpu_cap_pct = (unsigned)u;
+        return 0;
+    case OPT_PIN:
+        s->pin = true;
+        return 0;
+    case OPT_ALLOW_UNCAPPED:
+        s->allow_uncapped = true;
+        return 0;
+    case OPT_IMAGE:
+        return spec_set_str(&s->image, v);
+    case OPT_CONNECT:
+        return spec_set_str(&s->connect, v);
+    case OPT_ACCEL:
+        if (!strcmp(v, "auto"))
+            s->accel = SPEC_ACCEL_AUTO;
+        else if (!strcmp(v, "kvm"))
+            s->accel = SPEC_ACCEL_KVM;
+        else if (!strcmp(v, "tcg"))
+            s->accel = SPEC_ACCEL_TCG;
+        else
+            return bad(n, v, "expected auto, kvm or tcg");
+        return 0;
+    case OPT_DEADMAN:
+        if (units_parse_duration(v, UNITS_US_PER_SEC, 10 * UNITS_US_PER_SEC,
+                                 86400 * UNITS_US_PER_SEC, &u) < 0)
+            return bad(n, v, "expected a duration from 10s to 24h");
+        s->deadman_s = (unsigned)(u / UNITS_US_PER_SEC);
+        return 0;
+    case OPT_BOOT_TIMEOUT:
+        rc = units_parse_duration(v, UNITS_US_PER_SEC, UNITS_US_PER_SEC,
+                                  3600 * UNITS_US_PER_SEC, &s->boot_timeout_us);
+        return rc < 0 ? bad(n, v, "expected a duration from 1s to 1h") : 0;
+    case OPT_PUSH:
+        return spec_strv_add(&s->push, v);
+    case OPT_SETUP:
+        return spec_strv_add(&s->setup, v);
+    case OPT_REFINE:
+        s->refine = true;
+        return 0;
+    case OPT_WORKLOAD:
+        return spec_set_str(&s->workload, v);
+    case OPT_CONCURRENCY:
+        rc = units_parse_list(v, 1, 1024, s->levels, SPEC_MAX_LEVELS, &s->nlevels);
+        return rc < 0 ? bad(n, v, "expected levels 1..1024 separated by commas or spaces") : 0;
+    case OPT_DURATION:
+        rc = units_parse_duration(v, UNITS_US_PER_SEC, 100000, 86400 * UNITS_US_PER_SEC,
+                                  &s->duration_us);
+        return rc < 0 ? bad(n, v, "expected a duration such as 10, 10s or 500ms (at least 100ms)")
+                      : 0;
+    case OPT_MAX_DURATION:
+        rc = units_parse_duration(v, UNITS_US_PER_SEC, 100000, 86400 * UNITS_US_PER_SEC,
+                                  &s->max_duration_us);
+        return rc < 0 ? bad(n, v, "expected a duration such as 60s") : 0;
+    case OPT_WARMUP:
+        return units_parse_u64(v, 0, 100000000, &s->warmup) < 0
+                   ? bad(n, v, "expected a number of operations")
+                   : 0;
+    case OPT_RUNS:
+        return units_parse_u64(v, 1, 1000, &s->runs) < 0 ? bad(n, v, "expected 1..1000") : 0;
+    case OPT_TIMEOUT:
+        rc = units_parse_duration(v, UNITS_US_PER_SEC, UNITS_US_PER_SEC, 86400 * UNITS_US_PER_SEC,
+                                  &s->timeout_us);
+        return rc < 0 ? bad(n, v, "expected a duration of at least 1s") : 0;
+    case OPT_MAX_CONCURRENCY:
+        return units_parse_u64(v, 1, 1024, &s->max_concurrency) < 0
+                   ? bad(n, v, "expected 1..1024")
+                   : 0;
+    case OPT_CPU_THREADS:
+        if (units_parse_u64(v, 1, 1024, &u) < 0)
+            return bad(n, v, "expected 1..1024");
+        s->cpu_threads = (unsigned)u;
+        return 0;
+    case OPT_OVERSUBSCRIBE:
+        s->oversubscribe = true;
+        return 0;
+    case OPT_PLAN:
+        return spec_set_str(&s->plan, v);
+    case OPT_ARG:
+        if (!strchr(v, '=') || v[0] == '=')
+            return bad(n, v, "expected KEY=VALUE");
+        return spec_strv_add(&s->args, v);
+    case 'o':
+        return spec_set_str(&s->output_dir, v);
+    case OPT_SLO_P99:
+        return units_parse_u64(v, 1, UINT32_MAX, &s->slo_p99_us) < 0
+                   ? bad(n, v, "expected a p99 bound in microseconds")
+                   : 0;
+    case OPT_NAME:
+        return spec_set_str(&s->name, v);
+    }
+    return 0;
+}
+
+/* Parse argv into o (collecting flags in order).  Returns 0, 1 for --help, -1 on error. */
+static int runcmd_parse(int argc, char **argv, const struct option *opts, const char *usage,
+                        struct runcmd_opts *o)
+{
+    int c;
+
+    o->flags = calloc((size_t)argc + 1, sizeof(*o->flags));
+    if (!o->flags)
+        return -1;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+o:vqh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(usage, stdout);
+            fputs(runcmd_common_usage, stdout);
+            return 1;
+        case 'v':
+            o->verbosity++;
+            break;
+        case 'q':
+            o->verbosity--;
+            break;
+        case OPT_PROFILE:
+            o->profile = optarg;
+            break;
+        case OPT_PRINT_SPEC:
+            o->print_spec = true;
+            break;
+        case OPT_NO_PLOT:
+            o->no_plot = true;
+            break;
+        case '?':
+            if (optopt)
+                log_error("option '-%c' is unknown or needs a value (see --help)", optopt);
+            else
+                log_error("option '%s' is unknown or needs a value (see --help)",
+                          argv[optind - 1]);
+            return -1;
+        default:
+            o->flags[o->nflags].id = c;
+            o->flags[o->nflags].name = opt_name(opts, c);
+            o->flags[o->nflags].val = optarg;
+            o->nflags++;
+            break;
+        }
+        /* A spec file may come before the options: take it and go on. */
+        while (optind < argc && argv[optind][0] != '-') {
+            if (o->spec_path) {
+                log_error("unexpected argument '%s': one spec file at most", argv[optind]);
+                return -1;
+            }
+            o->spec_path = argv[optind++];
+        }
+    }
+    for (; optind < argc; optind++) {
+        if (o->spec_path) {
+            log_error("unexpected argument '%s': one spec file at most", argv[optind]);
+            return -1;
+        }
+        o->spec_path = argv[optind];
+    }
+    return 0;
+}
+
+/* Build the spec: defaults, spec file, profile, flags; then check it. */
+static int runcmd_spec(const struct runcmd_opts *o, struct spec *s)
+{
+    if (spec_init(s) < 0)
+        return -1;
+    if (o->spec_path && spec_load(s, o->spec_path) < 0)
+        return -1;
+    if (o->profile && spec_load_profile(s, o->profile) < 0)
+        return -1;
+    for (size_t i = 0; i < o->nflags; i++)
+        if (apply_flag(s, &o->flags[i]) < 0)
+            return -1;
+    return spec_check(s);
+}
+
+/* The default output folder: ./perf_results/<timestamp>/ */
+static char *default_outdir(void)
+{
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    localtime_r(&now, &tm);
+    strftime(ts, sizeof(ts), "%Y%m%d_%H%M%S", &tm);
+    return fsutil_printf("perf_results/%s", ts);
+}
+
+/*
+ * Let the agent itself validate its options on this host before any VM boots
+ * (--dry-run), so a typo in a workload argument costs nothing and the rules live in one
+ * place.  Returns 0, or -1 (the agent said why on stderr).
+ */
+static int runcmd_validate_agent(const struct spec *s, const char *agent)
+{
+    struct spec_strv argv = {0};
+    int rc = -1;
+
+    if (spec_agent_argv(s, agent, NULL, &argv) == 0 && spec_strv_add(&argv, "--dry-run") == 0 &&
+        spec_strv_add(&argv, "--oversubscribe") == 0)
+        rc = fsutil_run(argv.v, NULL, false) == 0 ? 0 : -1;
+    spec_strv_free(&argv);
+    return rc;
+}
+
+static void runcmd_log_level(const struct runcmd_opts *o)
+{
+    if (o->verbosity > 0)
+        log_set_level(LOG_DEBUG);
+    else if (o->verbosity < 0)
+        log_set_level(LOG_QUIET);
+}
+
+/*
+ * What run and local share: parse, build and check the spec, print it (--print-spec),
+ * find the agent and let it check its options, pick the output folder.  Returns 0 to go
+ * on, or the exit code to return now (+1 so 0 stays "go on"): see runcmd_run.
+ */
+static int runcmd_prepare(int argc, char **argv, const struct option *opts, const char *usage,
+                          struct runcmd_opts *o, struct spec *s, char **agent, char **outdir)
+{
+    int rc = runcmd_parse(argc, argv, opts, usage, o);
+
+    if (rc != 0)
+        return rc > 0 ? 0 + 1 : 2 + 1;
+    runcmd_log_level(o);
+    if (runcmd_spec(o, s) < 0)
+        return 2 + 1;
+    if (o->print_spec) {
+        char *j = spec_to_json(s);
+        puts(j ? j : "{}");
+        free(j);
+        return 0 + 1;
+    }
+    *agent = paths_agent();
+    if (!*agent || runcmd_validate_agent(s, *agent) < 0)
+        return 2 + 1;
+    *outdir = s->output_dir ? strdup(s->output_dir) : default_outdir();
+    return *outdir ? 0 : 1 + 1;
+}
+
+int runcmd_run(int argc, char **argv)
+{
+    struct runcmd_opts o = {0};
+    struct spec s;
+    struct run_opts ro = {0};
+    char *agent = NULL, *outdir = NULL;
+    int ret;
+
+    memset(&s, 0, sizeof(s));
+    ret = runcmd_prepare(argc, argv, runcmd_run_opts, runcmd_run_usage, &o, &s, &agent, &outdir);
+    if (ret) {
+        ret--;
+        goto cleanup;
+    }
+    ro.agent = agent;
+    ro.outdir = outdir;
+    ro.no_plot = o.no_plot;
+    run_install_signals();
+    ret = run_sweep(&s, &ro);
+cleanup:
+    spec_free(&s);
+    free(o.flags);
+    free(agent);
+    free(outdir);
+    return ret;
+}
+
+/* Run the agent on the host with stdout captured (for csv= lines) and stderr shown. */
+static int local_exec(char *const argv[], char **out)
+{
+    int fds[2], status;
+    pid_t pid;
+    size_t len = 0, cap = 0;
+    char *buf = NULL, tmp[4096];
+    ssize_t n;
+
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -1;
+    pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    while ((n = read(fds[0], tmp, sizeof(tmp))) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (len + (size_t)n + 1 > cap) {
+            char *nb;
+            cap = (cap + (size_t)n + 1) * 2;
+            nb = realloc(buf, cap);
+            if (!nb)
+                break;
+            buf = nb;
+        }
+        memcpy(buf + len, tmp, (size_t)n);
+        len += (size_t)n;
+        buf[len] = '\0';
+    }
+    close(fds[0]);
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            free(buf);
+            return -1;
+        }
+    *out = buf;
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+int runcmd_local(int argc, char **argv)
+{
+    struct runcmd_opts o = {0};
+    struct spec s;
+    struct spec_strv av = {0}, csvs = {0};
+    char *agent = NULL, *outdir = NULL, *out = NULL;
+    int ret, rc;
+
+    memset(&s, 0, sizeof(s));
+    ret = runcmd_prepare(argc, argv, runcmd_local_opts, runcmd_local_usage, &o, &s, &agent,
+                         &outdir);
+    if (ret) {
+        ret--;
+        goto cleanup;
+    }
+    if (spec_agent_argv(&s, agent, outdir, &av) < 0) {
+        ret = 1;
+        goto cleanup;
+    }
+    /* SIGINT reaches the agent too (same process group): it stops and keeps its rows. */
+    signal(SIGINT, SIG_IGN);
+    rc = local_exec(av.v, &out);
+    signal(SIGINT, SIG_DFL);
+    for (char *line = out ? strtok(out, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        if (!strncmp(line, "csv=", 4))
+            spec_strv_add(&csvs, line + 4);
+        printf("%s\n", line);
+    }
+    if (rc != 0) {
+        log_error("the agent failed (exit %d)", rc);
+        ret = rc >= 128 ? rc : 1;
+        goto cleanup;
+    }
+    ret = 0;
+    if (!o.no_plot && csvs.n &&
+        analyse_run((const char *const *)csvs.v, csvs.n, outdir, s.slo_p99_us) < 0)
+        ret = 1;
+cleanup:
+    spec_free(&s);
+    spec_strv_free(&av);
+    spec_strv_free(&csvs);
+    free(o.flags);
+    free(agent);
+    free(outdir);
+    free(out);
+    return ret;
+}

@@ -1,0 +1,137 @@
+/*
+ * spec — what a `vmsweep run` does: VM sizes and shape, the agent's sweep, the output.
+ *
+ * Built in layers, each overriding the one before: built-in defaults (spec_init), a spec
+ * file (spec_load), a profile from sweeps/ (spec_load_profile, also named by a spec's
+ * "profile" key), then command-line flags (the run command sets fields directly).
+ * spec_check validates the result as a whole.
+ *
+ * Spec files are JSON; errors name file:line:column; unknown and duplicate keys are
+ * refused.  See sweeps/README.md for the format.
+ */
+#ifndef VMSWEEP_SPEC_H
+#define VMSWEEP_SPEC_H
+
+#include "domxml.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPEC_MAX_SIZES 16
+#define SPEC_MAX_LEVELS 128
+
+enum spec_accel {
+    SPEC_ACCEL_AUTO,
+    SPEC_ACCEL_KVM,
+    SPEC_ACCEL_TCG,
+};
+
+/* A growable list of owned strings, NULL-terminated once non-empty (usable as argv). */
+struct spec_strv {
+    char **v;
+    size_t n;
+};
+
+struct spec {
+    char *name;
+    char *source; /* spec file path, or NULL */
+    char *profile;
+
+    /* VM */
+    unsigned vcpus[SPEC_MAX_SIZES];
+    size_t nsizes;
+    uint64_t memory_mib;
+    char *cpu_model;
+    unsigned sockets, dies, cores, threads; /* 0 = derived: 1 socket, vcpus cores */
+    unsigned numa;                          /* even split into N cells; 0 = none */
+    struct vm_cell cells[DOMXML_MAX_CELLS]; /* explicit cells (one VM size only) */
+    unsigned ncells;
+    unsigned cpu_cap_pct; /* 0 = no cap */
+    bool pin;
+    bool allow_uncapped;
+    char *image;
+    char *connect; /* NULL = embedded driver */
+    enum spec_accel accel;
+    unsigned deadman_s;
+    uint64_t boot_timeout_us;
+
+    /* agent */
+    char *workload;
+    uint64_t levels[SPEC_MAX_LEVELS];
+    size_t nlevels;
+    uint64_t duration_us;
+    uint64_t max_duration_us;
+    uint64_t warmup;
+    uint64_t runs;
+    uint64_t timeout_us;
+    uint64_t max_concurrency;
+    unsigned cpu_threads; /* 0 = agent default (online CPUs) */
+    bool oversubscribe;
+    char *plan;
+    struct spec_strv args;  /* KEY=VALUE */
+    struct spec_strv push;  /* LOCAL[:REMOTE] */
+    struct spec_strv setup; /* commands run in the guest before the sweep */
+
+    /* output */
+    char *output_dir;
+    uint64_t slo_p99_us; /* 0 = none */
+    bool refine;
+};
+
+/* Fill s with the built-in defaults (see spec.c). -1 on out of memory. */
+int spec_init(struct spec *s);
+
+/* Free everything s owns (s itself is not freed; NULL is fine). */
+void spec_free(struct spec *s);
+
+/*
+ * Apply a spec file over s.  Returns 0, or -1 after printing "PATH:LINE:COL: message"
+ * (the caller exits 2: it is an input error).
+ */
+int spec_load(struct spec *s, const char *path);
+
+/*
+ * Apply the profile NAME (sweeps/NAME.json in the data directory, or a path) over s.
+ * -1 with a message listing the known profiles when it does not exist.
+ */
+int spec_load_profile(struct spec *s, const char *name);
+
+/* Parse "S:D:C:T" into the topology fields. -1 (no message) when malformed. */
+int spec_parse_topology(struct spec *s, const char *text);
+
+/* Parse "vcpus" list ("1,2" or "1 2") into s. -1 (no message) when malformed. */
+int spec_parse_sizes(struct spec *s, const char *text);
+
+/* Append a copy of str to v. -1 on out of memory. */
+int spec_strv_add(struct spec_strv *v, const char *str);
+
+/* Replace *dst by a copy of src. -1 on out of memory. */
+int spec_set_str(char **dst, const char *src);
+
+/* Validate s as a whole; -1 with a message (an input error). */
+int spec_check(const struct spec *s);
+
+/*
+ * Fill def's shape for VM size index i: vcpus, memory, model, topology, NUMA cells, cap,
+ * pin.  (Boot files, disks and ports are the caller's.)  -1 with a message.
+ */
+int spec_vm_def(const struct spec *s, size_t i, struct vm_def *def);
+
+/* Upper bound of the agent's run time in µs for levels × runs × (warmup + duration). */
+uint64_t spec_sweep_budget_us(const struct spec *s);
+
+/*
+ * The agent's command line for this spec: argv[0] = agent, then every agent option,
+ * with --output-dir outdir.  Appended to *argv (free with spec_strv_free).  -1 on OOM.
+ */
+int spec_agent_argv(const struct spec *s, const char *agent, const char *outdir,
+                    struct spec_strv *argv);
+
+/* Free the strings of v and reset it (NULL is fine). */
+void spec_strv_free(struct spec_strv *v);
+
+/* The spec as JSON text (malloc'ed), for manifests. */
+char *spec_to_json(const struct spec *s);
+
+#endif

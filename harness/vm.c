@@ -1,0 +1,606 @@
+/*
+ * vm — see vm.h.
+ *
+ * The embedded QEMU driver (qemu:///embed?root=DIR) needs no daemon, which is what makes
+ * vmsweep usable in CI containers and on laptops.  Its rules, learnt the hard way (see
+ * DESIGN.md): an event loop must run in a thread; DIR/etc/qemu.conf must say
+ * stdio_handler = "file" (no virtlogd); one root can be opened by one process at a time,
+ * and a process can hold only one embedded driver; AUTODESTROY is refused; QEMU outlives
+ * the process.  So each vmsweep process gets its own root, tracks its domains itself and
+ * reaps the roots of dead processes at startup.
+ */
+#include "vm.h"
+
+#include "fsutil.h"
+#include "log.h"
+#include "paths.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <linux/kvm.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VM_MAX_TRACKED 64
+/* Unix socket paths are limited to 108 bytes; libvirt adds ~60 below the root. */
+#define VM_MAX_ROOT_LEN 44
+
+struct vm_conn {
+    virConnectPtr conn;
+    char *uri;
+    char *root;    /* embed root we own, or NULL */
+    char *workdir; /* where console logs and results disks go */
+};
+
+struct vm {
+    struct vm_conn *owner;
+    virDomainPtr dom;
+    char *name;
+};
+
+static pthread_mutex_t vm_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vm *vm_tracked[VM_MAX_TRACKED];
+static pthread_t vm_event_thread;
+static volatile int vm_event_quit;
+static int vm_event_started;
+static int vm_event_timer = -1;
+
+static const char *vm_lasterr(void)
+{
+    const char *m = virGetLastErrorMessage();
+    return m ? m : "unknown libvirt error";
+}
+
+/* libvirt prints every error to stderr by default; we report them ourselves, once. */
+static void vm_silent_error(void *data, virErrorPtr err)
+{
+    (void)data;
+    (void)err;
+}
+
+static void vm_tick(int timer, void *data)
+{
+    (void)timer;
+    (void)data;
+}
+
+static void *vm_event_loop(void *arg)
+{
+    (void)arg;
+    /* Signals belong to the main thread, which turns them into a clean shutdown. */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    while (!vm_event_quit) {
+        if (virEventRunDefaultImpl() < 0)
+            break;
+    }
+    return NULL;
+}
+
+static int vm_event_start(void)
+{
+    if (vm_event_started)
+        return 0;
+    if (virEventRegisterDefaultImpl() < 0) {
+        log_error("cannot set up libvirt's event loop: %s", vm_lasterr());
+        return -1;
+    }
+    /* A periodic timer so the loop wakes up and notices vm_event_quit. */
+    vm_event_timer = virEventAddTimeout(100, vm_tick, NULL, NULL);
+    vm_event_quit = 0;
+    if (pthread_create(&vm_event_thread, NULL, vm_event_loop, NULL) != 0) {
+        log_error("cannot start libvirt's event loop thread");
+        return -1;
+    }
+    vm_event_started = 1;
+    return 0;
+}
+
+static void vm_event_stop(void)
+{
+    if (!vm_event_started)
+        return;
+    vm_event_quit = 1;
+    pthread_join(vm_event_thread, NULL);
+    if (vm_event_timer >= 0)
+        virEventRemoveTimeout(vm_event_timer);
+    vm_event_timer = -1;
+    vm_event_started = 0;
+}
+
+bool vm_kvm_usable(void)
+{
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    bool ok = false;
+
+    if (fd < 0)
+        return false;
+    if (ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION) {
+        int vmfd = ioctl(fd, KVM_CREATE_VM, 0);
+        if (vmfd >= 0) {
+            /* A VM fd alone is not proof: without VMX/SVM the first vCPU fails. */
+            int cpufd = ioctl(vmfd, KVM_CREATE_VCPU, 0);
+            ok = cpufd >= 0;
+            if (cpufd >= 0)
+                close(cpufd);
+            close(vmfd);
+        }
+    }
+    close(fd);
+    return ok;
+}
+
+unsigned vm_free_port(void)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    unsigned port = 0;
+
+    if (fd < 0) {
+        log_error("cannot create a socket: %s", strerror(errno));
+        return 0;
+    }
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+        log_error("cannot find a free port on 127.0.0.1: %s", strerror(errno));
+    else
+        port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+/* Is byte 0 of path locked by another process (libvirt's pidfile lock)? */
+static bool pidfile_locked(const char *path)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    bool locked = false;
+
+    if (fd < 0)
+        return false;
+    if (fcntl(fd, F_GETLK, &fl) == 0)
+        locked = fl.l_type != F_UNLCK;
+    close(fd);
+    return locked;
+}
+
+/* Does /proc/<pid>/cmdline look like QEMU and mention needle? */
+static bool proc_is_qemu_of(pid_t pid, const char *needle)
+{
+    char path[64], buf[16384];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    if (strstr(buf, "qemu") == NULL)
+        return false;
+    for (ssize_t i = 0; i < n; i++) {
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    }
+    return strstr(buf, needle) != NULL;
+}
+
+/* Kill every QEMU whose command line mentions root; returns how many. */
+static int kill_qemus_of(const char *root)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    pid_t pids[64];
+    int n = 0;
+
+    if (d == NULL)
+        return 0;
+    while ((e = readdir(d)) != NULL && n < 64) {
+        if (!isdigit((unsigned char)e->d_name[0]))
+            continue;
+        pid_t pid = (pid_t)atol(e->d_name);
+        if (pid != getpid() && proc_is_qemu_of(pid, root))
+            pids[n++] = pid;
+    }
+    closedir(d);
+    for (int i = 0; i < n; i++)
+        kill(pids[i], SIGTERM);
+    /* Give QEMU a moment to exit cleanly, then make sure. */
+    for (int t = 0; t < 20 && n > 0; t++) {
+        int alive = 0;
+        for (int i = 0; i < n; i++)
+            alive += kill(pids[i], 0) == 0 && proc_is_qemu_of(pids[i], root);
+        if (!alive)
+            break;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    for (int i = 0; i < n; i++) {
+        if (proc_is_qemu_of(pids[i], root))
+            kill(pids[i], SIGKILL);
+    }
+    return n;
+}
+
+static char *embed_base(void)
+{
+    char *base = paths_cache_sub("embed");
+    if (base && strlen(base) + 16 > VM_MAX_ROOT_LEN) {
+        /* A deep cache path would overflow socket paths: use a short private folder. */
+        free(base);
+        base = fsutil_printf("/tmp/vmsweep-%u/embed", (unsigned)getuid());
+        if (base && fsutil_mkdir_p(base, 0700) < 0) {
+            free(base);
+            base = NULL;
+        }
+    }
+    return base;
+}
+
+int vm_reap_stale(void)
+{
+    char *base = embed_base();
+    DIR *d = NULL;
+    struct dirent *e;
+    int killed = 0;
+
+    if (base == NULL)
+        return 0;
+    d = opendir(base);
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *root = fsutil_printf("%s/%s", base, e->d_name);
+        char *pidf = root ? fsutil_printf("%s/run/qemu/driver.pid", root) : NULL;
+        if (pidf == NULL) {
+            free(root);
+            break;
+        }
+        bool stale;
+        if (fsutil_exists(pidf)) {
+            stale = !pidfile_locked(pidf);
+        } else {
+            /* Never opened (or already gone): stale when the creating process is dead. */
+            long owner = atol(e->d_name);
+            stale = owner <= 0 || (kill((pid_t)owner, 0) < 0 && errno == ESRCH);
+        }
+        if (stale) {
+            int n = kill_qemus_of(root);
+            if (n > 0)
+                log_warn("reaped %d QEMU process%s left by an earlier run in '%s'", n,
+                         n == 1 ? "" : "es", root);
+            killed += n;
+            fsutil_rm_rf(root);
+        }
+        free(pidf);
+        free(root);
+    }
+    if (d)
+        closedir(d);
+    free(base);
+    return killed;
+}
+
+static int write_qemu_conf(const char *root)
+{
+    char *dir = fsutil_printf("%s/etc", root), *path = NULL;
+    int ret = -1;
+    const char *conf_root = "# written by vmsweep\n"
+                            "stdio_handler = \"file\"\n"
+                            "user = \"root\"\n"
+                            "group = \"root\"\n"
+                            "dynamic_ownership = 0\n"
+                            "namespaces = [ ]\n";
+    const char *conf_user = "# written by vmsweep\n"
+                            "stdio_handler = \"file\"\n";
+
+    if (dir == NULL || fsutil_mkdir_p(dir, 0700) < 0)
+        goto cleanup;
+    path = fsutil_printf("%s/qemu.conf", dir);
+    if (path == NULL)
+        goto cleanup;
+    const char *conf = getuid() == 0 ? conf_root : conf_user;
+    ret = fsutil_write_atomic(path, conf, strlen(conf), 0600);
+cleanup:
+    free(dir);
+    free(path);
+    return ret;
+}
+
+int vm_connect(const char *uri, struct vm_conn **out)
+{
+    struct vm_conn *c = calloc(1, sizeof(*c));
+    char *base = NULL;
+
+    if (c == NULL) {
+        log_error("out of memory");
+        return -1;
+    }
+    virSetErrorFunc(NULL, vm_silent_error);
+    if (uri == NULL || strncmp(uri, "qemu:///embed", 13) == 0) {
+        vm_reap_stale();
+    }
+    if (uri == NULL) {
+        base = embed_base();
+        if (base == NULL)
+            goto fail;
+        unsigned r;
+        int rfd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (rfd < 0 || read(rfd, &r, sizeof(r)) != sizeof(r))
+            r = (unsigned)time(NULL);
+        if (rfd >= 0)
+            close(rfd);
+        c->root = fsutil_printf("%s/%ld-%04x", base, (long)getpid(), r & 0xffff);
+        if (c->root == NULL || fsutil_mkdir_p(c->root, 0700) < 0 || write_qemu_conf(c->root) < 0)
+            goto fail;
+        c->uri = fsutil_printf("qemu:///embed?root=%s", c->root);
+        c->workdir = strdup(c->root);
+    } else {
+        c->uri = strdup(uri);
+        c->workdir = paths_cache_sub("run");
+    }
+    if (c->uri == NULL || c->workdir == NULL)
+        goto fail;
+    if (vm_event_start() < 0)
+        goto fail;
+    log_debug("connecting to '%s'", c->uri);
+    c->conn = virConnectOpen(c->uri);
+    if (c->conn == NULL) {
+        const char *why = vm_lasterr();
+        log_error("cannot connect to libvirt at '%s': %s", c->uri, why);
+        if (uri == NULL && getuid() == 0 && strstr(why, "libvirt-qemu"))
+            log_error("the embedded driver needs the 'libvirt-qemu' user: run "
+                      "ci/install-deps.sh");
+        else
+            log_error("check the URI and that libvirt and QEMU are installed "
+                      "('vmsweep doctor' says what is missing)");
+        goto fail;
+    }
+    free(base);
+    *out = c;
+    return 0;
+fail:
+    free(base);
+    if (c->root)
+        fsutil_rm_rf(c->root);
+    free(c->root);
+    free(c->uri);
+    free(c->workdir);
+    free(c);
+    return -1;
+}
+
+const char *vm_conn_uri(const struct vm_conn *conn)
+{
+    return conn->uri;
+}
+
+const char *vm_conn_workdir(const struct vm_conn *conn)
+{
+    return conn->workdir;
+}
+
+static void fmt_version(unsigned long v, const char *what, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s %lu.%lu.%lu", what, v / 1000000, v / 1000 % 1000, v % 1000);
+}
+
+void vm_conn_versions(struct vm_conn *conn, char *hv, size_t hvlen, char *lv, size_t lvlen)
+{
+    unsigned long v = 0;
+    const char *type = virConnectGetType(conn->conn);
+
+    if (virConnectGetVersion(conn->conn, &v) == 0)
+        fmt_version(v, type ? type : "hypervisor", hv, hvlen);
+    else
+        snprintf(hv, hvlen, "unknown");
+    if (virConnectGetLibVersion(conn->conn, &v) == 0)
+        fmt_version(v, "libvirt", lv, lvlen);
+    else
+        snprintf(lv, lvlen, "unknown");
+}
+
+static void track(struct vm *vm, bool add)
+{
+    pthread_mutex_lock(&vm_lock);
+    for (int i = 0; i < VM_MAX_TRACKED; i++) {
+        if (add && vm_tracked[i] == NULL) {
+            vm_tracked[i] = vm;
+            break;
+        }
+        if (!add && vm_tracked[i] == vm) {
+            vm_tracked[i] = NULL;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&vm_lock);
+}
+
+/* Last lines of the QEMU log libvirt keeps for a domain, for error messages. */
+static void log_qemu_tail(const struct vm_conn *conn, const char *name)
+{
+    char *path = NULL, *data = NULL;
+
+    if (conn->root == NULL)
+        return;
+    path = fsutil_printf("%s/log/qemu/%s.log", conn->root, name);
+    int lvl = log_get_level();
+    log_set_level(LOG_QUIET);
+    int rc = path ? fsutil_read_file(path, &data, NULL) : -1;
+    log_set_level(lvl);
+    if (rc == 0) {
+        size_t len = strlen(data);
+        const char *tail = data + (len > 1500 ? len - 1500 : 0);
+        log_error("QEMU log ('%s') ends with:\n%s", path, tail);
+    }
+    free(path);
+    free(data);
+}
+
+int vm_start(struct vm_conn *conn, const char *xml, const char *name, struct vm **out,
+             bool *port_conflict)
+{
+    struct vm *vm = NULL;
+    virDomainPtr dom;
+
+    *port_conflict = false;
+    dom = virDomainCreateXML(conn->conn, xml, 0);
+    if (dom == NULL) {
+        const char *why = vm_lasterr();
+        if (strstr(why, "host forwarding") || strstr(why, "Address already in use")) {
+            *port_conflict = true;
+            log_debug("forward port taken: %s", why);
+            return -1;
+        }
+        log_error("cannot start VM '%s': %s", name, why);
+        log_qemu_tail(conn, name);
+        return -1;
+    }
+    vm = calloc(1, sizeof(*vm));
+    if (vm == NULL || (vm->name = strdup(name)) == NULL) {
+        log_error("out of memory");
+        virDomainDestroy(dom);
+        virDomainFree(dom);
+        free(vm);
+        return -1;
+    }
+    vm->owner = conn;
+    vm->dom = dom;
+    track(vm, true);
+    *out = vm;
+    return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+    if (vm == NULL)
+        return;
+    track(vm, false);
+    int state = 0, reason = 0;
+    if (virDomainGetState(vm->dom, &state, &reason, 0) == 0 && state != VIR_DOMAIN_SHUTOFF) {
+        if (virDomainDestroy(vm->dom) < 0)
+            log_warn("cannot destroy VM '%s': %s", vm->name, vm_lasterr());
+        else
+            log_debug("destroyed VM '%s'", vm->name);
+    }
+    virDomainFree(vm->dom);
+    free(vm->name);
+    free(vm);
+}
+
+bool vm_running(struct vm *vm)
+{
+    int state = 0, reason = 0;
+    if (virDomainGetState(vm->dom, &state, &reason, 0) < 0)
+        return false;
+    return state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED ||
+           state == VIR_DOMAIN_PAUSED;
+}
+
+int vm_read_caps(struct vm *vm, struct vm_caps *caps)
+{
+    struct vm_caps c = {.vcpu_quota = -1};
+    virTypedParameterPtr params = NULL;
+    int nparams = 0;
+    char *type = virDomainGetSchedulerType(vm->dom, &nparams);
+
+    if (type && nparams > 0) {
+        params = calloc((size_t)nparams, sizeof(*params));
+        if (params && virDomainGetSchedulerParametersFlags(vm->dom, params, &nparams,
+                                                           VIR_DOMAIN_AFFECT_LIVE) == 0) {
+            c.quota_readable = true;
+            for (int i = 0; i < nparams; i++) {
+                if (strcmp(params[i].field, "vcpu_quota") == 0)
+                    c.vcpu_quota = params[i].value.l;
+                else if (strcmp(params[i].field, "vcpu_period") == 0)
+                    c.vcpu_period = params[i].value.ul;
+            }
+            virTypedParamsClear(params, nparams);
+        }
+    }
+    free(params);
+    free(type);
+
+    virDomainInfo info;
+    if (virDomainGetInfo(vm->dom, &info) == 0 && info.nrVirtCpu > 0) {
+        int maplen = 16;
+        unsigned char *maps = calloc(info.nrVirtCpu, (size_t)maplen);
+        int n = maps ? virDomainGetVcpuPinInfo(vm->dom, info.nrVirtCpu, maps, maplen,
+                                               VIR_DOMAIN_AFFECT_LIVE)
+                     : -1;
+        size_t used = 0;
+        for (int v = 0; v < n && used + 16 < sizeof(c.pinning); v++) {
+            unsigned char *m = maps + (size_t)v * (size_t)maplen;
+            int count = 0, only = -1;
+            for (int b = 0; b < maplen * 8; b++) {
+                if (m[b / 8] & (1u << (b % 8))) {
+                    count++;
+                    only = b;
+                }
+            }
+            used += (size_t)snprintf(c.pinning + used, sizeof(c.pinning) - used, "%s%d:%s", v ? " " : "",
+                             v, count == 1 ? "" : "*");
+            if (count == 1)
+                used += (size_t)snprintf(c.pinning + used, sizeof(c.pinning) - used, "%d", only);
+        }
+        free(maps);
+    }
+    *caps = c;
+    return 0;
+}
+
+char *vm_live_xml(struct vm *vm)
+{
+    return virDomainGetXMLDesc(vm->dom, 0);
+}
+
+void vm_destroy_all(void)
+{
+    for (int i = 0; i < VM_MAX_TRACKED; i++) {
+        pthread_mutex_lock(&vm_lock);
+        struct vm *vm = vm_tracked[i];
+        pthread_mutex_unlock(&vm_lock);
+        if (vm) {
+            log_info("destroying VM '%s'", vm->name);
+            vm_destroy(vm);
+        }
+    }
+}
+
+void vm_disconnect(struct vm_conn *conn)
+{
+    if (conn == NULL)
+        return;
+    vm_destroy_all();
+    if (conn->conn)
+        virConnectClose(conn->conn);
+    vm_event_stop();
+    if (conn->root) {
+        /* Belt and braces: no QEMU of ours may outlive us. */
+        kill_qemus_of(conn->root);
+        fsutil_rm_rf(conn->root);
+    }
+    free(conn->root);
+    free(conn->uri);
+    free(conn->workdir);
+    free(conn);
+}

@@ -1,0 +1,85 @@
+/*
+ * vm — VMs through libvirt: connection (embedded driver by default), start, destroy,
+ * read back caps, reap leftovers.
+ *
+ * Lifecycle guarantee: every domain this process starts is on a list until destroyed;
+ * vm_destroy_all() (called on SIGINT/SIGTERM paths and at exit) destroys what is left.
+ * The embedded driver does not support AUTODESTROY and its QEMU outlives us, so a
+ * SIGKILLed harness leaves QEMU behind: the next vm_connect reaps it (embed roots whose
+ * driver.pid is no longer locked), and the guest's dead-man switch powers itself off if
+ * nobody does.
+ */
+#ifndef VMSWEEP_VM_H
+#define VMSWEEP_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm_conn;
+struct vm;
+
+/* What is in force on a running domain, read back after start. */
+struct vm_caps {
+    long long vcpu_quota;      /* µs per period, -1 or 0 = none */
+    unsigned long long vcpu_period;
+    bool quota_readable;       /* the scheduler parameters could be read at all */
+    char pinning[256];         /* "0:0 1:1" vCPU:cpulist, empty when not pinned */
+};
+
+/*
+ * Connect.  uri NULL means the default embedded driver under <cache>/embed/<unique>/
+ * (set up qemu.conf there, start libvirt's event loop thread, reap stale roots first).
+ * Returns 0 and *out, or -1 (reported, with a hint).
+ */
+int vm_connect(const char *uri, struct vm_conn **out);
+
+/* Destroy what is left, close, remove the embed root (NULL is fine). */
+void vm_disconnect(struct vm_conn *conn);
+
+/* The URI in use (embed root included). */
+const char *vm_conn_uri(const struct vm_conn *conn);
+
+/* Hypervisor and libvirt versions as "QEMU 7.2.0" / "libvirt 9.0.0" into buffers. */
+void vm_conn_versions(struct vm_conn *conn, char *hv, size_t hvlen, char *lv, size_t lvlen);
+
+/* Folder for per-domain files (console logs, disks): the embed root or a temp dir. */
+const char *vm_conn_workdir(const struct vm_conn *conn);
+
+/*
+ * Start a transient domain from XML.  Returns 0 and *out, or -1 after reporting
+ * libvirt's message and the tail of QEMU's log.  *port_conflict is set when QEMU could
+ * not bind the forward port (the caller retries with another).
+ */
+int vm_start(struct vm_conn *conn, const char *xml, const char *name, struct vm **out,
+             bool *port_conflict);
+
+/* Destroy and forget the domain (idempotent for a domain that already died). NULL ok. */
+void vm_destroy(struct vm *vm);
+
+/* Is the domain still running? */
+bool vm_running(struct vm *vm);
+
+/* Read back the CPU quota/period and vCPU pinning in force. */
+int vm_read_caps(struct vm *vm, struct vm_caps *caps);
+
+/* The live XML libvirt reports for the domain (malloc'ed) or NULL. */
+char *vm_live_xml(struct vm *vm);
+
+/* Destroy every domain this process started and still tracks (safe to call twice). */
+void vm_destroy_all(void);
+
+/* Is /dev/kvm usable for creating VMs (not merely present)? */
+bool vm_kvm_usable(void);
+
+/* A free TCP port on 127.0.0.1 (bind to port 0), or 0 (reported). */
+unsigned vm_free_port(void);
+
+/*
+ * Reap leftovers of earlier runs: embed roots under <cache>/embed whose driver.pid is
+ * not locked (their owner died): kill their QEMU processes and remove the root.
+ * Returns the number of QEMU processes killed.
+ */
+int vm_reap_stale(void);
+
+#endif

@@ -1,0 +1,142 @@
+#!/bin/bash
+# Build the "tiny" vmsweep guest: the host's Debian kernel (linux-image-amd64) and a
+# busybox initramfs with dropbear, for direct kernel boot.  Called by `vmsweep image build`.
+#
+#   build-tiny.sh OUTDIR CLIENT_PUBKEY_FILE [KERNEL_VERSION]
+#
+# Writes OUTDIR/vmlinuz, OUTDIR/initrd.img, OUTDIR/hostkey.pub (the guest's SSH host key,
+# OpenSSH format, pinned by the harness), OUTDIR/packages.txt (name=version of every
+# package that went in) and OUTDIR/kernel.txt (kernel version).
+#
+# Reproducible: files are added in sorted order, owned by 0:0, with mtime SOURCE_DATE_EPOCH
+# (default 0), and gzip stores no name or time, so two builds from the same packages differ
+# only in the generated SSH host key and the client's authorized key.
+#
+# Exit codes: 0 built, 2 bad input or a missing package (message says what to install),
+# 1 anything else.
+set -euo pipefail
+export LC_ALL=C
+
+die() { echo "image build: $2" >&2; exit "$1"; }
+[ $# -ge 2 ] || die 2 "usage: build-tiny.sh OUTDIR CLIENT_PUBKEY_FILE [KERNEL_VERSION]"
+out=$1
+pubkey=$2
+kver=${3:-}
+here=$(cd "$(dirname "$0")" && pwd)
+epoch=${SOURCE_DATE_EPOCH:-0}
+hint="run ci/install-deps.sh (or: apt-get install linux-image-amd64 busybox-static dropbear-bin openssh-sftp-server cpio)"
+
+[ -r "$pubkey" ] || die 2 "cannot read client public key '$pubkey'"
+for tool in cpio gzip dropbearkey; do
+	command -v "$tool" >/dev/null || die 2 "'$tool' is missing: $hint"
+done
+busybox=/bin/busybox
+[ -x "$busybox" ] && file -L "$busybox" | grep -q 'statically linked' ||
+	die 2 "a static busybox is missing: $hint"
+[ -x /usr/sbin/dropbear ] || die 2 "dropbear is missing: $hint"
+sftp=/usr/lib/openssh/sftp-server
+[ -x "$sftp" ] || die 2 "sftp-server is missing: $hint"
+
+if [ -z "$kver" ]; then
+	# Newest kernel that has both an image in /boot and its modules.
+	for k in $(ls -1 /lib/modules 2>/dev/null | sort -V -r); do
+		if [ -r "/boot/vmlinuz-$k" ] && [ -r "/lib/modules/$k/modules.dep" ]; then kver=$k; break; fi
+	done
+	[ -n "$kver" ] || die 2 "no Debian kernel with modules found in /boot and /lib/modules: $hint"
+fi
+[ -r "/boot/vmlinuz-$kver" ] || die 2 "kernel image '/boot/vmlinuz-$kver' is missing or unreadable: $hint"
+moddir=/lib/modules/$kver
+[ -r "$moddir/modules.dep" ] || die 2 "modules of kernel '$kver' are missing ('$moddir/modules.dep'): $hint"
+
+mkdir -p "$out"
+work=$(mktemp -d "${TMPDIR:-/tmp}/vmsweep-image.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/lib,usr/local/bin,etc/dropbear,etc/vmsweep,root/.ssh,proc,sys,dev,run,tmp,results,var/log,lib64}
+
+# busybox and its applets as symlinks.
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list-full); do
+	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+done
+
+# Dynamically linked programs with the libraries they need.
+copy_with_libs() { # src dst
+	cp "$1" "$root$2"
+	ldd "$1" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+		[ -n "$lib" ] && [ -e "$lib" ] || continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+copy_with_libs /usr/sbin/dropbear /usr/sbin/dropbear
+copy_with_libs "$sftp" /usr/lib/sftp-server
+[ -e "$root/lib64/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+
+# Kernel modules: the transitive closure of what the guest needs, in modules.dep order.
+want="virtio_pci virtio_net virtio_blk virtio_rng crc32c_generic ext4"
+mkdir -p "$root$moddir"
+: >"$root$moddir/modules.dep"
+declare -A seen=()
+add_module() { # name (as in modules.dep, with - or _)
+	local pat=${1//[-_]/[-_]} line path deps d name
+	line=$(grep -E "/${pat}\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | head -n 1) ||
+		die 2 "kernel module '$name' not found for kernel '$kver'"
+	path=${line%%:*}
+	[ -n "${seen[$path]:-}" ] && return 0
+	# The name modprobe knows it by.
+	name=$(basename "$path" | sed 's/\.ko.*//')
+	seen[$path]=1
+	deps=${line#*:}
+	for d in $deps; do add_module "$(basename "$d" | sed 's/\.ko.*//')"; done
+	mkdir -p "$root$moddir/$(dirname "$path")"
+	cp "$moddir/$path" "$root$moddir/$path"
+	echo "$line" >>"$root$moddir/modules.dep"
+	echo "$name" >>"$root/etc/vmsweep/modules"
+}
+mkdir -p "$root/etc/vmsweep"
+: >"$root/etc/vmsweep/modules"
+for m in $want; do add_module "$m"; done
+
+# Scripts and configuration.
+install -m 0755 "$here/init.sh" "$root/init"
+install -m 0755 "$here/deadman.sh" "$root/etc/vmsweep/deadman.sh"
+install -m 0755 "$here/udhcpc.script" "$root/etc/vmsweep/udhcpc.script"
+install -m 0644 "$here/inittab" "$root/etc/inittab"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\n' >"$root/etc/group"
+printf '/bin/sh\n' >"$root/etc/shells"
+printf 'passwd: files\ngroup: files\nhosts: files\n' >"$root/etc/nsswitch.conf"
+printf '127.0.0.1 localhost vmsweep\n' >"$root/etc/hosts"
+echo "vmsweep-tiny $kver" >"$root/etc/vmsweep/release"
+
+# Identity: a fresh host key per build, the client key the harness made.
+dropbearkey -t ed25519 -f "$root/etc/dropbear/dropbear_ed25519_host_key" >/dev/null 2>&1 ||
+	die 1 "cannot generate the guest's SSH host key with dropbearkey"
+dropbearkey -y -f "$root/etc/dropbear/dropbear_ed25519_host_key" | grep '^ssh-' |
+	awk '{ print $1, $2, "vmsweep-guest" }' >"$work/hostkey.pub"
+install -m 0600 "$pubkey" "$root/root/.ssh/authorized_keys"
+chmod 0700 "$root/root" "$root/root/.ssh"
+chmod 0600 "$root/etc/dropbear/dropbear_ed25519_host_key"
+
+# Archive: sorted, 0:0, fixed mtimes.
+find "$root" -exec touch -h -d "@$epoch" {} +
+(cd "$root" && find . -print0 | sort -z | cpio --null --create --format=newc --owner=0:0 \
+	--reproducible --quiet) | gzip -n -6 >"$work/initrd.img"
+
+cp "/boot/vmlinuz-$kver" "$work/vmlinuz"
+{
+	for p in linux-image-$kver busybox-static dropbear-bin openssh-sftp-server libc6 zlib1g \
+		libtomcrypt1 libtommath1 libgmp10 libcrypt1; do
+		v=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || true)
+		[ -n "$v" ] && echo "$p=$v"
+	done
+} >"$work/packages.txt"
+echo "$kver" >"$work/kernel.txt"
+
+# Publish atomically-ish: every file lands complete under its final name.
+for f in vmlinuz initrd.img hostkey.pub packages.txt kernel.txt; do
+	cp "$work/$f" "$out/.$f.tmp"
+	mv -f "$out/.$f.tmp" "$out/$f"
+done
+echo "image build: tiny image for kernel $kver in '$out' ($(du -sh "$out" | cut -f1))" >&2

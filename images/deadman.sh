@@ -1,0 +1,14 @@
+#!/bin/sh
+# Dead-man switch: power the guest off when the host has not touched /run/vmsweep.feed
+# for vmsweep.deadman seconds (0 disables), so a VM whose controller died stops burning CPU.
+limit=$(cat /run/vmsweep.deadman 2>/dev/null || echo 300)
+[ "$limit" -gt 0 ] 2>/dev/null || exec sleep 2147483647
+while sleep 2; do
+	now=$(date +%s)
+	last=$(stat -c %Y /run/vmsweep.feed 2>/dev/null || echo 0)
+	if [ $((now - last)) -ge "$limit" ]; then
+		echo "vmsweep: dead-man switch: no word from the host for ${limit}s, powering off" >/dev/console
+		sync
+		poweroff -f
+	fi
+done

@@ -1,0 +1,53 @@
+#!/bin/sh
+# vmsweep guest /init (tiny image): bring the machine up, then hand over to busybox init,
+# which reaps orphans and respawns sshd and the dead-man switch (see /etc/inittab).
+export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+exec </dev/console >/dev/console 2>&1
+
+param() { # value of vmsweep.$1= on the kernel command line, else $2
+	for w in $(cat /proc/cmdline); do
+		case $w in "vmsweep.$1="*) echo "${w#*=}"; return ;; esac
+	done
+	echo "$2"
+}
+
+# Modules in dependency order: modprobe reads the modules.dep the image build wrote.
+for m in $(cat /etc/vmsweep/modules); do modprobe "$m" 2>/dev/null || echo "vmsweep: cannot load module '$m'"; done
+
+hostname vmsweep
+ip link set lo up
+for dev in /sys/class/net/e*; do
+	[ -e "$dev" ] || continue
+	nic=${dev##*/}
+	ip link set "$nic" up
+	if [ "$(param net user)" = dhcp ]; then
+		udhcpc -q -n -t 5 -i "$nic" -s /etc/vmsweep/udhcpc.script >/dev/null 2>&1 || echo "vmsweep: DHCP failed on $nic"
+	else
+		ip addr add 10.0.2.15/24 dev "$nic"
+		ip route add default via 10.0.2.2
+	fi
+	break
+done
+
+# The results disk is the virtio disk whose serial the harness set.
+mkdir -p /results
+for b in /sys/block/vd*; do
+	[ -e "$b/serial" ] || continue
+	if [ "$(cat "$b/serial")" = vmsweep-results ]; then
+		mount -t ext4 -o noatime "/dev/${b##*/}" /results && echo "vmsweep: results disk /dev/${b##*/} on /results"
+	fi
+done
+
+date +%s > /run/vmsweep.boot
+param deadman 300 > /run/vmsweep.deadman
+touch /run/vmsweep.feed
+echo "vmsweep: guest up: $(nproc) CPUs, kernel $(uname -r), clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+exec /sbin/init

@@ -1,0 +1,468 @@
+/*
+ * analysis — see analysis.h.  Rows from all tables are sorted by (plan, vcpus,
+ * concurrency); each run of equal keys becomes one level, each run of equal (plan,
+ * vcpus) one group.  Every method is then applied to the level medians.
+ */
+#include "analysis.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "knee.h"
+#include "stats.h"
+
+struct rowref {
+    const struct csv_row *r;
+    const char *file;
+    size_t seq; /* keeps file order among equal keys */
+};
+
+static int cmp_rowref(const void *a, const void *b)
+{
+    const struct rowref *x = a, *y = b;
+    int c = strcmp(x->r->plan, y->r->plan);
+    if (c)
+        return c;
+    if (x->r->vcpus != y->r->vcpus)
+        return x->r->vcpus < y->r->vcpus ? -1 : 1;
+    if (x->r->concurrency != y->r->concurrency)
+        return x->r->concurrency < y->r->concurrency ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int warn(struct analysis_group *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int warn(struct analysis_group *g, const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL, **n;
+    int rc;
+    va_start(ap, fmt);
+    rc = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (rc < 0)
+        return -1;
+    n = realloc(g->warnings, (g->n_warnings + 1) * sizeof(*n));
+    if (!n) {
+        free(s);
+        return -1;
+    }
+    g->warnings = n;
+    g->warnings[g->n_warnings++] = s;
+    return 0;
+}
+
+static void group_clear(struct analysis_group *g)
+{
+    for (size_t i = 0; i < g->n_warnings; i++)
+        free(g->warnings[i]);
+    free(g->warnings);
+    free(g->levels);
+}
+
+void analysis_free(struct analysis *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->n_groups; i++)
+        group_clear(&a->groups[i]);
+    free(a->groups);
+    free(a->scaling);
+    free(a);
+}
+
+/* Aggregate rows refs[0..n) (one concurrency level) into *lv; 1 if no run is usable. */
+static int make_level(struct analysis_group *g, const struct rowref *refs, size_t n,
+                      struct analysis_level *lv, double *buf)
+{
+    double *qps = buf, *p50 = buf + n, *p90 = buf + 2 * n, *p99 = buf + 3 * n, *mean = buf + 4 * n,
+           *z = buf + 5 * n;
+    const struct csv_row **used = (const struct csv_row **)(buf + 6 * n);
+    size_t k = 0, nmean = 0;
+    uint64_t c = refs[0].r->concurrency;
+
+    memset(lv, 0, sizeof(*lv));
+    lv->concurrency = c;
+    for (size_t i = 0; i < n; i++) {
+        const struct csv_row *r = refs[i].r;
+        if (r->timeout_killed) {
+            lv->timeouts++;
+            continue;
+        }
+        used[k] = r;
+        qps[k] = r->qps;
+        p50[k] = r->p50_us;
+        p90[k] = r->p90_us;
+        p99[k] = r->p99_us;
+        if (isfinite(r->mean_us))
+            mean[nmean++] = r->mean_us;
+        if (isfinite(r->mean_us) && r->mean_us > 0 && r->qps > 0) {
+            double little = r->qps * r->mean_us / 1e6;
+            if (fabs(little - (double)c) / (double)c > ANALYSIS_LITTLE_TOL) {
+                lv->little_bad++;
+                if (warn(g,
+                         "%s:%zu: Little's law does not hold at N=%llu: qps x mean latency "
+                         "= %.2f, off by more than 10%%",
+                         refs[i].file, r->line, (unsigned long long)c, little) < 0)
+                    return -1;
+            }
+        }
+        k++;
+    }
+    if (lv->timeouts > 0 &&
+        warn(g, "N=%llu: %zu of %zu runs were killed at their timeout and left out",
+             (unsigned long long)c, lv->timeouts, n) < 0)
+        return -1;
+    if (k == 0)
+        return 1;
+    lv->runs = k;
+    if (stats_median(qps, k, &lv->qps) < 0 || stats_median(p50, k, &lv->p50_us) < 0 ||
+        stats_median(p90, k, &lv->p90_us) < 0 || stats_median(p99, k, &lv->p99_us) < 0)
+        return -1;
+    lv->mean_us = NAN;
+    if (nmean > 0 && stats_median(mean, nmean, &lv->mean_us) < 0)
+        return -1;
+    lv->qps_min = lv->qps_max = qps[0];
+    for (size_t i = 1; i < k; i++) {
+        lv->qps_min = fmin(lv->qps_min, qps[i]);
+        lv->qps_max = fmax(lv->qps_max, qps[i]);
+    }
+    lv->qps_cv = NAN;
+    if (k >= 2 && stats_cv(qps, k, &lv->qps_cv) < 0)
+        lv->qps_cv = NAN;
+    if (k >= 3 && stats_modz(qps, k, z) == 0) {
+        for (size_t i = 0; i < k; i++) {
+            if (fabs(z[i]) > STATS_MODZ_OUTLIER) {
+                lv->outliers++;
+                if (warn(g,
+                         "N=%llu: run %llu (line %zu) is an outlier: qps %.1f against a median "
+                         "of %.1f (modified Z-score %.1f)",
+                         (unsigned long long)c, (unsigned long long)used[i]->run_idx, used[i]->line,
+                         qps[i], lv->qps, z[i]) < 0)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int disagree(uint64_t a, uint64_t b)
+{
+    return (double)a > ANALYSIS_DISAGREE * (double)b || (double)b > ANALYSIS_DISAGREE * (double)a;
+}
+
+/* Knees, USL, recommendation and their warnings for a group with its levels filled. */
+static int place_knees(struct analysis_group *g, double slo)
+{
+    struct knee_level *kl = NULL;
+    double *nn = NULL, *xx = NULL;
+    long ki, li, di;
+    int ret = -1;
+    size_t n = g->n_levels;
+    char why[160];
+
+    kl = calloc(n, sizeof(*kl));
+    nn = calloc(n, sizeof(*nn));
+    xx = calloc(n, sizeof(*xx));
+    if (!kl || !nn || !xx)
+        goto cleanup;
+    for (size_t i = 0; i < n; i++) {
+        kl[i].concurrency = g->levels[i].concurrency;
+        kl[i].qps = g->levels[i].qps;
+        kl[i].p99_us = g->levels[i].p99_us;
+        nn[i] = (double)kl[i].concurrency;
+        xx[i] = kl[i].qps;
+        if (i == 0 || kl[i].qps > g->max_qps) {
+            g->max_qps = kl[i].qps;
+            g->max_qps_at = kl[i].concurrency;
+        }
+    }
+    if (knee_throughput(kl, n, &ki) < 0 || knee_latency(kl, n, &li) < 0 ||
+        knee_kneedle(kl, n, &di) < 0)
+        goto cleanup;
+    g->knee = ki >= 0 ? kl[ki].concurrency : 0;
+    g->latency_knee = li >= 0 ? kl[li].concurrency : 0;
+    g->kneedle = di >= 0 ? kl[di].concurrency : 0;
+
+    if (n == 1) {
+        if (warn(g,
+                 "only one concurrency level (N=%llu): no knee can be placed; sweep more "
+                 "levels",
+                 (unsigned long long)kl[0].concurrency) < 0)
+            goto cleanup;
+    } else if (!(g->max_qps > 0)) {
+        if (warn(g, "throughput is 0 at every level: no knee can be placed") < 0)
+            goto cleanup;
+    } else if (!g->knee) {
+        double gain = kl[n - 2].qps > 0 ? (kl[n - 1].qps / kl[n - 2].qps - 1) * 100 : INFINITY;
+        if (warn(g,
+                 "no knee: throughput still grows at the last level (+%.0f%% from N=%llu to "
+                 "N=%llu); sweep higher concurrency",
+                 gain, (unsigned long long)kl[n - 2].concurrency,
+                 (unsigned long long)kl[n - 1].concurrency) < 0)
+            goto cleanup;
+    }
+    if (!(kl[0].p99_us > 0) && n > 1 &&
+        warn(g, "p99 at the lowest level is 0: no latency knee can be placed") < 0)
+        goto cleanup;
+
+    if (n >= USL_MIN_LEVELS) {
+        if (usl_fit(nn, xx, n, &g->usl, why, sizeof why) == 0) {
+            g->has_usl = 1;
+            if (g->usl.r2 < 0.9 &&
+                warn(g, "USL fit is poor (R2 = %.3f): treat sigma, kappa and N* with care",
+                     g->usl.r2) < 0)
+                goto cleanup;
+        } else if (warn(g, "%s", why) < 0) {
+            goto cleanup;
+        }
+    }
+
+    /* Where the methods disagree with the throughput knee. */
+    {
+        const char *names[3] = {"the latency knee", "Kneedle", "the USL peak N*"};
+        double vals[3] = {(double)g->latency_knee, (double)g->kneedle,
+                          g->has_usl && isfinite(g->usl.n_star) ? g->usl.n_star : 0};
+        for (int m = 0; m < 3; m++) {
+            uint64_t v = (uint64_t)llround(vals[m]);
+            if (v == 0 && vals[m] > 0)
+                v = 1;
+            if (!v)
+                continue;
+            if (g->knee && disagree(g->knee, v)) {
+                if (warn(g,
+                         "methods disagree: %s is at N=%llu, more than a factor of 2 from the "
+                         "throughput knee N=%llu",
+                         names[m], (unsigned long long)v, (unsigned long long)g->knee) < 0)
+                    goto cleanup;
+            } else if (!g->knee && n > 1) {
+                if (warn(g, "methods disagree: no throughput knee, but %s is at N=%llu", names[m],
+                         (unsigned long long)v) < 0)
+                    goto cleanup;
+            }
+        }
+    }
+
+    if (g->knee) {
+        uint64_t lo = (g->knee + 1) / 2, hi = g->knee * 3 / 4;
+        if (lo < 1)
+            lo = 1;
+        if (hi < lo)
+            hi = lo;
+        g->has_recommended = 1;
+        if (slo > 0) {
+            uint64_t ok = 0;
+            for (size_t i = 0; i < n && kl[i].p99_us <= slo; i++)
+                ok = kl[i].concurrency;
+            if (!ok) {
+                g->has_recommended = 0;
+                if (warn(g,
+                         "no level meets the p99 SLO of %.0f us (p99 is %.0f us at N=%llu): "
+                         "no recommendation",
+                         slo, kl[0].p99_us, (unsigned long long)kl[0].concurrency) < 0)
+                    goto cleanup;
+            } else if (ok < hi) {
+                hi = ok;
+                if (lo > hi)
+                    lo = hi;
+                if (warn(g,
+                         "recommendation capped at N=%llu, the highest level whose p99 meets "
+                         "the SLO of %.0f us",
+                         (unsigned long long)ok, slo) < 0)
+                    goto cleanup;
+            }
+        }
+        g->rec_low = lo;
+        g->rec_high = hi;
+    }
+    ret = 0;
+cleanup:
+    free(kl);
+    free(nn);
+    free(xx);
+    return ret;
+}
+
+/* Build group g from refs[0..n) (all of one plan and VM size); 1 when nothing is usable. */
+static int make_group(struct analysis_group *g, const struct rowref *refs, size_t n, double slo)
+{
+    double *buf = NULL;
+    size_t i = 0;
+    int ret = -1;
+
+    memset(g, 0, sizeof(*g));
+    snprintf(g->plan, sizeof g->plan, "%s", refs[0].r->plan);
+    g->vcpus = refs[0].r->vcpus;
+    g->levels = calloc(n, sizeof(*g->levels));
+    buf = calloc(n * 7 + 1, sizeof(double) > sizeof(void *) ? sizeof(double) : sizeof(void *));
+    if (!g->levels || !buf)
+        goto cleanup;
+    while (i < n) {
+        size_t j = i;
+        int rc;
+        while (j < n && refs[j].r->concurrency == refs[i].r->concurrency)
+            j++;
+        rc = make_level(g, refs + i, j - i, &g->levels[g->n_levels], buf);
+        if (rc < 0)
+            goto cleanup;
+        if (rc == 0) {
+            g->runs += g->levels[g->n_levels].runs;
+            g->n_levels++;
+        } else if (warn(g, "N=%llu: every run was killed at its timeout; the level is left out",
+                        (unsigned long long)refs[i].r->concurrency) < 0) {
+            goto cleanup;
+        }
+        i = j;
+    }
+    if (g->n_levels == 0) {
+        ret = 1;
+        goto cleanup;
+    }
+    ret = place_knees(g, slo);
+cleanup:
+    free(buf);
+    return ret;
+}
+
+static int make_scaling(struct analysis *a)
+{
+    a->scaling = calloc(a->n_groups ? a->n_groups : 1, sizeof(*a->scaling));
+    if (!a->scaling)
+        return -1;
+    for (size_t i = 0; i + 1 < a->n_groups; i++) {
+        const struct analysis_group *g1 = &a->groups[i], *g2 = &a->groups[i + 1];
+        struct analysis_scaling *s;
+        if (strcmp(g1->plan, g2->plan) != 0 || !(g1->max_qps > 0))
+            continue;
+        s = &a->scaling[a->n_scaling++];
+        snprintf(s->plan, sizeof s->plan, "%s", g1->plan);
+        s->v1 = g1->vcpus;
+        s->v2 = g2->vcpus;
+        s->qps1 = g1->max_qps;
+        s->qps2 = g2->max_qps;
+        s->speedup = s->qps2 / s->qps1;
+        s->efficiency = s->speedup / ((double)s->v2 / (double)s->v1);
+    }
+    return 0;
+}
+
+int analysis_build(struct csv_table *const *tables, size_t n, double slo_p99_us, FILE *diag,
+                   struct analysis **out)
+{
+    struct analysis *a = NULL;
+    struct rowref *refs = NULL;
+    size_t total = 0, k = 0, i = 0;
+    int ret = -1;
+
+    for (size_t t = 0; t < n; t++)
+        total += tables[t]->n;
+    if (total == 0) {
+        if (diag && n == 1)
+            fprintf(diag, "vmsweep plot: '%s' has a header but no data rows\n", tables[0]->name);
+        else if (diag)
+            fprintf(diag, "vmsweep plot: none of the %zu input files has data rows\n", n);
+        goto cleanup;
+    }
+    a = calloc(1, sizeof(*a));
+    refs = calloc(total, sizeof(*refs));
+    if (!a || !refs)
+        goto oom;
+    a->slo_p99_us = slo_p99_us;
+    for (size_t t = 0; t < n; t++) {
+        for (size_t r = 0; r < tables[t]->n; r++) {
+            refs[k].r = &tables[t]->rows[r];
+            refs[k].file = tables[t]->name;
+            refs[k].seq = k;
+            k++;
+        }
+    }
+    qsort(refs, total, sizeof(*refs), cmp_rowref);
+    a->groups = calloc(total, sizeof(*a->groups));
+    if (!a->groups)
+        goto oom;
+    while (i < total) {
+        size_t j = i;
+        int rc;
+        while (j < total && strcmp(refs[j].r->plan, refs[i].r->plan) == 0 &&
+               refs[j].r->vcpus == refs[i].r->vcpus)
+            j++;
+        rc = make_group(&a->groups[a->n_groups], refs + i, j - i, slo_p99_us);
+        if (rc < 0) {
+            group_clear(&a->groups[a->n_groups]);
+            goto oom;
+        }
+        if (rc == 0) {
+            a->n_groups++;
+        } else {
+            if (diag)
+                fprintf(diag,
+                        "vmsweep plot: warning: plan '%s' on %llu vCPUs: every run was killed "
+                        "at its timeout; nothing to analyse\n",
+                        refs[i].r->plan, (unsigned long long)refs[i].r->vcpus);
+            group_clear(&a->groups[a->n_groups]);
+        }
+        i = j;
+    }
+    if (a->n_groups == 0) {
+        if (diag)
+            fprintf(diag, "vmsweep plot: no usable rows: every run was killed at its timeout\n");
+        goto cleanup;
+    }
+    if (make_scaling(a) < 0)
+        goto oom;
+    *out = a;
+    a = NULL;
+    ret = 0;
+    goto cleanup;
+oom:
+    if (diag)
+        fprintf(diag, "vmsweep plot: out of memory during the analysis\n");
+cleanup:
+    free(refs);
+    analysis_free(a);
+    return ret;
+}
+
+int analysis_load(const char *const *paths, size_t n, double slo_p99_us, FILE *diag,
+                  struct analysis **out)
+{
+    struct csv_table **t = calloc(n ? n : 1, sizeof(*t));
+    int ret = -1;
+    if (!t) {
+        if (diag)
+            fprintf(diag, "vmsweep plot: out of memory\n");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (csv_read(paths[i], diag, &t[i]) < 0)
+            goto cleanup;
+    }
+    ret = analysis_build(t, n, slo_p99_us, diag, out);
+cleanup:
+    for (size_t i = 0; i < n; i++)
+        csv_free(t[i]);
+    free(t);
+    return ret;
+}
+
+int analysis_refine_levels(const struct analysis_group *g, uint64_t *out, size_t cap, size_t *n)
+{
+    size_t k = 0;
+    if (!g->knee) {
+        *n = 0;
+        return 0;
+    }
+    for (size_t i = 0; i + 1 < g->n_levels && k < cap; i++) {
+        uint64_t a = g->levels[i].concurrency, b = g->levels[i + 1].concurrency, m;
+        if (2 * a < g->knee || b > 2 * g->knee)
+            continue;
+        m = (uint64_t)llround(sqrt((double)a * (double)b));
+        if (m > a && m < b)
+            out[k++] = m;
+    }
+    *n = k;
+    return 0;
+}

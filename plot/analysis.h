@@ -1,0 +1,99 @@
+/*
+ * analysis — from parsed sweep CSVs to answers: rows grouped by (plan, vcpus,
+ * concurrency), repetitions aggregated (median, min, max, CV, outliers by modified
+ * Z-score), the knee of every (plan, vcpus) curve placed by every method (knee.h, usl.h),
+ * a recommended concurrency range, Little's-law checks, and the scaling efficiency
+ * between VM sizes.  No output is written here (see summary.h, kneejson.h, plotgen.h).
+ *
+ * The harness uses it for `vmsweep run --refine`: analysis_load() the CSVs, then for
+ * each group with knee > 0, sweep levels between knee / 2 and 2 · knee.
+ */
+#ifndef VMSWEEP_ANALYSIS_H
+#define VMSWEEP_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "csv.h"
+#include "usl.h"
+
+#define ANALYSIS_LITTLE_TOL 0.10 /* Little's law: |qps·mean − N| / N above this is flagged */
+#define ANALYSIS_DISAGREE   2.0  /* methods more than this factor apart are reported */
+
+/* One concurrency level of one curve: medians over the runs that were not killed. */
+struct analysis_level {
+    uint64_t concurrency;
+    size_t runs;       /* rows used */
+    size_t timeouts;   /* rows left out because timeout_killed = 1 */
+    size_t outliers;   /* runs whose qps has |modified Z| > STATS_MODZ_OUTLIER */
+    size_t little_bad; /* runs failing the Little's-law check */
+    double qps, qps_min, qps_max;
+    double qps_cv; /* NAN with fewer than 2 runs */
+    double p50_us, p90_us, p99_us;
+    double mean_us; /* NAN when the CSV has no mean_us */
+};
+
+/* One curve: a plan on a VM size.  Concurrency values of 0 mean "none". */
+struct analysis_group {
+    char plan[CSV_PLAN_MAX];
+    uint64_t vcpus;
+    struct analysis_level *levels; /* ascending concurrency */
+    size_t n_levels;
+    size_t runs; /* rows used over all levels */
+    double max_qps;
+    uint64_t max_qps_at;
+    uint64_t knee;         /* throughput knee (DESIGN.md) */
+    uint64_t latency_knee; /* first level with p99 > 3x the lowest level's */
+    uint64_t kneedle;      /* Kneedle on log2(concurrency) */
+    int has_usl;           /* usl is valid (>= USL_MIN_LEVELS levels and a sane fit) */
+    struct usl_result usl;
+    int has_recommended;
+    uint64_t rec_low, rec_high; /* recommended concurrency range, inclusive */
+    char **warnings;            /* sentences, in the order found */
+    size_t n_warnings;
+};
+
+/* Scaling efficiency of one plan between two consecutive VM sizes v1 < v2. */
+struct analysis_scaling {
+    char plan[CSV_PLAN_MAX];
+    uint64_t v1, v2;
+    double qps1, qps2; /* max qps at each size */
+    double speedup;    /* qps2 / qps1 */
+    double efficiency; /* speedup / (v2 / v1) */
+};
+
+/* Everything found; groups sorted by plan, then vcpus. */
+struct analysis {
+    struct analysis_group *groups;
+    size_t n_groups;
+    struct analysis_scaling *scaling;
+    size_t n_scaling;
+    double slo_p99_us; /* 0: none */
+};
+
+/*
+ * Analyse the rows of n tables (several files may hold the same plan and VM size, e.g.
+ * after a refinement pass: their rows are merged).  slo_p99_us > 0 caps the
+ * recommendation.  Returns -1 with a sentence on diag when no row is usable (no data
+ * rows, or every run was killed at its timeout), or when memory runs out.
+ */
+int analysis_build(struct csv_table *const *tables, size_t n, double slo_p99_us, FILE *diag,
+                   struct analysis **out);
+
+/* Read the CSV files at paths (csv_read) and analyse them (analysis_build). */
+int analysis_load(const char *const *paths, size_t n, double slo_p99_us, FILE *diag,
+                  struct analysis **out);
+
+/*
+ * Concurrency levels for a refinement pass around g's knee (`vmsweep run --refine`): the
+ * rounded geometric mean of each pair of adjacent measured levels between knee / 2 and
+ * 2 · knee that is not measured yet (knee 16 on 8, 16, 32 gives 11 and 23), ascending.
+ * At most cap levels are stored in out; *n is how many (0 when g has no knee).
+ */
+int analysis_refine_levels(const struct analysis_group *g, uint64_t *out, size_t cap, size_t *n);
+
+/* Release an analysis; NULL is accepted. */
+void analysis_free(struct analysis *a);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * csv — read sweep CSV files (the vmsweep schema, or any sweep tool's CSV with the same
+ * column names) into rows of numbers.
+ *
+ * Columns are found by header name, so their order does not matter and extra columns are
+ * ignored.  Required: plan, vcpus, concurrency, qps, p50_us, p90_us, p99_us.  Optional
+ * (NAN or 0 when absent or empty): run_idx, max_us, mean_us, errors, timeout_killed,
+ * exit_code.  Fields may be quoted ("a,b", "say ""hi"""); lines end in LF or CRLF; a UTF-8
+ * byte-order mark and blank lines are skipped.  Every error names file:line:column.
+ * Shared by `vmsweep plot` and `vmsweep compare`.
+ */
+#ifndef VMSWEEP_CSV_H
+#define VMSWEEP_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CSV_PLAN_MAX 128      /* longest plan name + 1 */
+#define CSV_MAX_ROWS 10000000 /* refuse files with more data rows than this */
+
+/* One data row.  Optional numeric columns that are absent or empty hold NAN. */
+struct csv_row {
+    char plan[CSV_PLAN_MAX];
+    uint64_t vcpus;
+    uint64_t concurrency;
+    uint64_t run_idx; /* 0 when absent */
+    double qps;
+    double p50_us;
+    double p90_us;
+    double p99_us;
+    double max_us;  /* NAN when absent */
+    double mean_us; /* NAN when absent */
+    double errors;  /* NAN when absent */
+    int timeout_killed;
+    long exit_code; /* 0 when absent */
+    size_t line;    /* line number in the file, for messages */
+};
+
+/* A parsed file: its name (as given) and its data rows in file order. */
+struct csv_table {
+    char *name;
+    struct csv_row *rows;
+    size_t n;
+    int has_mean; /* the file has a mean_us column */
+};
+
+/*
+ * Parse len bytes of CSV text named name (used in messages).  On error, prints one
+ * sentence "name:line:col: ..." to diag (NULL: silent) and returns -1.  On success
+ * *out holds a table to release with csv_free; a header without data rows is valid
+ * (n == 0).
+ */
+int csv_parse_buffer(const char *name, const char *buf, size_t len, FILE *diag,
+                     struct csv_table **out);
+
+/* Read and parse the file at path, as csv_parse_buffer. */
+int csv_read(const char *path, FILE *diag, struct csv_table **out);
+
+/* Release a table; NULL is accepted. */
+void csv_free(struct csv_table *t);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * knee — see knee.h.
+ *
+ * Design.  A sweep on a doubling grid gives few points (typically 6 to 10), each a
+ * median over repetitions, so every method here is a simple rule on those points rather
+ * than a smoothed curve:
+ *
+ *  - Throughput knee (the headline answer, DESIGN.md): walk the levels in ascending
+ *    order and stop at the first one that is already near the top (>= 90% of the best
+ *    throughput) and after which one more step of concurrency buys < 10%.  The level of
+ *    the maximum always qualifies unless it is the last level, so "no knee" happens
+ *    exactly when throughput still grows at the end of the sweep.  Being a rule on
+ *    medians with 10% margins, 3% noise moves it by at most one level.
+ *  - Latency knee: the first level whose p99 exceeds 3x that of the lowest level; it
+ *    often comes before the throughput knee on gently saturating curves.
+ *  - Kneedle: the point of maximum curvature in the normalised sense.  x is log2(N) so
+ *    that a doubling grid is evenly spaced; y is the running maximum of qps so that a
+ *    retrograde tail (throughput falling past the peak) reads as a plateau instead of
+ *    pulling the knee.  A curve on or below the chord (linear scaling, which is convex
+ *    on a log x axis) has no knee.
+ */
+#include "knee.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static int valid(const struct knee_level *lv, size_t n)
+{
+    if (n == 0 || !lv)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (lv[i].concurrency == 0 || !isfinite(lv[i].qps))
+            return -1;
+        if (i > 0 && lv[i].concurrency <= lv[i - 1].concurrency)
+            return -1;
+    }
+    return 0;
+}
+
+int knee_throughput(const struct knee_level *lv, size_t n, long *idx)
+{
+    double max = 0;
+    if (valid(lv, n) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        max = fmax(max, lv[i].qps);
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (lv[i].qps >= KNEE_NEAR_MAX * max && lv[i + 1].qps < (1 + KNEE_MIN_GAIN) * lv[i].qps) {
+            *idx = (long)i;
+            return 0;
+        }
+    }
+    *idx = -1;
+    return 0;
+}
+
+int knee_latency(const struct knee_level *lv, size_t n, long *idx)
+{
+    if (valid(lv, n) < 0)
+        return -1;
+    *idx = -1;
+    if (!(lv[0].p99_us > 0))
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if (lv[i].p99_us > KNEE_LATENCY_MULT * lv[0].p99_us) {
+            *idx = (long)i;
+            break;
+        }
+    }
+    return 0;
+}
+
+int knee_kneedle(const struct knee_level *lv, size_t n, long *idx)
+{
+    double x0, x1, ymin, ymax, run, best = KNEE_KNEEDLE_MIN;
+    long found = -1;
+    if (valid(lv, n) < 0)
+        return -1;
+    *idx = -1;
+    if (n < 3)
+        return 0;
+    x0 = log2((double)lv[0].concurrency);
+    x1 = log2((double)lv[n - 1].concurrency);
+    ymin = lv[0].qps;
+    ymax = lv[0].qps;
+    for (size_t i = 0; i < n; i++) {
+        ymin = fmin(ymin, lv[i].qps);
+        ymax = fmax(ymax, lv[i].qps);
+    }
+    if (!(ymax > ymin) || !(x1 > x0))
+        return 0;
+    run = lv[0].qps;
+    for (size_t i = 0; i < n; i++) {
+        double xn, yn;
+        run = fmax(run, lv[i].qps);
+        xn = (log2((double)lv[i].concurrency) - x0) / (x1 - x0);
+        yn = (run - ymin) / (ymax - ymin);
+        if (yn - xn > best) {
+            best = yn - xn;
+            found = (long)i;
+        }
+    }
+    *idx = found;
+    return 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * knee — where a concurrency sweep saturates.  Three independent placements on one
+ * curve of aggregated levels (ascending concurrency): the throughput knee of DESIGN.md,
+ * the latency knee, and Kneedle on log2(concurrency).  The USL fit lives in usl.h.
+ */
+#ifndef VMSWEEP_KNEE_H
+#define VMSWEEP_KNEE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KNEE_NEAR_MAX     0.9  /* a knee's throughput is at least this share of the maximum */
+#define KNEE_MIN_GAIN     0.10 /* ... and the next level adds less than this */
+#define KNEE_LATENCY_MULT 3.0  /* latency knee: p99 above this multiple of the lowest level's */
+#define KNEE_KNEEDLE_MIN  0.10 /* Kneedle: smallest normalised distance that counts as a knee */
+
+/* One concurrency level of a curve (medians over repetitions). */
+struct knee_level {
+    uint64_t concurrency;
+    double qps;
+    double p99_us;
+};
+
+/*
+ * Throughput knee: the smallest level N with qps(N) >= 0.9 · max qps from which the next
+ * level adds less than 10%.  *idx is the level's index, or -1 when there is none (then
+ * throughput still grows by >= 10% at the last level, or there is a single level).
+ * Returns -1 only for invalid input (n == 0, concurrency not strictly ascending).
+ */
+int knee_throughput(const struct knee_level *lv, size_t n, long *idx);
+
+/*
+ * Latency knee: the first level whose p99 exceeds 3 × the p99 of the lowest level.
+ * *idx = -1 when none does or the lowest level's p99 is 0.  Returns -1 for invalid input.
+ */
+int knee_latency(const struct knee_level *lv, size_t n, long *idx);
+
+/*
+ * Kneedle (Satopää et al. 2011) on x = log2(concurrency), y = running maximum of qps,
+ * both scaled to [0, 1]: the knee is the level farthest above the chord y = x, if that
+ * distance is at least KNEE_KNEEDLE_MIN.  Needs 3 levels; *idx = -1 when there is no knee
+ * (a linear or convex curve).  Returns -1 for invalid input.
+ */
+int knee_kneedle(const struct knee_level *lv, size_t n, long *idx);
+
+#endif

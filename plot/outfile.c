@@ -1,0 +1,149 @@
+/* outfile — see outfile.h. */
+#include "outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int outfile_mkdir(const char *dir, FILE *diag)
+{
+    char *p = strdup(dir);
+    int ret = -1;
+    struct stat st;
+
+    if (!p) {
+        if (diag)
+            fprintf(diag, "vmsweep plot: out of memory\n");
+        return -1;
+    }
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+            if (diag)
+                fprintf(diag, "vmsweep plot: cannot create directory '%s': %s\n", p,
+                        strerror(errno));
+            goto cleanup;
+        }
+        *s = '/';
+    }
+    if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+        if (diag)
+            fprintf(diag, "vmsweep plot: cannot create directory '%s': %s\n", p, strerror(errno));
+        goto cleanup;
+    }
+    if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        if (diag)
+            fprintf(diag, "vmsweep plot: output path '%s' is not a directory\n", p);
+        goto cleanup;
+    }
+    ret = 0;
+cleanup:
+    free(p);
+    return ret;
+}
+
+int outfile_write(const char *dir, const char *name, const void *data, size_t len, FILE *diag)
+{
+    char *tmp = NULL, *dst = NULL;
+    int fd = -1, ret = -1;
+    const char *p = data;
+
+    if (asprintf(&dst, "%s/%s", dir, name) < 0) {
+        dst = NULL;
+        goto oom;
+    }
+    if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, name) < 0) {
+        tmp = NULL;
+        goto oom;
+    }
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        if (diag)
+            fprintf(diag, "vmsweep plot: cannot create a file in '%s': %s\n", dir, strerror(errno));
+        free(tmp);
+        tmp = NULL;
+        goto cleanup;
+    }
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            if (diag)
+                fprintf(diag, "vmsweep plot: cannot write '%s': %s\n", dst, strerror(errno));
+            goto cleanup;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0) {
+        fd = -1;
+        if (diag)
+            fprintf(diag, "vmsweep plot: cannot write '%s': %s\n", dst, strerror(errno));
+        goto cleanup;
+    }
+    fd = -1;
+    if (rename(tmp, dst) < 0) {
+        if (diag)
+            fprintf(diag, "vmsweep plot: cannot rename '%s' to '%s': %s\n", tmp, dst,
+                    strerror(errno));
+        goto cleanup;
+    }
+    free(tmp);
+    tmp = NULL;
+    ret = 0;
+    goto cleanup;
+oom:
+    if (diag)
+        fprintf(diag, "vmsweep plot: out of memory\n");
+cleanup:
+    if (fd >= 0)
+        close(fd);
+    if (tmp) {
+        unlink(tmp);
+        free(tmp);
+    }
+    free(dst);
+    return ret;
+}
+
+int outfile_slurp(const char *dir, const char *name, char **data, size_t *len, FILE *diag)
+{
+    char *path = NULL, *buf = NULL;
+    FILE *f = NULL;
+    long size;
+    int ret = -1;
+
+    if (asprintf(&path, "%s/%s", dir, name) < 0) {
+        path = NULL;
+        goto cleanup;
+    }
+    f = fopen(path, "rb");
+    if (!f || fseek(f, 0, SEEK_END) < 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0) {
+        if (diag)
+            fprintf(diag, "vmsweep plot: cannot read '%s': %s\n", path, strerror(errno));
+        goto cleanup;
+    }
+    buf = malloc((size_t)size + 1);
+    if (!buf || fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        if (diag)
+            fprintf(diag, "vmsweep plot: cannot read '%s'\n", path);
+        goto cleanup;
+    }
+    buf[size] = '\0';
+    *data = buf;
+    *len = (size_t)size;
+    buf = NULL;
+    ret = 0;
+cleanup:
+    if (f)
+        fclose(f);
+    free(buf);
+    free(path);
+    return ret;
+}

@@ -1,0 +1,20 @@
+/*
+ * outfile — write output files so that none is ever seen half-written: each is written
+ * to a temporary file in the same directory, flushed, and renamed over its final name.
+ */
+#ifndef VMSWEEP_OUTFILE_H
+#define VMSWEEP_OUTFILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Create directory dir (and missing parents) if it does not exist; -1 with a message. */
+int outfile_mkdir(const char *dir, FILE *diag);
+
+/* Atomically replace dir/name with len bytes of data; -1 with a message on diag. */
+int outfile_write(const char *dir, const char *name, const void *data, size_t len, FILE *diag);
+
+/* Read the whole file dir/name into a malloc'd buffer (*len bytes, NUL-terminated). */
+int outfile_slurp(const char *dir, const char *name, char **data, size_t *len, FILE *diag);
+
+#endif

@@ -1,0 +1,308 @@
+/*
+ * plotcmd — see plotcmd.h.  Order matters for "nothing half-written": all input is read
+ * and analysed first; then every text output is rendered in memory; only then is the
+ * output directory touched.  gnuplot renders into a private temporary directory inside
+ * it, and the plots are renamed into place once gnuplot has succeeded.
+ */
+#include "plotcmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis.h"
+#include "htmlreport.h"
+#include "kneejson.h"
+#include "outfile.h"
+#include "summary.h"
+#include "units.h"
+
+#define PLOTCMD_NO_GNUPLOT "gnuplot not found: install it with 'apt-get install gnuplot-nox'"
+
+/* A memory stream; 0 or -1. */
+struct membuf {
+    char *data;
+    size_t len;
+    FILE *f;
+};
+
+static int membuf_open(struct membuf *m)
+{
+    m->data = NULL;
+    m->len = 0;
+    m->f = open_memstream(&m->data, &m->len);
+    return m->f ? 0 : -1;
+}
+
+/* Close the stream; -1 when a write failed. */
+static int membuf_close(struct membuf *m)
+{
+    int bad;
+    if (!m->f)
+        return -1;
+    bad = ferror(m->f);
+    if (fclose(m->f) != 0)
+        bad = 1;
+    m->f = NULL;
+    return bad ? -1 : 0;
+}
+
+static void membuf_free(struct membuf *m)
+{
+    if (m->f)
+        fclose(m->f);
+    m->f = NULL;
+    free(m->data);
+    m->data = NULL;
+}
+
+/* Render plots into dir with gnuplot; the names rendered are returned in *n_done. */
+static int render_plots(const char *dir, const struct analysis *a, const struct plot_opts *o,
+                        const char *term_script, size_t term_len, struct membuf *chart,
+                        size_t *n_done)
+{
+    const char *names[PLOTGEN_MAX_OUTPUTS];
+    size_t n = plotgen_outputs(a, o->format, names), moved = 0;
+    char *tmpdir = NULL, *tmpname = NULL;
+    int ret = -1;
+
+    if (asprintf(&tmpdir, "%s/.vmsweep-plot.XXXXXX", dir) < 0) {
+        tmpdir = NULL;
+        goto cleanup;
+    }
+    if (!mkdtemp(tmpdir)) {
+        fprintf(stderr, "vmsweep plot: cannot create a temporary directory in '%s': %s\n", dir,
+                strerror(errno));
+        free(tmpdir);
+        tmpdir = NULL;
+        goto cleanup;
+    }
+    tmpname = strrchr(tmpdir, '/') + 1;
+    {
+        char *prefix = NULL;
+        int rc;
+        if (asprintf(&prefix, "%s/", tmpname) < 0)
+            goto cleanup;
+        rc = plotgen_run(dir, PLOTGEN_SCRIPT, prefix, NULL, stderr);
+        free(prefix);
+        if (rc < 0)
+            goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *from = NULL, *to = NULL;
+        int rc = -1;
+        if (asprintf(&from, "%s/%s", tmpdir, names[i]) >= 0 &&
+            asprintf(&to, "%s/%s", dir, names[i]) >= 0) {
+            rc = rename(from, to);
+            if (rc < 0)
+                fprintf(stderr, "vmsweep plot: gnuplot did not write '%s': %s\n", names[i],
+                        strerror(errno));
+        }
+        free(from);
+        free(to);
+        if (rc < 0)
+            goto cleanup;
+        moved++;
+    }
+    if (chart && !o->quiet) {
+        if (outfile_write(tmpdir, "terminal.gp", term_script, term_len, stderr) < 0)
+            goto cleanup;
+        if (plotgen_run(tmpdir, "terminal.gp", NULL, chart->f, stderr) < 0)
+            goto cleanup;
+    }
+    *n_done = moved;
+    ret = 0;
+cleanup:
+    if (tmpdir) {
+        /* Whatever gnuplot left behind (e.g. after a failure) goes with the directory. */
+        static const char *leftovers[] = {
+            "terminal.gp", "qps_vs_concurrency.png", "latency_vs_concurrency.png", "qps_vs_p99.png",
+            "scaling.png", "qps_vs_concurrency.svg", "latency_vs_concurrency.svg", "qps_vs_p99.svg",
+            "scaling.svg"};
+        for (size_t i = 0; i < sizeof leftovers / sizeof *leftovers; i++) {
+            char *p = NULL;
+            if (asprintf(&p, "%s/%s", tmpdir, leftovers[i]) >= 0)
+                unlink(p);
+            free(p);
+        }
+        rmdir(tmpdir);
+        free(tmpdir);
+    }
+    return ret;
+}
+
+int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o, FILE *terminal)
+{
+    struct analysis *a = NULL;
+    struct membuf sum = {0}, gp = {0}, term = {0}, html = {0}, chart = {0};
+    char *kjson = NULL, *sjson = NULL, *dircopy = NULL;
+    const char *dir = o->output_dir, *plots[PLOTGEN_MAX_OUTPUTS];
+    size_t n_plots = 0;
+    int ret = PLOTCMD_EXIT_USAGE, have_gp, plots_failed = 0;
+
+    if (n == 0) {
+        fprintf(stderr, "vmsweep plot: no CSV file given\n");
+        return PLOTCMD_EXIT_USAGE;
+    }
+    if (analysis_load(csvs, n, o->slo_p99_us, stderr, &a) < 0)
+        goto cleanup;
+    ret = PLOTCMD_EXIT_FAILURE;
+    if (!dir) {
+        dircopy = strdup(csvs[0]);
+        if (!dircopy)
+            goto oom;
+        dir = dirname(dircopy);
+    }
+    if (membuf_open(&sum) < 0 || summary_write(sum.f, a) < 0 || membuf_close(&sum) < 0 ||
+        membuf_open(&gp) < 0 || plotgen_script(gp.f, a, o->format) < 0 || membuf_close(&gp) < 0 ||
+        membuf_open(&term) < 0 || plotgen_terminal_script(term.f, a) < 0 ||
+        membuf_close(&term) < 0 || kneejson_render(a, &kjson) < 0 ||
+        kneejson_render_scaling(a, &sjson) < 0)
+        goto oom;
+
+    if (outfile_mkdir(dir, stderr) < 0 ||
+        outfile_write(dir, "knee_summary.txt", sum.data, sum.len, stderr) < 0 ||
+        outfile_write(dir, "knee.json", kjson, strlen(kjson), stderr) < 0 ||
+        outfile_write(dir, "scaling.json", sjson, strlen(sjson), stderr) < 0 ||
+        outfile_write(dir, PLOTGEN_SCRIPT, gp.data, gp.len, stderr) < 0)
+        goto cleanup;
+
+    have_gp = plotgen_have_gnuplot();
+    if (!have_gp) {
+        fprintf(stderr, "vmsweep plot: %s; the numbers are written, the plots are not\n",
+                PLOTCMD_NO_GNUPLOT);
+    } else {
+        if (membuf_open(&chart) < 0)
+            goto oom;
+        if (render_plots(dir, a, o, term.data, term.len, &chart, &n_plots) < 0) {
+            plots_failed = 1;
+            n_plots = 0;
+        }
+        if (membuf_close(&chart) < 0)
+            goto oom;
+    }
+    plotgen_outputs(a, o->format, plots);
+    if (membuf_open(&html) < 0)
+        goto oom;
+    if (htmlreport_write(html.f, a, dir, o->format, plots, n_plots,
+                         !have_gp ? PLOTCMD_NO_GNUPLOT
+                                  : (plots_failed ? "gnuplot failed (see its messages)" : NULL),
+                         stderr) < 0 ||
+        membuf_close(&html) < 0)
+        goto cleanup;
+    if (outfile_write(dir, "report.html", html.data, html.len, stderr) < 0)
+        goto cleanup;
+
+    if (!o->quiet && terminal) {
+        fwrite(sum.data, 1, sum.len, terminal);
+        if (chart.data && chart.len)
+            fwrite(chart.data, 1, chart.len, terminal);
+        fprintf(terminal, "vmsweep plot: results in %s/ (knee_summary.txt, knee.json, %s)\n", dir,
+                n_plots ? "plots, report.html" : "report.html; no plots");
+        fflush(terminal);
+    }
+    ret = plots_failed ? PLOTCMD_EXIT_FAILURE : PLOTCMD_EXIT_OK;
+    goto cleanup;
+oom:
+    fprintf(stderr, "vmsweep plot: out of memory while writing the results\n");
+cleanup:
+    membuf_free(&sum);
+    membuf_free(&gp);
+    membuf_free(&term);
+    membuf_free(&html);
+    membuf_free(&chart);
+    free(kjson);
+    free(sjson);
+    free(dircopy);
+    analysis_free(a);
+    return ret;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vmsweep plot CSV... [--output-dir DIR] [--format png|svg] [--slo-p99 US] "
+            "[-q]\n"
+            "Find the saturation knee of each plan and VM size in sweep CSVs, and plot it.\n"
+            "  -o, --output-dir DIR  where to write results (default: the first CSV's directory)\n"
+            "  -f, --format FMT      plot format, png (default) or svg\n"
+            "  -s, --slo-p99 US      cap the recommendation at this p99 latency (us, or with a\n"
+            "                        unit: 5ms)\n"
+            "  -q, --quiet           do not print the summary and the terminal chart\n"
+            "  -h, --help            this help\n"
+            "Writes knee_summary.txt, knee.json, scaling.json, plots.gp, the plots and "
+            "report.html.\n");
+}
+
+int plotcmd_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output-dir", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'},
+        {"slo-p99", required_argument, NULL, 's'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct plot_opts o = {.format = PLOTGEN_PNG};
+    uint64_t us;
+    int c;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "o:f:s:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            if (!*optarg) {
+                fprintf(stderr, "vmsweep plot: --output-dir needs a directory\n");
+                return PLOTCMD_EXIT_USAGE;
+            }
+            o.output_dir = optarg;
+            break;
+        case 'f':
+            if (strcmp(optarg, "png") == 0) {
+                o.format = PLOTGEN_PNG;
+            } else if (strcmp(optarg, "svg") == 0) {
+                o.format = PLOTGEN_SVG;
+            } else {
+                fprintf(stderr, "vmsweep plot: unknown format '%s' for --format (png or svg)\n",
+                        optarg);
+                return PLOTCMD_EXIT_USAGE;
+            }
+            break;
+        case 's':
+            if (units_parse_duration(optarg, 1, 1, 3600 * UNITS_US_PER_SEC, &us) != 0) {
+                fprintf(stderr,
+                        "vmsweep plot: invalid value '%s' for --slo-p99: expected a latency in "
+                        "microseconds (or with a unit, e.g. 5ms) between 1us and 1h\n",
+                        optarg);
+                return PLOTCMD_EXIT_USAGE;
+            }
+            o.slo_p99_us = (double)us;
+            break;
+        case 'q':
+            o.quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return PLOTCMD_EXIT_OK;
+        default:
+            if (optopt && strchr("ofs", optopt))
+                fprintf(stderr, "vmsweep plot: option '%s' needs a value\n", argv[optind - 1]);
+            else
+                fprintf(stderr, "vmsweep plot: unknown option '%s'\n", argv[optind - 1]);
+            usage(stderr);
+            return PLOTCMD_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "vmsweep plot: no CSV file given\n");
+        usage(stderr);
+        return PLOTCMD_EXIT_USAGE;
+    }
+    return plotcmd_analyse((const char *const *)(argv + optind), (size_t)(argc - optind), &o,
+                           stdout);
+}

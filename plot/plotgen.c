@@ -1,0 +1,400 @@
+/*
+ * plotgen — see plotgen.h.  Strings from the data (plan names) are written as gnuplot
+ * single-quoted strings, where only '' needs escaping, and titles are `noenhanced` so
+ * that '_' or '^' in a plan name are printed as they are.
+ */
+#include "plotgen.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *plotgen_ext(enum plotgen_format fmt)
+{
+    return fmt == PLOTGEN_SVG ? "svg" : "png";
+}
+
+static int has_scaling(const struct analysis *a)
+{
+    return a->n_scaling > 0;
+}
+
+size_t plotgen_outputs(const struct analysis *a, enum plotgen_format fmt,
+                       const char *names[PLOTGEN_MAX_OUTPUTS])
+{
+    size_t n = 0;
+    int svg = fmt == PLOTGEN_SVG;
+    names[n++] = svg ? "qps_vs_concurrency.svg" : "qps_vs_concurrency.png";
+    names[n++] = svg ? "latency_vs_concurrency.svg" : "latency_vs_concurrency.png";
+    names[n++] = svg ? "qps_vs_p99.svg" : "qps_vs_p99.png";
+    if (has_scaling(a))
+        names[n++] = svg ? "scaling.svg" : "scaling.png";
+    return n;
+}
+
+/* A gnuplot single-quoted string. */
+static void gp_str(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputc('\'', f);
+        if ((unsigned char)*s >= 0x20)
+            fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+static void gp_title(FILE *f, const struct analysis_group *g, const char *suffix)
+{
+    char buf[CSV_PLAN_MAX + 64];
+    snprintf(buf, sizeof buf, "%s, %llu vCPU%s%s", g->plan, (unsigned long long)g->vcpus,
+             g->vcpus == 1 ? "" : "s", suffix);
+    fputs("title ", f);
+    gp_str(f, buf);
+    fputs(" noenhanced", f);
+}
+
+static void datablocks(FILE *f, const struct analysis *a)
+{
+    for (size_t i = 0; i < a->n_groups; i++) {
+        const struct analysis_group *g = &a->groups[i];
+        fputs("# plan ", f);
+        gp_str(f, g->plan);
+        fprintf(f, ", %llu vCPUs\n$g%zu << EOD\n", (unsigned long long)g->vcpus, i);
+        fprintf(f, "# concurrency qps qps_min qps_max p50_us p90_us p99_us\n");
+        for (size_t j = 0; j < g->n_levels; j++) {
+            const struct analysis_level *l = &g->levels[j];
+            fprintf(f, "%llu %.6g %.6g %.6g %.6g %.6g %.6g\n", (unsigned long long)l->concurrency,
+                    l->qps, l->qps_min, l->qps_max, fmax(l->p50_us, 1), fmax(l->p90_us, 1),
+                    fmax(l->p99_us, 1));
+        }
+        fprintf(f, "EOD\n");
+        /* Pareto frontier: levels not beaten by another with lower p99 and higher qps. */
+        fprintf(f, "$pareto%zu << EOD\n# p99_us qps\n", i);
+        {
+            size_t *ord = malloc(g->n_levels * sizeof(*ord));
+            size_t n = g->n_levels;
+            double best = -1;
+            if (ord) {
+                for (size_t j = 0; j < n; j++)
+                    ord[j] = j;
+                for (size_t j = 1; j < n; j++) { /* insertion sort by p99, then -qps */
+                    size_t k = ord[j], m = j;
+                    while (m > 0 && (g->levels[ord[m - 1]].p99_us > g->levels[k].p99_us ||
+                                     (g->levels[ord[m - 1]].p99_us == g->levels[k].p99_us &&
+                                      g->levels[ord[m - 1]].qps < g->levels[k].qps))) {
+                        ord[m] = ord[m - 1];
+                        m--;
+                    }
+                    ord[m] = k;
+                }
+                for (size_t j = 0; j < n; j++) {
+                    const struct analysis_level *l = &g->levels[ord[j]];
+                    if (l->qps > best) {
+                        best = l->qps;
+                        fprintf(f, "%.6g %.6g\n", fmax(l->p99_us, 1), l->qps);
+                    }
+                }
+                free(ord);
+            }
+        }
+        fprintf(f, "EOD\n");
+    }
+    if (!has_scaling(a))
+        return;
+    for (size_t i = 0; i < a->n_groups;) {
+        size_t j = i;
+        double base = a->groups[i].max_qps, v0 = (double)a->groups[i].vcpus;
+        while (j < a->n_groups && strcmp(a->groups[j].plan, a->groups[i].plan) == 0)
+            j++;
+        if (j - i >= 2) {
+            fprintf(f, "$scale%zu << EOD\n# vcpus max_qps ideal\n", i);
+            for (size_t k = i; k < j; k++)
+                fprintf(f, "%llu %.6g %.6g\n", (unsigned long long)a->groups[k].vcpus,
+                        a->groups[k].max_qps, base * (double)a->groups[k].vcpus / v0);
+            fprintf(f, "EOD\n");
+        }
+        i = j;
+    }
+}
+
+static void xrange(FILE *f, const struct analysis *a)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < a->n_groups; i++) {
+        const struct analysis_group *g = &a->groups[i];
+        if (g->levels[0].concurrency < lo)
+            lo = g->levels[0].concurrency;
+        if (g->levels[g->n_levels - 1].concurrency > hi)
+            hi = g->levels[g->n_levels - 1].concurrency;
+    }
+    if (hi <= lo)
+        fprintf(f, "set xrange [%g:%g]\n", (double)lo / 2, (double)lo * 2);
+    else
+        fprintf(f, "set xrange [%llu:%llu]\n", (unsigned long long)lo, (unsigned long long)hi);
+}
+
+static double level_qps(const struct analysis_group *g, uint64_t n)
+{
+    for (size_t i = 0; i < g->n_levels; i++) {
+        if (g->levels[i].concurrency == n)
+            return g->levels[i].qps;
+    }
+    return 0;
+}
+
+/* The qps-vs-concurrency plot; shared by the file and the terminal chart. */
+static void qps_plot(FILE *f, const struct analysis *a, int with_usl)
+{
+    int labels = 0;
+    fprintf(f, "set logscale x 2\nunset logscale y\nset yrange [0:*]\n");
+    xrange(f, a);
+    for (size_t i = 0; i < a->n_groups; i++) {
+        const struct analysis_group *g = &a->groups[i];
+        if (!g->knee)
+            continue;
+        fprintf(f, "set label %d ", ++labels);
+        if (a->n_groups > 1) {
+            char buf[CSV_PLAN_MAX + 64];
+            snprintf(buf, sizeof buf, "%s/%llu: knee N=%llu", g->plan, (unsigned long long)g->vcpus,
+                     (unsigned long long)g->knee);
+            gp_str(f, buf);
+        } else {
+            fprintf(f, "'knee N=%llu'", (unsigned long long)g->knee);
+        }
+        fprintf(f, " at %llu,%.6g point pointtype 7 pointsize 2 offset 1,-1 noenhanced\n",
+                (unsigned long long)g->knee, level_qps(g, g->knee));
+    }
+    for (size_t i = 0; with_usl && i < a->n_groups; i++) {
+        const struct analysis_group *g = &a->groups[i];
+        if (g->has_usl)
+            fprintf(f, "usl%zu(x) = %.9g*x/(1 + %.9g*(x-1) + %.9g*x*(x-1))\n", i, g->usl.lambda,
+                    g->usl.sigma, g->usl.kappa);
+    }
+    fprintf(f, "plot ");
+    for (size_t i = 0; i < a->n_groups; i++) {
+        const struct analysis_group *g = &a->groups[i];
+        fprintf(f, "%s$g%zu using 1:2 with linespoints linecolor %zu pointtype 7 ",
+                i ? ", \\\n     " : "", i, i + 1);
+        gp_title(f, g, "");
+        if (with_usl && g->has_usl) {
+            fprintf(f, ", \\\n     usl%zu(x) with lines dashtype 2 linecolor %zu ", i, i + 1);
+            gp_title(f, g, ": USL fit");
+        }
+    }
+    fprintf(f, "\nunset label\n");
+}
+
+int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
+{
+    int svg = fmt == PLOTGEN_SVG;
+    const char *ext = plotgen_ext(fmt);
+
+    fprintf(f,
+            "# vmsweep plots, generated by `vmsweep plot`.  Edit and re-run from this\n"
+            "# directory with: gnuplot %s\n",
+            PLOTGEN_SCRIPT);
+    fprintf(f, "if (!exists(\"outprefix\")) outprefix = ''\n");
+    if (svg)
+        fprintf(f, "set terminal svg size %d,%d dynamic font 'sans,11'\n", PLOTGEN_WIDTH,
+                PLOTGEN_HEIGHT);
+    else
+        fprintf(f, "set terminal pngcairo size %d,%d font 'sans,10'\n", PLOTGEN_WIDTH,
+                PLOTGEN_HEIGHT);
+    fprintf(f, "set grid\nset key top left box opaque\nset samples 400\n\n");
+    datablocks(f, a);
+
+    fprintf(f, "\n# Throughput vs concurrency: knee marked, USL fit dashed.\n");
+    fprintf(f, "set output outprefix.'qps_vs_concurrency.%s'\n", ext);
+    fprintf(f, "set title 'Throughput vs concurrency'\nset xlabel 'concurrency (log2)'\n"
+               "set ylabel 'qps'\n");
+    qps_plot(f, a, 1);
+
+    fprintf(f, "\n# Latency percentiles vs concurrency.\n");
+    fprintf(f, "set output outprefix.'latency_vs_concurrency.%s'\n", ext);
+    fprintf(f, "set title 'Latency vs concurrency'\nset xlabel 'concurrency (log2)'\n"
+               "set ylabel 'latency (us, log)'\nset logscale x 2\nset logscale y\n"
+               "set yrange [*:*]\n");
+    xrange(f, a);
+    fprintf(f, "plot ");
+    for (size_t i = 0; i < a->n_groups; i++) {
+        static const char *pct[3] = {"p50", "p90", "p99"};
+        for (int p = 0; p < 3; p++) {
+            char suffix[16];
+            snprintf(suffix, sizeof suffix, ": %s", pct[p]);
+            fprintf(f,
+                    "%s$g%zu using 1:%d with linespoints linecolor %zu dashtype %d pointtype %d ",
+                    i || p ? ", \\\n     " : "", i, 5 + p, i + 1, p + 1, 5 + 2 * p);
+            gp_title(f, &a->groups[i], suffix);
+        }
+    }
+    fprintf(f, "\n");
+
+    fprintf(f, "\n# Throughput vs tail latency; the line is the Pareto frontier.\n");
+    fprintf(f, "set output outprefix.'qps_vs_p99.%s'\n", ext);
+    fprintf(f, "set title 'Throughput vs p99 latency (Pareto frontier)'\n"
+               "set xlabel 'p99 latency (us, log)'\nset ylabel 'qps'\nunset logscale\n"
+               "set logscale x\nset xrange [*:*]\nset yrange [0:*]\n");
+    fprintf(f, "plot ");
+    for (size_t i = 0; i < a->n_groups; i++) {
+        fprintf(f, "%s$g%zu using 7:2 with points linecolor %zu pointtype 7 ",
+                i ? ", \\\n     " : "", i, i + 1);
+        gp_title(f, &a->groups[i], "");
+        fprintf(f, ", \\\n     $pareto%zu using 1:2 with steps linecolor %zu notitle", i, i + 1);
+    }
+    fprintf(f, "\n");
+
+    if (has_scaling(a)) {
+        int first = 1;
+        fprintf(f, "\n# Maximum throughput vs vCPUs, with ideal linear scaling dashed.\n");
+        fprintf(f, "set output outprefix.'scaling.%s'\n", ext);
+        fprintf(f, "set title 'Scaling with VM size'\nset xlabel 'vCPUs'\nset ylabel 'max qps'\n"
+                   "unset logscale\nset yrange [0:*]\n");
+        {
+            uint64_t vmax = 0;
+            fprintf(f, "set xtics (");
+            for (size_t i = 0; i < a->n_groups; i++) {
+                int seen = 0;
+                for (size_t j = 0; j < i; j++)
+                    seen |= a->groups[j].vcpus == a->groups[i].vcpus;
+                if (!seen)
+                    fprintf(f, "%s%llu", vmax ? ", " : "", (unsigned long long)a->groups[i].vcpus);
+                if (a->groups[i].vcpus > vmax)
+                    vmax = a->groups[i].vcpus;
+            }
+            fprintf(f, ")\nset xrange [0:%g]\n", (double)vmax * 1.1);
+        }
+        fprintf(f, "plot ");
+        for (size_t i = 0; i < a->n_groups;) {
+            size_t j = i;
+            char buf[CSV_PLAN_MAX + 32];
+            while (j < a->n_groups && strcmp(a->groups[j].plan, a->groups[i].plan) == 0)
+                j++;
+            if (j - i >= 2) {
+                fprintf(f,
+                        "%s$scale%zu using 1:2 with linespoints linecolor %zu pointtype 7 title ",
+                        first ? "" : ", \\\n     ", i, i + 1);
+                gp_str(f, a->groups[i].plan);
+                fprintf(f,
+                        " noenhanced, \\\n     $scale%zu using 1:3 with lines dashtype 2 "
+                        "linecolor %zu title ",
+                        i, i + 1);
+                snprintf(buf, sizeof buf, "%s: ideal", a->groups[i].plan);
+                gp_str(f, buf);
+                fprintf(f, " noenhanced");
+                first = 0;
+            }
+            i = j;
+        }
+        fprintf(f, "\nset xtics autofreq\n");
+    }
+    fprintf(f, "set output\n");
+    fflush(f);
+    return ferror(f) ? -1 : 0;
+}
+
+int plotgen_terminal_script(FILE *f, const struct analysis *a)
+{
+    fprintf(f, "set terminal dumb size 79,24\nset key top left\nset title 'qps vs concurrency'\n"
+               "set xlabel 'concurrency (log2)'\n");
+    datablocks(f, a);
+    qps_plot(f, a, 0);
+    fflush(f);
+    return ferror(f) ? -1 : 0;
+}
+
+int plotgen_have_gnuplot(void)
+{
+    const char *path = getenv("PATH");
+    char *copy, *save = NULL, *dir;
+    int found = 0;
+    if (!path)
+        path = "/usr/bin:/bin";
+    copy = strdup(path);
+    if (!copy)
+        return 0;
+    for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+        char *p = NULL;
+        struct stat st;
+        if (asprintf(&p, "%s/gnuplot", *dir ? dir : ".") < 0)
+            break;
+        found = stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
+        free(p);
+    }
+    free(copy);
+    return found;
+}
+
+int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE *capture,
+                FILE *diag)
+{
+    int pfd[2] = {-1, -1}, status = 0, ret = -1;
+    char *eopt = NULL;
+    pid_t pid;
+
+    if (outprefix && asprintf(&eopt, "outprefix='%s'", outprefix) < 0) {
+        eopt = NULL;
+        goto cleanup;
+    }
+    if (pipe(pfd) < 0) {
+        if (diag)
+            fprintf(diag, "vmsweep plot: cannot create a pipe: %s\n", strerror(errno));
+        goto cleanup;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        if (diag)
+            fprintf(diag, "vmsweep plot: cannot start gnuplot: %s\n", strerror(errno));
+        goto cleanup;
+    }
+    if (pid == 0) {
+        close(pfd[0]);
+        if (dup2(pfd[1], STDOUT_FILENO) < 0 || chdir(dir) < 0)
+            _exit(126);
+        if (eopt)
+            execlp("gnuplot", "gnuplot", "-e", eopt, script, (char *)NULL);
+        else
+            execlp("gnuplot", "gnuplot", script, (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    pfd[1] = -1;
+    for (;;) {
+        char buf[4096];
+        ssize_t r = read(pfd[0], buf, sizeof buf);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        if (capture)
+            fwrite(buf, 1, (size_t)r, capture);
+    }
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            if (diag)
+                fprintf(diag, "vmsweep plot: cannot wait for gnuplot: %s\n", strerror(errno));
+            goto cleanup;
+        }
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (diag)
+            fprintf(diag, "vmsweep plot: gnuplot failed on '%s/%s' (%s %d)\n", dir, script,
+                    WIFEXITED(status) ? "exit status" : "signal",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        goto cleanup;
+    }
+    ret = 0;
+cleanup:
+    if (pfd[0] >= 0)
+        close(pfd[0]);
+    if (pfd[1] >= 0)
+        close(pfd[1]);
+    free(eopt);
+    return ret;
+}

@@ -1,0 +1,138 @@
+/* stats — see stats.h.  Medians sort a private copy; nothing here keeps state. */
+#include "stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double sorted_median(const double *s, size_t n)
+{
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2.0;
+}
+
+int stats_median(const double *x, size_t n, double *out)
+{
+    double *s;
+    if (n == 0)
+        return -1;
+    s = malloc(n * sizeof(*s));
+    if (!s)
+        return -1;
+    memcpy(s, x, n * sizeof(*s));
+    qsort(s, n, sizeof(*s), cmp_double);
+    *out = sorted_median(s, n);
+    free(s);
+    return 0;
+}
+
+int stats_mad(const double *x, size_t n, double *out)
+{
+    double med, *d;
+    int ret = -1;
+    if (stats_median(x, n, &med) < 0)
+        return -1;
+    d = malloc(n * sizeof(*d));
+    if (!d)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        d[i] = fabs(x[i] - med);
+    ret = stats_median(d, n, out);
+    free(d);
+    return ret;
+}
+
+int stats_mean(const double *x, size_t n, double *out)
+{
+    double s = 0;
+    if (n == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
+    *out = s / (double)n;
+    return 0;
+}
+
+int stats_stddev(const double *x, size_t n, double *out)
+{
+    double m, s = 0;
+    if (stats_mean(x, n, &m) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        s += (x[i] - m) * (x[i] - m);
+    *out = n > 1 ? sqrt(s / (double)(n - 1)) : 0.0;
+    return 0;
+}
+
+int stats_cv(const double *x, size_t n, double *out)
+{
+    double m, sd;
+    if (stats_mean(x, n, &m) < 0 || m == 0 || stats_stddev(x, n, &sd) < 0)
+        return -1;
+    *out = sd / fabs(m);
+    return 0;
+}
+
+int stats_modz(const double *x, size_t n, double *z)
+{
+    double med, mad, meanad = 0;
+    if (stats_median(x, n, &med) < 0 || stats_mad(x, n, &mad) < 0)
+        return -1;
+    if (mad > 0) {
+        for (size_t i = 0; i < n; i++)
+            z[i] = 0.6745 * (x[i] - med) / mad;
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        meanad += fabs(x[i] - med);
+    meanad /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        z[i] = meanad > 0 ? (x[i] - med) / (1.253314 * meanad) : 0.0;
+    return 0;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+int stats_bootstrap_median_ci(const double *x, size_t n, unsigned iters, double level,
+                              uint64_t seed, double *lo, double *hi)
+{
+    double *meds = NULL, *sample = NULL;
+    uint64_t state = seed ? seed : 0x9e3779b97f4a7c15ULL;
+    int ret = -1;
+    size_t ilo, ihi;
+
+    if (n == 0 || iters == 0 || !(level > 0 && level < 1))
+        return -1;
+    meds = malloc(iters * sizeof(*meds));
+    sample = malloc(n * sizeof(*sample));
+    if (!meds || !sample)
+        goto cleanup;
+    for (unsigned it = 0; it < iters; it++) {
+        for (size_t i = 0; i < n; i++)
+            sample[i] = x[xorshift(&state) % n];
+        qsort(sample, n, sizeof(*sample), cmp_double);
+        meds[it] = sorted_median(sample, n);
+    }
+    qsort(meds, iters, sizeof(*meds), cmp_double);
+    ilo = (size_t)floor((1 - level) / 2 * (iters - 1));
+    ihi = (size_t)ceil((1 + level) / 2 * (iters - 1));
+    *lo = meds[ilo];
+    *hi = meds[ihi < iters ? ihi : iters - 1];
+    ret = 0;
+cleanup:
+    free(meds);
+    free(sample);
+    return ret;
+}

@@ -1,0 +1,100 @@
+/* summary — see summary.h.  Fixed number formats so that golden files stay stable. */
+#include "summary.h"
+
+#include <math.h>
+
+static void knee_line(FILE *f, const char *label, uint64_t n, const char *none)
+{
+    if (n)
+        fprintf(f, "  %-18s N=%llu\n", label, (unsigned long long)n);
+    else
+        fprintf(f, "  %-18s none%s\n", label, none);
+}
+
+static void write_group(FILE *f, const struct analysis_group *g, double slo)
+{
+    fprintf(f, "plan '%s' on %llu vCPU%s: %zu level%s, %zu run%s\n", g->plan,
+            (unsigned long long)g->vcpus, g->vcpus == 1 ? "" : "s", g->n_levels,
+            g->n_levels == 1 ? "" : "s", g->runs, g->runs == 1 ? "" : "s");
+    fprintf(f, "  %11s %12s %12s %12s %6s %10s %10s %10s %5s\n", "concurrency", "qps", "qps_min",
+            "qps_max", "cv%", "p50_us", "p90_us", "p99_us", "runs");
+    for (size_t i = 0; i < g->n_levels; i++) {
+        const struct analysis_level *l = &g->levels[i];
+        char cv[16];
+        if (isfinite(l->qps_cv))
+            snprintf(cv, sizeof cv, "%.1f", l->qps_cv * 100);
+        else
+            snprintf(cv, sizeof cv, "-");
+        fprintf(f, "  %11llu %12.1f %12.1f %12.1f %6s %10.0f %10.0f %10.0f %5zu%s\n",
+                (unsigned long long)l->concurrency, l->qps, l->qps_min, l->qps_max, cv, l->p50_us,
+                l->p90_us, l->p99_us, l->runs, l->outliers ? " (outlier)" : "");
+    }
+    if (g->knee) {
+        double q = 0;
+        for (size_t i = 0; i < g->n_levels; i++) {
+            if (g->levels[i].concurrency == g->knee)
+                q = g->levels[i].qps;
+        }
+        fprintf(f, "  %-18s N=%llu (%.1f qps; maximum %.1f qps at N=%llu)\n",
+                "throughput knee:", (unsigned long long)g->knee, q, g->max_qps,
+                (unsigned long long)g->max_qps_at);
+    } else {
+        fprintf(f, "  %-18s none (%s)\n", "throughput knee:",
+                g->n_levels < 2 ? "a single level" : "throughput still grows at the last level");
+    }
+    knee_line(f, "latency knee:", g->latency_knee, " (p99 stays within 3x the lowest level's)");
+    knee_line(f, "Kneedle (log2 N):", g->kneedle, "");
+    if (g->has_usl) {
+        fprintf(f, "  %-18s sigma=%.4f kappa=%.4g lambda=%.1f N*=", "USL fit:", g->usl.sigma,
+                g->usl.kappa, g->usl.lambda);
+        if (isfinite(g->usl.n_star))
+            fprintf(f, "%.1f", g->usl.n_star);
+        else
+            fprintf(f, "none (kappa ~ 0)");
+        fprintf(f, " R2=%.4f\n", g->usl.r2);
+    } else if (g->n_levels < USL_MIN_LEVELS) {
+        fprintf(f, "  %-18s not fitted (needs %d levels, have %zu)\n", "USL fit:", USL_MIN_LEVELS,
+                g->n_levels);
+    } else {
+        fprintf(f, "  %-18s degenerate (see warnings)\n", "USL fit:");
+    }
+    if (g->has_recommended) {
+        fprintf(f, "  %-18s concurrency %llu-%llu (50-75%% of the knee",
+                "recommended:", (unsigned long long)g->rec_low, (unsigned long long)g->rec_high);
+        if (slo > 0)
+            fprintf(f, ", p99 SLO %.0f us", slo);
+        fprintf(f, ")\n");
+    } else {
+        fprintf(f, "  %-18s none\n", "recommended:");
+    }
+    if (g->n_warnings) {
+        fprintf(f, "  warnings:\n");
+        for (size_t i = 0; i < g->n_warnings; i++)
+            fprintf(f, "    - %s\n", g->warnings[i]);
+    }
+}
+
+int summary_write(FILE *f, const struct analysis *a)
+{
+    fprintf(f, "vmsweep knee summary\n\n");
+    for (size_t i = 0; i < a->n_groups; i++) {
+        write_group(f, &a->groups[i], a->slo_p99_us);
+        fprintf(f, "\n");
+    }
+    if (a->n_scaling) {
+        fprintf(f, "scaling efficiency (max qps between VM sizes; 1.00 = linear)\n");
+        fprintf(f, "  %-20s %11s %12s %12s %8s %10s\n", "plan", "vCPUs", "max_qps_1", "max_qps_2",
+                "speedup", "efficiency");
+        for (size_t i = 0; i < a->n_scaling; i++) {
+            const struct analysis_scaling *s = &a->scaling[i];
+            char v[32];
+            snprintf(v, sizeof v, "%llu->%llu", (unsigned long long)s->v1,
+                     (unsigned long long)s->v2);
+            fprintf(f, "  %-20s %11s %12.1f %12.1f %7.2fx %10.2f\n", s->plan, v, s->qps1, s->qps2,
+                    s->speedup, s->efficiency);
+        }
+        fprintf(f, "\n");
+    }
+    fflush(f);
+    return ferror(f) ? -1 : 0;
+}

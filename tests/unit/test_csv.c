@@ -1,0 +1,174 @@
+/* Unit tests for plot/csv.c: columns by name, quoting, CRLF, and errors with line:column. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "csv.h"
+
+#define HDR17                                                                                      \
+    "ts,plan,vcpus,cpu_threads,io_threads,async,concurrency,duration_sec,run_idx,qps,p50_us,"      \
+    "p90_us,p99_us,max_us,ru_maxrss,exit_code,timeout_killed"
+
+/* Parse text; on failure return the message printed (caller frees), else NULL. */
+static char *parse_err_n(const char *text, size_t n, struct csv_table **out)
+{
+    char *msg = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&msg, &len);
+    int rc;
+    assert_non_null(m);
+    rc = csv_parse_buffer("data.csv", text, n, m, out);
+    fclose(m);
+    if (rc == 0) {
+        assert_int_equal(len, 0); /* success is silent */
+        free(msg);
+        return NULL;
+    }
+    assert_true(len > 0);
+    return msg;
+}
+
+static char *parse_err(const char *text, struct csv_table **out)
+{
+    return parse_err_n(text, strlen(text), out);
+}
+
+static void expect_error_n(const char *text, size_t n, const char *want)
+{
+    struct csv_table *t = (struct csv_table *)0x1;
+    char *msg = parse_err_n(text, n, &t);
+    if (!msg)
+        fail_msg("parsed, expected error '%s'", want);
+    if (!strstr(msg, want))
+        fail_msg("message '%s' lacks '%s'", msg, want);
+    assert_ptr_equal(t, (struct csv_table *)0x1); /* out untouched */
+    free(msg);
+}
+
+static void expect_error(const char *text, const char *want)
+{
+    expect_error_n(text, strlen(text), want);
+}
+
+static void test_full_schema(void **state)
+{
+    struct csv_table *t = NULL;
+    const char *text =
+        HDR17 ",mean_us,errors,ops\n"
+              "1700000000,cpu,2,2,0,0,4,5,1,1234.5,100,200,300,400,1024,0,0,3.2,0,99\n"
+              "1700000000,cpu,2,2,0,0,8,5,0,2000,100,200,300,400,1024,137,1,,,\n";
+    (void)state;
+    assert_null(parse_err(text, &t));
+    assert_int_equal(t->n, 2);
+    assert_true(t->has_mean);
+    assert_string_equal(t->rows[0].plan, "cpu");
+    assert_int_equal(t->rows[0].vcpus, 2);
+    assert_int_equal(t->rows[0].concurrency, 4);
+    assert_int_equal(t->rows[0].run_idx, 1);
+    assert_true(t->rows[0].qps == 1234.5);
+    assert_true(t->rows[0].p99_us == 300);
+    assert_true(t->rows[0].mean_us == 3.2);
+    assert_int_equal(t->rows[0].line, 2);
+    assert_int_equal(t->rows[1].timeout_killed, 1);
+    assert_int_equal(t->rows[1].exit_code, 137);
+    assert_true(isnan(t->rows[1].mean_us)); /* empty optional field */
+    csv_free(t);
+}
+
+static void test_minimal_reordered_quoted_crlf(void **state)
+{
+    struct csv_table *t = NULL;
+    const char *text = "\xef\xbb\xbf"
+                       "p99_us,qps,\"plan\",concurrency,vcpus,p50_us,p90_us,extra\r\n"
+                       "30,100,\"a \"\"b\"\", c\",1,4,10,20,\"x\ny\"\r\n"
+                       "\r\n"
+                       "31,200,plain,2,4,11,21,z\r\n";
+    (void)state;
+    assert_null(parse_err(text, &t));
+    assert_int_equal(t->n, 2);
+    assert_false(t->has_mean);
+    assert_string_equal(t->rows[0].plan, "a \"b\", c");
+    assert_true(t->rows[0].p99_us == 30);
+    assert_int_equal(t->rows[1].line, 5); /* the quoted newline and the blank line count */
+    assert_true(isnan(t->rows[1].mean_us));
+    assert_int_equal(t->rows[1].timeout_killed, 0);
+    csv_free(t);
+}
+
+static void test_header_only_and_free_null(void **state)
+{
+    struct csv_table *t = NULL;
+    (void)state;
+    assert_null(parse_err("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\n", &t));
+    assert_int_equal(t->n, 0);
+    csv_free(t);
+    csv_free(NULL);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\ncpu,1,1,abc,1,2,3\n",
+                 "data.csv:2:9: non-numeric value 'abc' in column 'qps'");
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us\ncpu,1,1,5,1,2\n",
+                 "data.csv:1:1: missing required column 'p99_us'");
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\ncpu,1,1,5,1,2\n",
+                 "data.csv:2:13: expected 7 fields as in the header, found 6");
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\ncpu,1,1,5,1,2,3\n\"cpu,1",
+                 "data.csv:3:1: quoted field is never closed");
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\nc\"pu,1,1,5,1,2,3\n",
+                 "data.csv:2:2: stray quote");
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\n\"cpu\"x,1,1,5,1,2,3\n",
+                 "data.csv:2:6: unexpected character 'x' after a closing quote");
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\ncpu,1,1,,1,2,3\n",
+                 "data.csv:2:9: empty value in required column 'qps'");
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\ncpu,0,1,5,1,2,3\n",
+                 "data.csv:2:5: value '0' in column 'vcpus' is not an integer");
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\ncpu,1,1,-5,1,2,3\n",
+                 "non-numeric value '-5' in column 'qps'");
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\ncpu,1,1,nan,1,2,3\n",
+                 "non-numeric value 'nan'");
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us,timeout_killed\n"
+                 "cpu,1,1,5,1,2,3,yes\n",
+                 "data.csv:2:17: value 'yes' in column 'timeout_killed' is neither 0 nor 1");
+    expect_error("plan,plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\n",
+                 "data.csv:1:6: column 'plan' appears twice");
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\n\"a\nb\",1,1,5,1,2,3\n",
+                 "data.csv:2:1: plan name 'a\\x0ab' contains a control character");
+    expect_error("", "the file is empty");
+    expect_error_n("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16, "not a CSV file: it contains binary data");
+    expect_error("hello world\nthis is text\n", "missing required column 'plan'");
+}
+
+static void test_read_file(void **state)
+{
+    struct csv_table *t = NULL;
+    char *msg = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&msg, &len);
+    (void)state;
+    assert_int_equal(csv_read("/nonexistent/x.csv", m, &t), -1);
+    fclose(m);
+    assert_non_null(strstr(msg, "cannot open '/nonexistent/x.csv': No such file"));
+    free(msg);
+    assert_null(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_schema),
+        cmocka_unit_test(test_minimal_reordered_quoted_crlf),
+        cmocka_unit_test(test_header_only_and_free_null),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_read_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,440 @@
+/*
+ * Unit tests for plot/knee.c, plot/usl.c and the knee logic of plot/analysis.c, on
+ * synthetic curves with known answers.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "analysis.h"
+#include "csv.h"
+#include "knee.h"
+#include "usl.h"
+
+#define MAXLV 16
+
+static double usl_x(double n, double lambda, double sigma, double kappa)
+{
+    return lambda * n / (1 + sigma * (n - 1) + kappa * n * (n - 1));
+}
+
+/* Deterministic noise in [-amp, +amp] (a fixed LCG). */
+static double noise(uint64_t *s, double amp)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return amp * (2.0 * (double)(*s >> 11) / 9007199254740992.0 - 1.0);
+}
+
+/* Doubling grid 1..2^(n-1); qps from f; p99 from Little's law (N / X) times 2.5. */
+static size_t grid(struct knee_level *lv, size_t n, double (*f)(double))
+{
+    for (size_t i = 0; i < n; i++) {
+        lv[i].concurrency = 1ULL << i;
+        lv[i].qps = f((double)lv[i].concurrency);
+        lv[i].p99_us = 2.5e6 * (double)lv[i].concurrency / lv[i].qps;
+    }
+    return n;
+}
+
+static double f_capped(double n)
+{
+    return 100 * fmin(n, 4);
+}
+static double f_linear(double n)
+{
+    return 100 * n;
+}
+static double f_usl(double n)
+{
+    return usl_x(n, 1000, 0.05, 0.002);
+}
+static double f_amdahl(double n)
+{
+    return usl_x(n, 1000, 0.1, 0);
+}
+
+static long kt(const struct knee_level *lv, size_t n)
+{
+    long idx = -2;
+    assert_int_equal(knee_throughput(lv, n, &idx), 0);
+    return idx;
+}
+
+static void test_capped(void **state)
+{
+    struct knee_level lv[MAXLV];
+    size_t n = grid(lv, 7, f_capped);
+    long idx;
+    (void)state;
+    assert_int_equal(lv[kt(lv, n)].concurrency, 4);
+    assert_int_equal(knee_kneedle(lv, n, &idx), 0);
+    assert_int_equal(lv[idx].concurrency, 4);
+}
+
+static void test_linear(void **state)
+{
+    struct knee_level lv[MAXLV];
+    size_t n = grid(lv, 8, f_linear);
+    long idx = 0;
+    (void)state;
+    assert_int_equal(kt(lv, n), -1);
+    assert_int_equal(knee_kneedle(lv, n, &idx), 0);
+    assert_int_equal(idx, -1);
+    assert_int_equal(knee_latency(lv, n, &idx), 0);
+    assert_int_equal(idx, -1); /* p99 flat: no latency knee either */
+}
+
+static void test_usl_curve_knee(void **state)
+{
+    struct knee_level lv[MAXLV];
+    size_t n = grid(lv, 7, f_usl);
+    (void)state;
+    assert_int_equal(lv[kt(lv, n)].concurrency, 16);
+}
+
+static void test_noisy(void **state)
+{
+    double (*curves[])(double) = {f_capped, f_usl, f_amdahl};
+    size_t sizes[] = {7, 7, 9};
+    (void)state;
+    for (size_t c = 0; c < 3; c++) {
+        struct knee_level clean[MAXLV], lv[MAXLV];
+        size_t n = grid(clean, sizes[c], curves[c]);
+        long k0 = kt(clean, n);
+        assert_true(k0 >= 0);
+        for (uint64_t seed = 1; seed <= 200; seed++) {
+            uint64_t s = seed;
+            long k;
+            memcpy(lv, clean, sizeof(lv[0]) * n);
+            for (size_t i = 0; i < n; i++)
+                lv[i].qps *= 1 + noise(&s, 0.03);
+            k = kt(lv, n);
+            assert_true(k >= 0);
+            if (labs(k - k0) > 1)
+                fail_msg("curve %zu seed %llu: knee moved from level %ld to %ld", c,
+                         (unsigned long long)seed, k0, k);
+        }
+    }
+}
+
+static void test_gentle_plateau_latency_first(void **state)
+{
+    struct knee_level lv[MAXLV];
+    size_t n = grid(lv, 9, f_amdahl);
+    long lat = -1, thr;
+    (void)state;
+    thr = kt(lv, n);
+    assert_int_equal(knee_latency(lv, n, &lat), 0);
+    assert_true(lat >= 0 && thr >= 0);
+    assert_true(lv[lat].concurrency < lv[thr].concurrency);
+    assert_int_equal(lv[thr].concurrency, 64);
+    assert_int_equal(lv[lat].concurrency, 32);
+}
+
+static void test_single_and_empty(void **state)
+{
+    struct knee_level lv[1] = {{.concurrency = 8, .qps = 100, .p99_us = 50}};
+    long idx = 5;
+    (void)state;
+    assert_int_equal(kt(lv, 1), -1);
+    assert_int_equal(knee_kneedle(lv, 1, &idx), 0);
+    assert_int_equal(idx, -1);
+    idx = 5;
+    assert_int_equal(knee_throughput(lv, 0, &idx), -1);
+    assert_int_equal(knee_latency(NULL, 0, &idx), -1);
+    assert_int_equal(knee_kneedle(lv, 0, &idx), -1);
+    assert_int_equal(idx, 5); /* untouched on failure */
+}
+
+static void test_unsorted_rejected(void **state)
+{
+    struct knee_level lv[2] = {{.concurrency = 4, .qps = 1}, {.concurrency = 2, .qps = 2}};
+    long idx;
+    (void)state;
+    assert_int_equal(knee_throughput(lv, 2, &idx), -1);
+}
+
+static void fit_and_check(double sigma, double kappa, double amp, size_t levels)
+{
+    double n[MAXLV], x[MAXLV], want = sqrt((1 - sigma) / kappa);
+    struct usl_result u;
+    char why[160] = "";
+    uint64_t s = 42;
+    for (size_t i = 0; i < levels; i++) {
+        n[i] = (double)(1ULL << i);
+        x[i] = usl_x(n[i], 1000, sigma, kappa) * (1 + noise(&s, amp));
+    }
+    if (usl_fit(n, x, levels, &u, why, sizeof why) != 0)
+        fail_msg("fit failed: %s", why);
+    if (!(fabs(u.n_star - want) / want < 0.10))
+        fail_msg("sigma %g kappa %g: N* %g, want %g", sigma, kappa, u.n_star, want);
+    assert_true(u.r2 > 0.95);
+    assert_true(u.sigma >= 0 && u.kappa >= 0);
+}
+
+static void test_usl_recovers(void **state)
+{
+    (void)state;
+    fit_and_check(0.05, 0.001, 0, 9);   /* N* = 30.8 */
+    fit_and_check(0.02, 0.0001, 0, 10); /* N* = 99 */
+    fit_and_check(0.1, 0.01, 0, 7);     /* N* = 9.5 */
+    fit_and_check(0.05, 0.001, 0.02, 9);
+    fit_and_check(0.02, 0.0001, 0.02, 10);
+}
+
+static void test_usl_exact_params(void **state)
+{
+    double n[8], x[8];
+    struct usl_result u;
+    char why[160];
+    (void)state;
+    for (size_t i = 0; i < 8; i++) {
+        n[i] = (double)(1ULL << i);
+        x[i] = usl_x(n[i], 500, 0.03, 0.0005);
+    }
+    assert_int_equal(usl_fit(n, x, 8, &u, why, sizeof why), 0);
+    assert_true(fabs(u.sigma - 0.03) < 1e-4);
+    assert_true(fabs(u.kappa - 0.0005) < 1e-6);
+    assert_true(fabs(u.lambda - 500) < 0.5);
+    assert_true(u.r2 > 0.9999);
+}
+
+static void test_usl_linear_no_peak(void **state)
+{
+    double n[7], x[7];
+    struct usl_result u;
+    char why[160];
+    (void)state;
+    for (size_t i = 0; i < 7; i++) {
+        n[i] = (double)(1ULL << i);
+        x[i] = 100 * n[i];
+    }
+    assert_int_equal(usl_fit(n, x, 7, &u, why, sizeof why), 0);
+    assert_true(u.kappa < USL_KAPPA_ZERO);
+    assert_true(isnan(u.n_star)); /* κ ≈ 0: no N* */
+}
+
+static void test_usl_degenerate(void **state)
+{
+    double n[3] = {1, 2, 2}, x[3] = {1, 2, 2}, bad[3] = {1, 0, 3};
+    struct usl_result u = {.sigma = 7};
+    char why[160] = "";
+    (void)state;
+    assert_int_equal(usl_fit(n, x, 3, &u, why, sizeof why), -1);
+    assert_non_null(strstr(why, "at least 3"));
+    double n3[3] = {1, 2, 4};
+    assert_int_equal(usl_fit(n3, bad, 3, &u, why, sizeof why), -1);
+    assert_non_null(strstr(why, "positive"));
+    assert_true(u.sigma == 7);
+}
+
+/* --- analysis on whole CSVs ------------------------------------------------------------ */
+
+static struct analysis *analyse_text(const char *text, double slo)
+{
+    struct csv_table *t = NULL;
+    struct analysis *a = NULL;
+    assert_int_equal(csv_parse_buffer("t.csv", text, strlen(text), stderr, &t), 0);
+    if (analysis_build(&t, 1, slo, stderr, &a) != 0)
+        a = NULL;
+    csv_free(t);
+    return a;
+}
+
+/* CSV text for curve f on a doubling grid of n levels, reps repetitions. */
+static char *curve_csv(double (*f)(double), size_t n, int reps, uint64_t vcpus)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    assert_non_null(m);
+    fprintf(m, "plan,vcpus,concurrency,run_idx,qps,p50_us,p90_us,p99_us,mean_us\n");
+    for (size_t i = 0; i < n; i++) {
+        double c = (double)(1ULL << i), q = f(c), mean = c / q * 1e6;
+        for (int r = 0; r < reps; r++)
+            fprintf(m, "p,%llu,%.0f,%d,%.3f,%.1f,%.1f,%.1f,%.3f\n", (unsigned long long)vcpus, c, r,
+                    q, mean, mean * 1.5, mean * 2.5, mean);
+    }
+    fclose(m);
+    return buf;
+}
+
+static int has_warning(const struct analysis_group *g, const char *needle)
+{
+    for (size_t i = 0; i < g->n_warnings; i++) {
+        if (strstr(g->warnings[i], needle))
+            return 1;
+    }
+    return 0;
+}
+
+static void test_analysis_recommendation(void **state)
+{
+    char *csv = curve_csv(f_usl, 7, 3, 2);
+    struct analysis *a = analyse_text(csv, 0);
+    (void)state;
+    assert_non_null(a);
+    assert_int_equal(a->n_groups, 1);
+    assert_int_equal(a->groups[0].knee, 16);
+    assert_true(a->groups[0].has_recommended);
+    assert_int_equal(a->groups[0].rec_low, 8);
+    assert_int_equal(a->groups[0].rec_high, 12);
+    assert_true(a->groups[0].has_usl);
+    assert_true(fabs(a->groups[0].usl.n_star - sqrt(0.95 / 0.002)) < 0.1 * sqrt(0.95 / 0.002));
+    assert_int_equal(a->groups[0].levels[0].runs, 3);
+    assert_int_equal(a->groups[0].levels[0].little_bad, 0);
+    {
+        uint64_t lv[8];
+        size_t n = 99;
+        assert_int_equal(analysis_refine_levels(&a->groups[0], lv, 8, &n), 0);
+        assert_int_equal(n, 2); /* between 8 and 32: 11 and 23 */
+        assert_int_equal(lv[0], 11);
+        assert_int_equal(lv[1], 23);
+        assert_int_equal(analysis_refine_levels(&a->groups[0], lv, 1, &n), 0);
+        assert_int_equal(n, 1);
+    }
+    analysis_free(a);
+    /* A p99 SLO between the levels 4 and 8 caps the range at 4. */
+    a = analyse_text(csv, 3000);
+    assert_non_null(a);
+    assert_int_equal(a->groups[0].rec_low, 4);
+    assert_int_equal(a->groups[0].rec_high, 4);
+    assert_true(has_warning(&a->groups[0], "capped at N=4"));
+    analysis_free(a);
+    /* An SLO no level meets: no recommendation, said so. */
+    a = analyse_text(csv, 10);
+    assert_non_null(a);
+    assert_false(a->groups[0].has_recommended);
+    assert_true(has_warning(&a->groups[0], "no level meets the p99 SLO"));
+    analysis_free(a);
+    free(csv);
+}
+
+static void test_analysis_capped_and_linear(void **state)
+{
+    char *csv = curve_csv(f_capped, 6, 1, 1);
+    struct analysis *a = analyse_text(csv, 0);
+    (void)state;
+    assert_non_null(a);
+    assert_int_equal(a->groups[0].knee, 4);
+    assert_int_equal(a->groups[0].rec_low, 2);
+    assert_int_equal(a->groups[0].rec_high, 3);
+    /* p99 grows 4x by N=16 while throughput stopped at 4: the methods disagree. */
+    assert_int_equal(a->groups[0].latency_knee, 16);
+    assert_true(has_warning(&a->groups[0], "methods disagree: the latency knee is at N=16"));
+    analysis_free(a);
+    free(csv);
+
+    csv = curve_csv(f_linear, 6, 1, 1);
+    a = analyse_text(csv, 0);
+    assert_non_null(a);
+    assert_int_equal(a->groups[0].knee, 0);
+    assert_false(a->groups[0].has_recommended);
+    assert_true(has_warning(&a->groups[0], "no knee: throughput still grows at the last level"));
+    analysis_free(a);
+    free(csv);
+}
+
+static void test_analysis_single_level_and_empty(void **state)
+{
+    const char *one = "plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\np,1,8,100,1,2,3\n";
+    const char *none = "plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\n";
+    struct analysis *a = analyse_text(one, 0);
+    (void)state;
+    assert_non_null(a);
+    assert_int_equal(a->groups[0].knee, 0);
+    assert_true(has_warning(&a->groups[0], "only one concurrency level"));
+    analysis_free(a);
+    assert_null(analyse_text(none, 0));
+}
+
+static void test_analysis_timeouts_outliers_little(void **state)
+{
+    const char *csv = "plan,vcpus,concurrency,run_idx,qps,p50_us,p90_us,p99_us,mean_us,"
+                      "timeout_killed\n"
+                      "p,1,1,0,1000,1,2,3,1000,0\n"
+                      "p,1,1,1,1001,1,2,3,1000,0\n"
+                      "p,1,1,2,999,1,2,3,1000,0\n"
+                      "p,1,1,3,1000,1,2,3,1000,0\n"
+                      "p,1,1,4,5000,1,2,3,1000,0\n" /* outlier, and Little's law off */
+                      "p,1,2,0,1900,1,2,3,1052,0\n"
+                      "p,1,2,1,10,1,2,3,1052,1\n"; /* killed: left out */
+    struct analysis *a = analyse_text(csv, 0);
+    (void)state;
+    assert_non_null(a);
+    assert_int_equal(a->groups[0].levels[0].outliers, 1);
+    assert_int_equal(a->groups[0].levels[0].little_bad, 1);
+    assert_int_equal(a->groups[0].levels[0].runs, 5);
+    assert_true(a->groups[0].levels[0].qps == 1000);
+    assert_int_equal(a->groups[0].levels[1].runs, 1);
+    assert_int_equal(a->groups[0].levels[1].timeouts, 1);
+    assert_true(has_warning(&a->groups[0], "outlier"));
+    assert_true(has_warning(&a->groups[0], "Little's law"));
+    assert_true(has_warning(&a->groups[0], "killed at their timeout"));
+    analysis_free(a);
+    /* Every run killed: nothing to analyse. */
+    assert_null(analyse_text("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us,timeout_killed\n"
+                             "p,1,1,0,0,0,0,1\n",
+                             0));
+}
+
+static void test_analysis_disagreement_and_scaling(void **state)
+{
+    char *c1 = curve_csv(f_amdahl, 9, 1, 2), *c2 = curve_csv(f_usl, 7, 1, 4);
+    struct csv_table *t[2];
+    struct analysis *a = NULL;
+    (void)state;
+    /* Same plan name "p" on 2 and 4 vCPUs. */
+    assert_int_equal(csv_parse_buffer("a.csv", c1, strlen(c1), stderr, &t[0]), 0);
+    assert_int_equal(csv_parse_buffer("b.csv", c2, strlen(c2), stderr, &t[1]), 0);
+    assert_int_equal(analysis_build(t, 2, 0, stderr, &a), 0);
+    assert_int_equal(a->n_groups, 2);
+    assert_int_equal(a->groups[0].vcpus, 2);
+    assert_int_equal(a->groups[0].knee, 64);
+    /* Amdahl (kappa = 0): the USL has no N*; latency knee and Kneedle at 32, within 2x. */
+    assert_true(a->groups[0].has_usl);
+    assert_true(isnan(a->groups[0].usl.n_star));
+    assert_int_equal(a->groups[0].latency_knee, 32);
+    assert_int_equal(a->groups[0].kneedle, 32);
+    assert_false(has_warning(&a->groups[0], "methods disagree"));
+    assert_int_equal(a->n_scaling, 1);
+    assert_int_equal(a->scaling[0].v1, 2);
+    assert_int_equal(a->scaling[0].v2, 4);
+    assert_true(fabs(a->scaling[0].efficiency -
+                     (a->groups[1].max_qps / a->groups[0].max_qps) / 2.0) < 1e-12);
+    analysis_free(a);
+    csv_free(t[0]);
+    csv_free(t[1]);
+    free(c1);
+    free(c2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_capped),
+        cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_usl_curve_knee),
+        cmocka_unit_test(test_noisy),
+        cmocka_unit_test(test_gentle_plateau_latency_first),
+        cmocka_unit_test(test_single_and_empty),
+        cmocka_unit_test(test_unsorted_rejected),
+        cmocka_unit_test(test_usl_recovers),
+        cmocka_unit_test(test_usl_exact_params),
+        cmocka_unit_test(test_usl_linear_no_peak),
+        cmocka_unit_test(test_usl_degenerate),
+        cmocka_unit_test(test_analysis_recommendation),
+        cmocka_unit_test(test_analysis_capped_and_linear),
+        cmocka_unit_test(test_analysis_single_level_and_empty),
+        cmocka_unit_test(test_analysis_timeouts_outliers_little),
+        cmocka_unit_test(test_analysis_disagreement_and_scaling),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
