@@ -1,8 +1,39 @@
-/* vmsweep-agent — placeholder entry point until the agent lands. */
+/* vmsweep-agent — entry point: options, then --sysinfo, --dry-run or the sweep. */
 #include <stdio.h>
 
-int main(void)
+#ifndef VMSWEEP_VERSION
+#define VMSWEEP_VERSION "unknown" /* the Makefile passes the real one */
+#endif
+
+#include "opts.h"
+#include "sweep.h"
+#include "sysinfo.h"
+
+int main(int argc, char **argv)
 {
-    puts("vmsweep-agent " VMSWEEP_VERSION);
-    return 0;
+    struct opts o;
+    int ret;
+
+    if (opts_parse(&o, argc, argv, sysinfo_online_cpus(), stderr) < 0) {
+        opts_free(&o);
+        return SWEEP_EXIT_USAGE;
+    }
+    switch (o.action) {
+    case OPTS_HELP:
+        opts_usage(stdout);
+        ret = SWEEP_EXIT_OK;
+        break;
+    case OPTS_VERSION:
+        puts("vmsweep-agent " VMSWEEP_VERSION);
+        ret = SWEEP_EXIT_OK;
+        break;
+    case OPTS_SYSINFO:
+        ret = sysinfo_print(stdout, sysinfo_clock_ns()) < 0 ? SWEEP_EXIT_FAILED : SWEEP_EXIT_OK;
+        break;
+    default:
+        ret = o.dry_run ? SWEEP_EXIT_OK : sweep_run(&o, sysinfo_clock_ns());
+        break;
+    }
+    opts_free(&o);
+    return ret;
 }

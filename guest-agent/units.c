@@ -120,8 +120,8 @@ static int parse_with_units(const char *s, const struct unit *units, uint64_t de
     return 0;
 }
 
-int units_parse_duration(const char *s, uint64_t default_unit_us, uint64_t min_us,
-                         uint64_t max_us, uint64_t *out_us)
+int units_parse_duration(const char *s, uint64_t default_unit_us, uint64_t min_us, uint64_t max_us,
+                         uint64_t *out_us)
 {
     static const struct unit units[] = {
         {"us", 1},
@@ -139,10 +139,20 @@ int units_parse_size(const char *s, uint64_t default_unit, uint64_t min, uint64_
                      uint64_t *out)
 {
     static const struct unit units[] = {
-        {"b", 1},          {"k", 1ULL << 10},   {"kb", 1ULL << 10},  {"kib", 1ULL << 10},
-        {"m", 1ULL << 20}, {"mb", 1ULL << 20},  {"mib", 1ULL << 20}, {"g", 1ULL << 30},
-        {"gb", 1ULL << 30}, {"gib", 1ULL << 30}, {"t", 1ULL << 40},   {"tb", 1ULL << 40},
-        {"tib", 1ULL << 40}, {NULL, 0},
+        {"b", 1},
+        {"k", 1ULL << 10},
+        {"kb", 1ULL << 10},
+        {"kib", 1ULL << 10},
+        {"m", 1ULL << 20},
+        {"mb", 1ULL << 20},
+        {"mib", 1ULL << 20},
+        {"g", 1ULL << 30},
+        {"gb", 1ULL << 30},
+        {"gib", 1ULL << 30},
+        {"t", 1ULL << 40},
+        {"tb", 1ULL << 40},
+        {"tib", 1ULL << 40},
+        {NULL, 0},
     };
     return parse_with_units(s, units, default_unit, min, max, out);
 }

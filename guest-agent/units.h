@@ -22,8 +22,8 @@ int units_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
  * A duration with an optional unit: us, ms, s, m, h ("500ms", "2s", "1.5s").  A bare
  * number is in default_unit_us microseconds (1000000 for "seconds").  Result in µs.
  */
-int units_parse_duration(const char *s, uint64_t default_unit_us, uint64_t min_us,
-                         uint64_t max_us, uint64_t *out_us);
+int units_parse_duration(const char *s, uint64_t default_unit_us, uint64_t min_us, uint64_t max_us,
+                         uint64_t *out_us);
 
 /*
  * A size with an optional binary unit: K, M, G, T (also KiB/MiB/GiB/TiB, KB/MB/GB, any

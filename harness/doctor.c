@@ -35,8 +35,11 @@ static bool have(const char *prog)
 
 static int report(bool ok, bool essential, const char *what, const char *fix)
 {
-    printf("%-5s %s%s%s\n", ok ? "ok" : essential ? "FAIL" : "warn", what,
-           ok ? "" : ": ", ok ? "" : fix);
+    printf("%-5s %s%s%s\n",
+           ok          ? "ok"
+           : essential ? "FAIL"
+                       : "warn",
+           what, ok ? "" : ": ", ok ? "" : fix);
     return ok || !essential ? 0 : 1;
 }
 
@@ -73,8 +76,7 @@ int doctor_main(int argc, char **argv)
                   "mount the cpu cgroup controller, or pass --allow-uncapped");
     bad += report(have("gnuplot"), false, "gnuplot (plots)",
                   "apt-get install gnuplot-nox (numbers are still written without it)");
-    bad += report(have("mkfs.ext4"), true, "mkfs.ext4 (results disk)",
-                  "apt-get install e2fsprogs");
+    bad += report(have("mkfs.ext4"), true, "mkfs.ext4 (results disk)", "apt-get install e2fsprogs");
     agent = paths_agent();
     bad += report(agent != NULL, true, "static agent (vmsweep-agent)", "run make");
     img_ok = image_resolve(IMAGE_DEFAULT, &img) == 0;

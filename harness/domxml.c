@@ -29,8 +29,8 @@ static void bprintf(struct buf *b, const char *fmt, ...)
         return;
     for (;;) {
         va_start(ap, fmt);
-        int n = vsnprintf(b->data ? b->data + b->len : NULL, b->data ? b->cap - b->len : 0, fmt,
-                          ap);
+        int n =
+            vsnprintf(b->data ? b->data + b->len : NULL, b->data ? b->cap - b->len : 0, fmt, ap);
         va_end(ap);
         if (n < 0) {
             b->failed = 1;
@@ -285,8 +285,9 @@ int domxml_build(const struct vm_def *def, char **xml)
                     "      <driver name='qemu' type='raw' cache='writethrough'/>\n"
                     "      <source file='");
         bescape(&b, def->results_disk);
-        bprintf(&b, "'/>\n      <target dev='%s' bus='virtio'/>\n"
-                    "      <serial>vmsweep-results</serial>\n    </disk>\n",
+        bprintf(&b,
+                "'/>\n      <target dev='%s' bus='virtio'/>\n"
+                "      <serial>vmsweep-results</serial>\n    </disk>\n",
                 def->disk ? "vdb" : "vda");
     }
     bprintf(&b, "    <controller type='usb' model='none'/>\n");
@@ -298,13 +299,14 @@ int domxml_build(const struct vm_def *def, char **xml)
     bprintf(&b, "    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\n");
     bprintf(&b, "    <memballoon model='none'/>\n");
     bprintf(&b, "  </devices>\n");
-    bprintf(&b, "  <qemu:commandline>\n"
-                "    <qemu:arg value='-netdev'/>\n"
-                "    <qemu:arg value='user,id=n0,hostfwd=tcp:127.0.0.1:%u-:22'/>\n"
-                "    <qemu:arg value='-device'/>\n"
-                "    <qemu:arg value='{\"driver\":\"virtio-net-pci\",\"netdev\":\"n0\","
-                "\"bus\":\"pcie.0\",\"addr\":\"0x10\",\"romfile\":\"\"}'/>\n"
-                "  </qemu:commandline>\n",
+    bprintf(&b,
+            "  <qemu:commandline>\n"
+            "    <qemu:arg value='-netdev'/>\n"
+            "    <qemu:arg value='user,id=n0,hostfwd=tcp:127.0.0.1:%u-:22'/>\n"
+            "    <qemu:arg value='-device'/>\n"
+            "    <qemu:arg value='{\"driver\":\"virtio-net-pci\",\"netdev\":\"n0\","
+            "\"bus\":\"pcie.0\",\"addr\":\"0x10\",\"romfile\":\"\"}'/>\n"
+            "  </qemu:commandline>\n",
             def->ssh_port);
     bprintf(&b, "</domain>\n");
     if (b.failed) {

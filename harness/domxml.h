@@ -15,29 +15,29 @@
 #define DOMXML_PERIOD_US 100000
 
 struct vm_cell {
-    char cpus[64];       /* cpulist, e.g. "0-3" */
+    char cpus[64]; /* cpulist, e.g. "0-3" */
     uint64_t memory_mib;
 };
 
 struct vm_def {
     const char *name;
-    bool kvm;            /* domain type kvm, else qemu (TCG) */
+    bool kvm; /* domain type kvm, else qemu (TCG) */
     unsigned vcpus;
     uint64_t memory_mib;
     const char *cpu_model; /* e.g. EPYC-Rome; "host" = host-passthrough (kvm only) */
     unsigned sockets, dies, cores, threads;
     unsigned ncells;
     struct vm_cell cells[DOMXML_MAX_CELLS];
-    unsigned cap_pct;    /* per-vCPU CPU quota in % of one host CPU; 0 = none */
-    bool pin;            /* vcpupin round-robin over host CPUs, emulatorpin to all */
-    unsigned host_cpus;  /* for pinning */
-    const char *kernel;  /* direct kernel boot when set */
+    unsigned cap_pct;   /* per-vCPU CPU quota in % of one host CPU; 0 = none */
+    bool pin;           /* vcpupin round-robin over host CPUs, emulatorpin to all */
+    unsigned host_cpus; /* for pinning */
+    const char *kernel; /* direct kernel boot when set */
     const char *initrd;
     const char *cmdline;
-    const char *disk;    /* root disk (qcow2), or NULL */
+    const char *disk;         /* root disk (qcow2), or NULL */
     const char *results_disk; /* raw ext4 image for the agent's output, or NULL */
     const char *console_log;
-    unsigned ssh_port;   /* 127.0.0.1:ssh_port forwards to guest port 22 */
+    unsigned ssh_port; /* 127.0.0.1:ssh_port forwards to guest port 22 */
 };
 
 /*

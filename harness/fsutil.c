@@ -205,7 +205,8 @@ bool fsutil_exists(const char *path)
 
 bool fsutil_safe_name(const char *name)
 {
-    if (name == NULL || name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+    /* No leading dot either: ".", "..", and hidden or temporary files never come home. */
+    if (name == NULL || name[0] == '\0' || name[0] == '.')
         return false;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
         if (*p == '/' || *p < 0x20 || *p == 0x7f)

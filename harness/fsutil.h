@@ -35,7 +35,7 @@ bool fsutil_exists(const char *path);
 
 /*
  * True when name is a plain file name that is safe to create inside a directory we own:
- * not empty, not "." or "..", no '/', no control characters.  Used on names that come
+ * not empty, no leading dot, no '/', no control characters.  Used on names that come
  * from a guest, so a malicious guest cannot make us write outside the output directory.
  */
 bool fsutil_safe_name(const char *name);

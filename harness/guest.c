@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GUEST_CHUNK (32 * 1024)
+#define GUEST_CHUNK    (32 * 1024)
 #define GUEST_MAX_PULL (1ULL << 30)
 
 struct guest {
@@ -90,8 +90,8 @@ cleanup:
     return ret;
 }
 
-int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey,
-                  uint64_t deadline_ms, guest_tick_fn tick, void *arg, struct guest **out)
+int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, uint64_t deadline_ms,
+                  guest_tick_fn tick, void *arg, struct guest **out)
 {
     ssh_key pinned = NULL, priv = NULL;
     ssh_session s = NULL;
@@ -249,7 +249,8 @@ static void sbuf_lines(struct sbuf *b, guest_line_fn on_line, void *arg, bool fl
         on_line(b->data + start, arg);
         start = b->len;
     }
-    memmove(b->data, b->data + start, b->len - start);
+    if (b->data)
+        memmove(b->data, b->data + start, b->len - start);
     b->len -= start;
     if (b->data)
         b->data[b->len] = '\0';
@@ -261,9 +262,8 @@ static void debug_line(const char *line, void *arg)
     log_debug("guest: %s", line);
 }
 
-int guest_exec_stream(struct guest *g, const char *cmd, uint64_t deadline_ms,
-                      guest_line_fn on_line, guest_tick_fn tick, void *arg, char **out,
-                      int *status, bool *aborted)
+int guest_exec_stream(struct guest *g, const char *cmd, uint64_t deadline_ms, guest_line_fn on_line,
+                      guest_tick_fn tick, void *arg, char **out, int *status, bool *aborted)
 {
     ssh_channel ch = NULL;
     struct sbuf so = {0}, se = {0};

@@ -30,8 +30,8 @@ typedef int (*guest_tick_fn)(void *arg);
  * is refused at once (reported with both fingerprints).  Auth with the private key at
  * privkey as root.  Returns 0 and *out, -1 on failure (reported).
  */
-int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey,
-                  uint64_t deadline_ms, guest_tick_fn tick, void *arg, struct guest **out);
+int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, uint64_t deadline_ms,
+                  guest_tick_fn tick, void *arg, struct guest **out);
 
 /* Close the session (NULL is fine). */
 void guest_close(struct guest *g);
@@ -54,9 +54,8 @@ typedef void (*guest_line_fn)(const char *line, void *arg);
  * about every 200 ms (return -1 to abort: the remote command gets SIGTERM and the
  * channel is closed).  *aborted tells a tick abort apart from a session failure.
  */
-int guest_exec_stream(struct guest *g, const char *cmd, uint64_t deadline_ms,
-                      guest_line_fn on_line, guest_tick_fn tick, void *arg, char **out,
-                      int *status, bool *aborted);
+int guest_exec_stream(struct guest *g, const char *cmd, uint64_t deadline_ms, guest_line_fn on_line,
+                      guest_tick_fn tick, void *arg, char **out, int *status, bool *aborted);
 
 /* Copy a local file to the guest with the given mode (SFTP). */
 int guest_push(struct guest *g, const char *local, const char *remote, mode_t mode);

@@ -9,6 +9,7 @@
 #include "image.h"
 
 #include "fsutil.h"
+#include "imgdisk.h"
 #include "keys.h"
 #include "log.h"
 #include "paths.h"
@@ -26,6 +27,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Size of the root disk of `image build --disk` (sparse qcow2: only used blocks count). */
+#define IMAGE_DISK_MIB 512
 
 static const char *const image_files[] = {"vmlinuz", "initrd.img", "disk.qcow2", "hostkey.pub",
                                           NULL};
@@ -72,7 +76,8 @@ static cJSON *packages_json(const char *path)
     char *data = NULL;
     cJSON *obj = cJSON_CreateObject();
 
-    if (obj == NULL || fsutil_read_file(path, &data, NULL) < 0) {
+    /* Prepared images have no package list: their packages are the user's. */
+    if (obj == NULL || !fsutil_exists(path) || fsutil_read_file(path, &data, NULL) < 0) {
         free(data);
         return obj;
     }
@@ -98,7 +103,7 @@ static char *trimmed_file(const char *path)
 }
 
 static int write_manifest(const char *dir, const char *name, enum image_kind kind,
-                          const char *client_pub)
+                          const char *client_pub, const char *cmdline)
 {
     cJSON *m = cJSON_CreateObject(), *files = NULL;
     char *path = NULL, *text = NULL, *kver = NULL, *fp = NULL, *cfp = NULL;
@@ -126,7 +131,7 @@ static int write_manifest(const char *dir, const char *name, enum image_kind kin
     cJSON_AddStringToObject(m, "vmsweep_version", VMSWEEP_VERSION);
     cJSON_AddStringToObject(m, "hostkey_fingerprint", fp);
     cJSON_AddStringToObject(m, "client_key_fingerprint", cfp);
-    cJSON_AddStringToObject(m, "cmdline", IMAGE_CMDLINE);
+    cJSON_AddStringToObject(m, "cmdline", cmdline);
     free(path);
     path = fsutil_printf("%s/packages.txt", dir);
     cJSON_AddItemToObject(m, "packages", packages_json(path));
@@ -162,71 +167,14 @@ cleanup:
     return ret;
 }
 
-/* Does the image at dir exist, and was it made for this client key? */
-static bool image_current(const char *dir, const char *client_pub)
+/* Swap the finished folder tmp in as dir; an old image goes only after the rename worked. */
+static int image_publish(const char *tmp, const char *dir, const char *name)
 {
-    char *path = fsutil_printf("%s/manifest.json", dir), *data = NULL, *cfp = NULL;
-    cJSON *m = NULL;
-    bool ok = false;
+    char *old = fsutil_printf("%s.old.%ld", tmp, (long)getpid());
+    int ret = -1;
 
-    if (path == NULL || !fsutil_exists(path))
-        goto cleanup;
-    if (fsutil_read_file(path, &data, NULL) < 0)
-        goto cleanup;
-    m = cJSON_Parse(data);
-    cfp = key_fingerprint(client_pub);
-    const cJSON *have = cJSON_GetObjectItemCaseSensitive(m, "client_key_fingerprint");
-    ok = cfp && cJSON_IsString(have) && strcmp(have->valuestring, cfp) == 0;
-cleanup:
-    cJSON_Delete(m);
-    free(data);
-    free(path);
-    free(cfp);
-    return ok;
-}
-
-int image_build(const struct image_build_opts *opts)
-{
-    const char *name = opts->name ? opts->name : IMAGE_DEFAULT;
-    struct keys keys = {0};
-    char *images = NULL, *dir = NULL, *tmp = NULL, *data = NULL, *script = NULL, *old = NULL;
-    int ret = 1, rc;
-
-    if (!name_ok(name)) {
-        log_error("invalid image name '%s': use letters, digits, '.', '-' and '_'", name);
-        return 2;
-    }
-    if (opts->disk) {
-        log_error("'image build --disk' is not available yet; build the default initrd image");
-        return 2;
-    }
-    if (keys_ensure(&keys) < 0)
-        goto cleanup;
-    images = paths_cache_sub("images");
-    data = paths_data_dir();
-    if (images == NULL || data == NULL)
-        goto cleanup;
-    dir = fsutil_printf("%s/%s", images, name);
-    tmp = fsutil_printf("%s/.%s.build.%ld", images, name, (long)getpid());
-    old = fsutil_printf("%s/.%s.old.%ld", images, name, (long)getpid());
-    script = fsutil_printf("%s/images/build-tiny.sh", data);
-    if (dir == NULL || tmp == NULL || old == NULL || script == NULL)
-        goto cleanup;
-    if (!opts->force && image_current(dir, keys.pub_path)) {
-        log_info("image '%s' is up to date in '%s' (use --force to rebuild)", name, dir);
-        ret = 0;
-        goto cleanup;
-    }
-    log_info("building image '%s' ...", name);
-    char *argv[] = {script, tmp, keys.pub_path, (char *)opts->kernel_version, NULL};
-    rc = fsutil_run(argv, NULL, false);
-    if (rc != 0) {
-        ret = rc == 2 ? 2 : 1;
-        goto cleanup;
-    }
-    if (write_manifest(tmp, name, IMAGE_INITRD, keys.pub_path) < 0)
-        goto cleanup;
-    /* Swap the new folder in; the old one (if any) goes only after the rename worked. */
+    if (!old)
+        return -1;
     if (fsutil_exists(dir) && rename(dir, old) < 0) {
         log_error("cannot replace image folder '%s': %s", dir, strerror(errno));
         goto cleanup;
@@ -240,6 +188,98 @@ int image_build(const struct image_build_opts *opts)
     log_info("image '%s' ready in '%s'", name, dir);
     ret = 0;
 cleanup:
+    free(old);
+    return ret;
+}
+
+/* Does the image at dir exist (with a disk when one is wanted), made for this client key? */
+static bool image_current(const char *dir, const char *client_pub, bool disk)
+{
+    char *path = fsutil_printf("%s/manifest.json", dir), *data = NULL, *cfp = NULL;
+    cJSON *m = NULL;
+    bool ok = false;
+
+    if (path == NULL || !fsutil_exists(path))
+        goto cleanup;
+    if (fsutil_read_file(path, &data, NULL) < 0)
+        goto cleanup;
+    m = cJSON_Parse(data);
+    cfp = key_fingerprint(client_pub);
+    const cJSON *have = cJSON_GetObjectItemCaseSensitive(m, "client_key_fingerprint");
+    ok = cfp && cJSON_IsString(have) && strcmp(have->valuestring, cfp) == 0;
+    if (ok && disk) {
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(m, "kind");
+        ok = cJSON_IsString(kind) && strcmp(kind->valuestring, "disk") == 0;
+    }
+cleanup:
+    cJSON_Delete(m);
+    free(data);
+    free(path);
+    free(cfp);
+    return ok;
+}
+
+int image_build(const struct image_build_opts *opts)
+{
+    const char *name = opts->name ? opts->name : IMAGE_DEFAULT;
+    struct keys keys = {0};
+    char *images = NULL, *dir = NULL, *tmp = NULL, *data = NULL, *script = NULL, *old = NULL;
+    char *tarpath = NULL, *cmdline = NULL;
+    int ret = 1, rc;
+
+    if (!name_ok(name)) {
+        log_error("invalid image name '%s': use letters, digits, '.', '-' and '_'", name);
+        return 2;
+    }
+    if (keys_ensure(&keys) < 0)
+        goto cleanup;
+    images = paths_cache_sub("images");
+    data = paths_data_dir();
+    if (images == NULL || data == NULL)
+        goto cleanup;
+    dir = fsutil_printf("%s/%s", images, name);
+    tmp = fsutil_printf("%s/.%s.build.%ld", images, name, (long)getpid());
+    script = fsutil_printf("%s/images/build-tiny.sh", data);
+    if (dir == NULL || tmp == NULL || script == NULL)
+        goto cleanup;
+    if (!opts->force && image_current(dir, keys.pub_path, opts->disk)) {
+        log_info("image '%s' is up to date in '%s' (use --force to rebuild)", name, dir);
+        ret = 0;
+        goto cleanup;
+    }
+    log_info("building image '%s'%s ...", name, opts->disk ? " with a qcow2 disk" : "");
+    char *argv[] = {script, tmp, keys.pub_path, (char *)opts->kernel_version, NULL};
+    tarpath = opts->disk ? fsutil_printf("%s/rootfs.tar", tmp) : NULL;
+    if (tarpath)
+        setenv("VMSWEEP_ROOTFS_TAR", tarpath, 1); /* the recipe also writes the root tree */
+    rc = fsutil_run(argv, NULL, false);
+    unsetenv("VMSWEEP_ROOTFS_TAR");
+    if (rc != 0) {
+        ret = rc == 2 ? 2 : 1;
+        goto cleanup;
+    }
+    if (opts->disk) {
+        char uuid[64];
+        char *tar = fsutil_printf("%s/rootfs.tar", tmp),
+             *disk = fsutil_printf("%s/disk.qcow2", tmp);
+        rc = tar && disk ? imgdisk_build_root(tar, disk, IMAGE_DISK_MIB, uuid, sizeof(uuid)) : -1;
+        if (tar)
+            unlink(tar);
+        free(tar);
+        free(disk);
+        if (rc < 0)
+            goto cleanup;
+        cmdline = fsutil_printf("%s root=UUID=%s rw", IMAGE_CMDLINE, uuid);
+    } else {
+        cmdline = strdup(IMAGE_CMDLINE);
+    }
+    if (!cmdline ||
+        write_manifest(tmp, name, opts->disk ? IMAGE_DISK : IMAGE_INITRD, keys.pub_path, cmdline) <
+            0 ||
+        image_publish(tmp, dir, name) < 0)
+        goto cleanup;
+    ret = 0;
+cleanup:
     if (tmp)
         fsutil_rm_rf(tmp);
     keys_free(&keys);
@@ -249,6 +289,8 @@ cleanup:
     free(old);
     free(data);
     free(script);
+    free(tarpath);
+    free(cmdline);
     return ret;
 }
 
@@ -316,7 +358,7 @@ int image_resolve(const char *name_or_path, struct image *out)
     img.disk = file_in(img.dir, "disk.qcow2");
     img.hostkey = file_in(img.dir, "hostkey.pub");
     if (img.hostkey == NULL || (img.kind == IMAGE_INITRD && (!img.kernel || !img.initrd)) ||
-        (img.kind == IMAGE_DISK && !img.disk)) {
+        (img.kind == IMAGE_DISK && (!img.disk || !img.kernel))) {
         log_error("image '%s' in '%s' is incomplete: rebuild it with 'vmsweep image build "
                   "--force'",
                   name_or_path, img.dir);
@@ -434,6 +476,75 @@ cleanup:
     return ret;
 }
 
+/* `vmsweep image prepare PATH.qcow2 [--name NAME]`: see imgdisk_prepare. */
+static int image_prepare(const char *path, const char *name_opt)
+{
+    struct keys keys = {0};
+    struct imgdisk_prepared prep;
+    char *base = NULL, *images = NULL, *dir = NULL, *tmp = NULL, *agent = NULL, *name = NULL;
+    char *kfile = NULL;
+    int ret = 1, rc;
+
+    if (!fsutil_exists(path)) {
+        log_error("cannot prepare '%s': no such file", path);
+        return 2;
+    }
+    if (!imgdisk_is_qcow2(path)) {
+        log_error("'%s' is not a qcow2 image (convert it first: qemu-img convert -O qcow2 IN "
+                  "OUT.qcow2)",
+                  path);
+        return 2;
+    }
+    if (name_opt) {
+        name = strdup(name_opt);
+    } else {
+        const char *b = strrchr(path, '/');
+        name = strdup(b ? b + 1 : path);
+        if (name && strlen(name) > 6 && !strcmp(name + strlen(name) - 6, ".qcow2"))
+            name[strlen(name) - 6] = '\0';
+    }
+    if (!name || !name_ok(name)) {
+        log_error("invalid image name '%s': use letters, digits, '.', '-' and '_' (--name)",
+                  name ? name : "");
+        ret = 2;
+        goto cleanup;
+    }
+    base = realpath(path, NULL);
+    agent = paths_agent();
+    images = paths_cache_sub("images");
+    if (!base || !agent || !images || keys_ensure(&keys) < 0)
+        goto cleanup;
+    dir = fsutil_printf("%s/%s", images, name);
+    tmp = fsutil_printf("%s/.%s.build.%ld", images, name, (long)getpid());
+    if (!dir || !tmp || fsutil_mkdir_p(tmp, 0755) < 0)
+        goto cleanup;
+    log_info("preparing '%s' as image '%s' (the base image is not modified) ...", base, name);
+    rc = imgdisk_prepare(base, tmp, agent, keys.pub_path, &prep);
+    if (rc != 0) {
+        ret = rc;
+        goto cleanup;
+    }
+    kfile = fsutil_printf("%s/kernel.txt", tmp);
+    if (!kfile ||
+        fsutil_write_atomic(kfile, prep.kernel_version, strlen(prep.kernel_version), 0644) < 0 ||
+        write_manifest(tmp, name, IMAGE_DISK, keys.pub_path, prep.cmdline) < 0 ||
+        image_publish(tmp, dir, name) < 0)
+        goto cleanup;
+    ret = 0;
+cleanup:
+    if (tmp)
+        fsutil_rm_rf(tmp);
+    keys_free(&keys);
+    free(base);
+    free(images);
+    free(dir);
+    free(tmp);
+    free(agent);
+    free(name);
+    free(kfile);
+    return ret;
+}
+
 static void image_usage(FILE *f)
 {
     fputs("usage: vmsweep image build [--name NAME] [--kernel VERSION] [--disk] [--force] [-q|-v]\n"
@@ -459,7 +570,7 @@ int image_main(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},      {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
-    struct image_build_opts bo = {.name = IMAGE_DEFAULT};
+    struct image_build_opts bo = {0};
     const char *sub;
     int c;
 
@@ -514,6 +625,13 @@ int image_main(int argc, char **argv)
             return 2;
         }
         return image_inspect(argv[optind]);
+    }
+    if (strcmp(sub, "prepare") == 0) {
+        if (optind != argc - 1) {
+            log_error("'image prepare' takes one qcow2 image path");
+            return 2;
+        }
+        return image_prepare(argv[optind], bo.name);
     }
     log_error("unknown image command '%s' (build, list, inspect, prepare)", sub);
     return 2;

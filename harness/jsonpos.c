@@ -116,8 +116,8 @@ static int scan_keys(struct jsonpos *jp, const char *text, char *err, size_t err
                 for (size_t k = obj_first[depth]; k < jp->nkeys; k++) {
                     if (jp->keys[k].depth == depth && jp->keys[k].len == len &&
                         memcmp(jp->keys[k].name, name, len) == 0) {
-                        snprintf(err, errlen, "%u:%u: duplicate key '%.*s' (first at %u:%u)",
-                                 line, col, (int)len, name, jp->keys[k].line, jp->keys[k].col);
+                        snprintf(err, errlen, "%u:%u: duplicate key '%.*s' (first at %u:%u)", line,
+                                 col, (int)len, name, jp->keys[k].line, jp->keys[k].col);
                         return -1;
                     }
                 }
@@ -130,8 +130,8 @@ static int scan_keys(struct jsonpos *jp, const char *text, char *err, size_t err
                     }
                     jp->keys = nk;
                 }
-                jp->keys[jp->nkeys++] =
-                    (struct key){.name = name, .len = len, .line = line, .col = col, .depth = depth};
+                jp->keys[jp->nkeys++] = (struct key){
+                    .name = name, .len = len, .line = line, .col = col, .depth = depth};
             }
         } else {
             adv(&s);
@@ -160,8 +160,7 @@ static int collect(struct jsonpos *jp, const cJSON *item, size_t *cap)
     return 0;
 }
 
-int jsonpos_parse(const char *text, cJSON **root, struct jsonpos **out, char *err,
-                  size_t errlen)
+int jsonpos_parse(const char *text, cJSON **root, struct jsonpos **out, char *err, size_t errlen)
 {
     struct jsonpos *jp = calloc(1, sizeof(*jp));
     const char *end = NULL;

@@ -19,8 +19,7 @@ struct jsonpos;
  * and writes "LINE:COL: message" into err.  On success *root owns the cJSON tree and
  * *out the index; free both (jsonpos_free, cJSON_Delete).
  */
-int jsonpos_parse(const char *text, cJSON **root, struct jsonpos **out, char *err,
-                  size_t errlen);
+int jsonpos_parse(const char *text, cJSON **root, struct jsonpos **out, char *err, size_t errlen);
 
 /* Position of an object member (or the root); 0:0 when unknown. */
 void jsonpos_of(const struct jsonpos *jp, const cJSON *item, unsigned *line, unsigned *col);

@@ -2,6 +2,7 @@
  * vmsweep — where does my program saturate, and how does that change with the size of
  * the machine?  Entry point: dispatch to the subcommands.
  */
+#include "comparecmd.h"
 #include "doctor.h"
 #include "fsutil.h"
 #include "image.h"
@@ -22,6 +23,7 @@ static const char main_usage[] =
     "  run [SPEC]      sweep concurrency in capped QEMU VMs of one or more sizes\n"
     "  local [SPEC]    the same sweep on this host, without a VM\n"
     "  plot CSV...     knee analysis and plots of sweep CSVs\n"
+    "  compare B C     CI perf gate: regression, improvement, no change or inconclusive\n"
     "  image ...       build, list, inspect guest images\n"
     "  doctor          check this machine and say what to fix\n"
     "  version         print the version\n"
@@ -72,6 +74,8 @@ int main(int argc, char **argv)
         return runcmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "local"))
         return runcmd_local(argc - 1, argv + 1);
+    if (!strcmp(cmd, "compare"))
+        return comparecmd_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot"))
         return plotcmd_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "image"))

@@ -106,9 +106,7 @@ int manifest_write(cJSON *m, const char *path)
         log_error("cannot format manifest '%s': out of memory", path);
         return -1;
     }
-    rc = fsutil_write_atomic(path, text, strlen(text), 0644);
-    if (rc < 0)
-        log_error("cannot write manifest '%s'", path);
+    rc = fsutil_write_atomic(path, text, strlen(text), 0644); /* reports errors */
     free(text);
     return rc;
 }

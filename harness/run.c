@@ -5,6 +5,7 @@
 #include "fsutil.h"
 #include "guest.h"
 #include "image.h"
+#include "imgdisk.h"
 #include "keys.h"
 #include "log.h"
 #include "manifest.h"
@@ -21,11 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RUN_AGENT_PATH "/usr/local/bin/vmsweep-agent"
-#define RUN_GUEST_OUT "/results/out"
-#define RUN_DISK_MIB 256
+#define RUN_AGENT_PATH    "/usr/local/bin/vmsweep-agent"
+#define RUN_GUEST_OUT     "/results/out"
+#define RUN_DISK_MIB      256
 #define RUN_FEED_EVERY_MS 20000
-#define RUN_PORT_TRIES 5
+#define RUN_PORT_TRIES    5
+#define RUN_MOUNT_RESULTS                                                                          \
+    "grep -q ' /results ' /proc/mounts || for b in /sys/block/vd*; do "                            \
+    "[ \"$(cat $b/serial 2>/dev/null)\" = vmsweep-results ] && mkdir -p /results && "              \
+    "mount -o noatime /dev/${b##*/} /results && mkdir -p /results/out; done; "                     \
+    "grep -q ' /results ' /proc/mounts"
 
 static volatile sig_atomic_t run_signal;
 
@@ -104,7 +110,9 @@ static int size_tick(void *arg)
     }
     if (sc->g && now >= sc->next_feed_ms) {
         int st;
-        sc->next_feed_ms = now + RUN_FEED_EVERY_MS;
+        /* Feed at least three times per dead-man period, so one lost feed is harmless. */
+        uint64_t every = (uint64_t)sc->rc->s->deadman_s * 1000 / 3;
+        sc->next_feed_ms = now + (every < RUN_FEED_EVERY_MS ? every : RUN_FEED_EVERY_MS);
         if (guest_exec(sc->g, "touch /run/vmsweep.feed", 5000, NULL, &st) < 0)
             log_debug("%s: could not feed the dead-man switch", sc->label);
     }
@@ -197,8 +205,7 @@ static int check_caps(struct size_ctx *sc, const struct vm_def *def, cJSON *m)
                          "%d us, libvirt reports %lld",
                          sc->label, want, DOMXML_PERIOD_US, caps.vcpu_quota);
             else
-                log_warn("%s: cannot read back the CPU cap (no cgroup cpu controller?)",
-                         sc->label);
+                log_warn("%s: cannot read back the CPU cap (no cgroup cpu controller?)", sc->label);
         } else {
             log_info("%s: CPU cap in force: %lld us per %llu us per vCPU", sc->label,
                      caps.vcpu_quota, caps.vcpu_period);
@@ -225,15 +232,16 @@ static int size_prepare(struct size_ctx *sc, cJSON *m)
     char *out = NULL;
     int st = -1;
 
+    /* Images vmsweep did not build do not know the results disk: mount it by serial. */
+    if (guest_exec(sc->g, RUN_MOUNT_RESULTS, 20000, NULL, &st) == 0 && st)
+        log_warn("%s: the results disk is not mounted in the guest: rows cannot be salvaged "
+                 "if the guest dies",
+                 sc->label);
     if (guest_exec(sc->g, "mkdir -p /usr/local/bin " RUN_GUEST_OUT, 10000, NULL, &st) < 0 ||
         st != 0) {
         log_error("%s: cannot create folders in the guest", sc->label);
         return -1;
     }
-    if (guest_exec(sc->g, "grep -q ' /results ' /proc/mounts", 10000, NULL, &st) == 0 && st)
-        log_warn("%s: the results disk is not mounted in the guest: rows cannot be salvaged "
-                 "if the guest dies",
-                 sc->label);
     if (guest_push(sc->g, sc->rc->o->agent, RUN_AGENT_PATH, 0755) < 0)
         return -1;
     for (size_t i = 0; i < s->push.n; i++) {
@@ -245,7 +253,8 @@ static int size_prepare(struct size_ctx *sc, cJSON *m)
         if (colon)
             *colon++ = '\0';
         base = strrchr(local, '/');
-        remote = colon && *colon ? strdup(colon) : fsutil_printf("/root/%s", base ? base + 1 : local);
+        remote =
+            colon && *colon ? strdup(colon) : fsutil_printf("/root/%s", base ? base + 1 : local);
         rc = remote ? guest_push(sc->g, local, remote, 0755) : -1;
         free(local);
         free(remote);
@@ -290,8 +299,7 @@ static int size_prepare(struct size_ctx *sc, cJSON *m)
  * Run the agent; on return *st is RUN_COMPLETE when it finished.  Files are pulled
  * whenever the session still works; salvage is the caller's.
  */
-static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings,
-                      enum run_status *st)
+static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, enum run_status *st)
 {
     const struct spec *s = sc->rc->s;
     struct spec_strv argv = {0};
@@ -303,7 +311,7 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings,
 
     *st = RUN_FAILED;
     if (spec_agent_argv(s, RUN_AGENT_PATH, RUN_GUEST_OUT, &argv) < 0 ||
-        spec_strv_add(&argv, "-q") < 0 || !(cmd = guest_quote_argv(argv.v))) {
+        !(cmd = guest_quote_argv(argv.v))) {
         spec_strv_free(&argv);
         return -1;
     }
@@ -355,12 +363,30 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings,
     return 0;
 }
 
+/*
+ * The SSH forward port to try first: VMSWEEP_SSH_PORT when set (a user who needs a known
+ * port, and the fault test that takes the port on purpose), else a free one.
+ */
+static unsigned run_first_port(void)
+{
+    const char *env = getenv("VMSWEEP_SSH_PORT");
+    uint64_t port;
+
+    if (env && *env) {
+        if (units_parse_u64(env, 1024, 65535, &port) == 0)
+            return (unsigned)port;
+        log_warn("ignoring VMSWEEP_SSH_PORT='%s': not a port in 1024..65535", env);
+    }
+    return vm_free_port();
+}
+
 static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
 {
     const struct spec *s = rc->s;
     struct size_ctx sc = {.rc = rc, .vcpus = s->vcpus[idx]};
     struct vm_def def;
     char name[96], *dir = NULL, *disk = NULL, *console = NULL, *cmdline = NULL, *xml = NULL;
+    char *root = NULL;
     cJSON *timings = cJSON_AddObjectToObject(m, "timings_s");
     cJSON *files = cJSON_AddArrayToObject(m, "files");
     enum run_status st = RUN_FAILED;
@@ -387,6 +413,12 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
     cmdline = fsutil_printf("%s vmsweep.deadman=%u", rc->img.cmdline_extra, s->deadman_s);
     if (!console || !cmdline || salvage_make_disk(disk, RUN_DISK_MIB) < 0)
         goto cleanup;
+    if (rc->img.disk) {
+        /* Disk images boot from a throw-away overlay: the image itself is never written. */
+        root = fsutil_printf("%s/%s-root.qcow2", vm_conn_workdir(rc->conn), name);
+        if (!root || imgdisk_overlay(rc->img.disk, root) < 0)
+            goto cleanup;
+    }
 
     memset(&def, 0, sizeof(def));
     def.name = name;
@@ -396,8 +428,9 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
     def.initrd = rc->img.initrd;
     def.cmdline = cmdline;
     def.results_disk = disk;
+    def.disk = root;
     def.console_log = console;
-    def.ssh_port = vm_free_port();
+    def.ssh_port = run_first_port();
     if (!def.ssh_port || spec_vm_def(s, idx, &def) < 0)
         goto cleanup;
 
@@ -471,6 +504,8 @@ cleanup:
         collect_files(rc, dir, files);
     if (disk)
         unlink(disk);
+    if (root)
+        unlink(root);
     cJSON_AddStringToObject(m, "status", run_status_name(st));
     log_info("%s: %s", sc.label, run_status_name(st));
     free(xml);
@@ -478,6 +513,7 @@ cleanup:
     free(disk);
     free(console);
     free(cmdline);
+    free(root);
     return st;
 }
 
@@ -498,16 +534,11 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     char *spec_json = NULL, hv[64] = "", lv[64] = "";
     int ret = 1, complete = 0;
 
-    if (fsutil_mkdir_p(o->outdir, 0755) < 0) {
-        log_error("cannot create output folder '%s': %s", o->outdir, strerror(errno));
-        return 1;
-    }
+    /* Input problems (no image, no KVM when asked) are found before anything is created. */
     rc.manifest_path = fsutil_printf("%s/manifest.json", o->outdir);
     rc.manifest = manifest_new();
     if (!rc.manifest_path || !rc.manifest)
         goto cleanup;
-    spec_json = spec_to_json(s);
-    manifest_add_json(rc.manifest, "spec", spec_json);
     if (image_resolve(s->image, &rc.img) < 0) {
         ret = 2;
         goto cleanup;
@@ -519,13 +550,6 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         cJSON_AddStringToObject(im, "manifest_sha256", rc.img.manifest_sha256);
         if (rc.img.kernel_version)
             cJSON_AddStringToObject(im, "kernel_version", rc.img.kernel_version);
-    }
-    if (rc.img.kind != IMAGE_INITRD) {
-        log_error("image '%s' is a disk image; vmsweep run boots kernel+initrd images for now "
-                  "(use the default image 'tiny')",
-                  rc.img.name);
-        ret = 2;
-        goto cleanup;
     }
     if (keys_ensure(&rc.keys) < 0)
         goto cleanup;
@@ -550,6 +574,15 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     if (!rc.kvm)
         log_info("no usable KVM: guests run under TCG (emulated; absolute numbers are slow, "
                  "compare ratios)");
+    if (fsutil_mkdir_p(o->outdir, 0755) < 0) {
+        log_error("cannot create output folder '%s': %s", o->outdir, strerror(errno));
+        goto cleanup;
+    }
+    spec_json = spec_to_json(s);
+    manifest_add_json(rc.manifest, "spec", spec_json);
+    /* A full or read-only output disk must stop us before a VM burns minutes. */
+    if (manifest_write(rc.manifest, rc.manifest_path) < 0)
+        goto cleanup;
     if (vm_connect(s->connect, &rc.conn) < 0)
         goto cleanup;
     vm_conn_versions(rc.conn, hv, sizeof(hv), lv, sizeof(lv));

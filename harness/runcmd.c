@@ -65,45 +65,46 @@ enum {
 };
 
 /* Options only `run` has (the VM's); `local` refuses them. */
-#define RUNCMD_VM_OPTS                                                                         \
-    {"vcpus", required_argument, NULL, OPT_VCPUS},                                             \
-        {"memory", required_argument, NULL, OPT_MEMORY},                                       \
-        {"cpu-model", required_argument, NULL, OPT_CPU_MODEL},                                 \
-        {"topology", required_argument, NULL, OPT_TOPOLOGY},                                   \
-        {"numa", required_argument, NULL, OPT_NUMA},                                           \
-        {"cpu-cap", required_argument, NULL, OPT_CPU_CAP},                                     \
-        {"pin", no_argument, NULL, OPT_PIN},                                                   \
-        {"allow-uncapped", no_argument, NULL, OPT_ALLOW_UNCAPPED},                             \
-        {"image", required_argument, NULL, OPT_IMAGE},                                         \
-        {"connect", required_argument, NULL, OPT_CONNECT},                                     \
-        {"accel", required_argument, NULL, OPT_ACCEL},                                         \
-        {"deadman", required_argument, NULL, OPT_DEADMAN},                                     \
-        {"boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT},                           \
-        {"push", required_argument, NULL, OPT_PUSH},                                           \
-        {"setup", required_argument, NULL, OPT_SETUP},                                         \
-        {"refine", no_argument, NULL, OPT_REFINE}
+#define RUNCMD_VM_OPTS                                                                             \
+    {"vcpus", required_argument, NULL, OPT_VCPUS},                                                 \
+        {"memory", required_argument, NULL, OPT_MEMORY},                                           \
+        {"cpu-model", required_argument, NULL, OPT_CPU_MODEL},                                     \
+        {"topology", required_argument, NULL, OPT_TOPOLOGY},                                       \
+        {"numa", required_argument, NULL, OPT_NUMA},                                               \
+        {"cpu-cap", required_argument, NULL, OPT_CPU_CAP}, {"pin", no_argument, NULL, OPT_PIN},    \
+        {"allow-uncapped", no_argument, NULL, OPT_ALLOW_UNCAPPED},                                 \
+        {"image", required_argument, NULL, OPT_IMAGE},                                             \
+        {"connect", required_argument, NULL, OPT_CONNECT},                                         \
+        {"accel", required_argument, NULL, OPT_ACCEL},                                             \
+        {"deadman", required_argument, NULL, OPT_DEADMAN},                                         \
+        {"boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT},                               \
+        {"push", required_argument, NULL, OPT_PUSH},                                               \
+        {"setup", required_argument, NULL, OPT_SETUP},                                             \
+    {                                                                                              \
+        "refine", no_argument, NULL, OPT_REFINE                                                    \
+    }
 
-#define RUNCMD_COMMON_OPTS                                                                     \
-    {"workload", required_argument, NULL, OPT_WORKLOAD},                                       \
-        {"concurrency", required_argument, NULL, OPT_CONCURRENCY},                             \
-        {"duration", required_argument, NULL, OPT_DURATION},                                   \
-        {"max-duration", required_argument, NULL, OPT_MAX_DURATION},                           \
-        {"warmup", required_argument, NULL, OPT_WARMUP},                                       \
-        {"runs", required_argument, NULL, OPT_RUNS},                                           \
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},                                     \
-        {"max-concurrency", required_argument, NULL, OPT_MAX_CONCURRENCY},                     \
-        {"cpu-threads", required_argument, NULL, OPT_CPU_THREADS},                             \
-        {"oversubscribe", no_argument, NULL, OPT_OVERSUBSCRIBE},                               \
-        {"plan", required_argument, NULL, OPT_PLAN}, {"arg", required_argument, NULL, OPT_ARG}, \
-        {"output-dir", required_argument, NULL, 'o'},                                          \
-        {"slo-p99", required_argument, NULL, OPT_SLO_P99},                                     \
-        {"no-plot", no_argument, NULL, OPT_NO_PLOT},                                           \
-        {"profile", required_argument, NULL, OPT_PROFILE},                                     \
-        {"name", required_argument, NULL, OPT_NAME},                                           \
-        {"print-spec", no_argument, NULL, OPT_PRINT_SPEC},                                     \
-        {"verbose", no_argument, NULL, 'v'}, {"quiet", no_argument, NULL, 'q'},                \
-        {"help", no_argument, NULL, 'h'}, {                                                    \
-        NULL, 0, NULL, 0                                                                       \
+#define RUNCMD_COMMON_OPTS                                                                         \
+    {"workload", required_argument, NULL, OPT_WORKLOAD},                                           \
+        {"concurrency", required_argument, NULL, OPT_CONCURRENCY},                                 \
+        {"duration", required_argument, NULL, OPT_DURATION},                                       \
+        {"max-duration", required_argument, NULL, OPT_MAX_DURATION},                               \
+        {"warmup", required_argument, NULL, OPT_WARMUP},                                           \
+        {"runs", required_argument, NULL, OPT_RUNS},                                               \
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},                                         \
+        {"max-concurrency", required_argument, NULL, OPT_MAX_CONCURRENCY},                         \
+        {"cpu-threads", required_argument, NULL, OPT_CPU_THREADS},                                 \
+        {"oversubscribe", no_argument, NULL, OPT_OVERSUBSCRIBE},                                   \
+        {"plan", required_argument, NULL, OPT_PLAN}, {"arg", required_argument, NULL, OPT_ARG},    \
+        {"output-dir", required_argument, NULL, 'o'},                                              \
+        {"slo-p99", required_argument, NULL, OPT_SLO_P99},                                         \
+        {"no-plot", no_argument, NULL, OPT_NO_PLOT},                                               \
+        {"profile", required_argument, NULL, OPT_PROFILE},                                         \
+        {"name", required_argument, NULL, OPT_NAME},                                               \
+        {"print-spec", no_argument, NULL, OPT_PRINT_SPEC}, {"verbose", no_argument, NULL, 'v'},    \
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},                       \
+    {                                                                                              \
+        NULL, 0, NULL, 0                                                                           \
     }
 
 static const struct option runcmd_run_opts[] = {RUNCMD_VM_OPTS, RUNCMD_COMMON_OPTS};
@@ -200,14 +201,13 @@ static int bad(const char *name, const char *val, const char *what)
 /* Apply one flag over the spec; -1 with a message naming the option. */
 static int apply_flag(struct spec *s, const struct runcmd_flag *f)
 {
-    const char *v = f->val, *n = f->name;
+    const char *v = f->val ? f->val : "", *n = f->name;
     uint64_t u;
     int rc;
 
     switch (f->id) {
     case OPT_VCPUS:
-        return spec_parse_sizes(s, v) < 0 ? bad(n, v, "expected vCPU counts 1..256, e.g. 1,2")
-                                          : 0;
+        return spec_parse_sizes(s, v) < 0 ? bad(n, v, "expected vCPU counts 1..256, e.g. 1,2") : 0;
     case OPT_MEMORY:
         if (units_parse_size(v, 1ULL << 20, 64ULL << 20, 4ULL << 40, &u) < 0)
             return bad(n, v, "expected a size from 64M to 4T, e.g. 1G");
@@ -259,8 +259,8 @@ static int apply_flag(struct spec *s, const struct runcmd_flag *f)
         s->deadman_s = (unsigned)(u / UNITS_US_PER_SEC);
         return 0;
     case OPT_BOOT_TIMEOUT:
-        rc = units_parse_duration(v, UNITS_US_PER_SEC, UNITS_US_PER_SEC,
-                                  3600 * UNITS_US_PER_SEC, &s->boot_timeout_us);
+        rc = units_parse_duration(v, UNITS_US_PER_SEC, UNITS_US_PER_SEC, 3600 * UNITS_US_PER_SEC,
+                                  &s->boot_timeout_us);
         return rc < 0 ? bad(n, v, "expected a duration from 1s to 1h") : 0;
     case OPT_PUSH:
         return spec_strv_add(&s->push, v);
@@ -294,9 +294,8 @@ static int apply_flag(struct spec *s, const struct runcmd_flag *f)
                                   &s->timeout_us);
         return rc < 0 ? bad(n, v, "expected a duration of at least 1s") : 0;
     case OPT_MAX_CONCURRENCY:
-        return units_parse_u64(v, 1, 1024, &s->max_concurrency) < 0
-                   ? bad(n, v, "expected 1..1024")
-                   : 0;
+        return units_parse_u64(v, 1, 1024, &s->max_concurrency) < 0 ? bad(n, v, "expected 1..1024")
+                                                                    : 0;
     case OPT_CPU_THREADS:
         if (units_parse_u64(v, 1, 1024, &u) < 0)
             return bad(n, v, "expected 1..1024");
@@ -334,7 +333,7 @@ static int runcmd_parse(int argc, char **argv, const struct option *opts, const 
         return -1;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+o:vqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:vqh", opts, NULL)) != -1) {
         switch (c) {
         case 'h':
             fputs(usage, stdout);
@@ -359,8 +358,7 @@ static int runcmd_parse(int argc, char **argv, const struct option *opts, const 
             if (optopt)
                 log_error("option '-%c' is unknown or needs a value (see --help)", optopt);
             else
-                log_error("option '%s' is unknown or needs a value (see --help)",
-                          argv[optind - 1]);
+                log_error("option '%s' is unknown or needs a value (see --help)", argv[optind - 1]);
             return -1;
         default:
             o->flags[o->nflags].id = c;
@@ -368,14 +366,6 @@ static int runcmd_parse(int argc, char **argv, const struct option *opts, const 
             o->flags[o->nflags].val = optarg;
             o->nflags++;
             break;
-        }
-        /* A spec file may come before the options: take it and go on. */
-        while (optind < argc && argv[optind][0] != '-') {
-            if (o->spec_path) {
-                log_error("unexpected argument '%s': one spec file at most", argv[optind]);
-                return -1;
-            }
-            o->spec_path = argv[optind++];
         }
     }
     for (; optind < argc; optind++) {
@@ -557,8 +547,8 @@ int runcmd_local(int argc, char **argv)
     int ret, rc;
 
     memset(&s, 0, sizeof(s));
-    ret = runcmd_prepare(argc, argv, runcmd_local_opts, runcmd_local_usage, &o, &s, &agent,
-                         &outdir);
+    ret =
+        runcmd_prepare(argc, argv, runcmd_local_opts, runcmd_local_usage, &o, &s, &agent, &outdir);
     if (ret) {
         ret--;
         goto cleanup;

@@ -13,8 +13,8 @@
 
 int salvage_make_disk(const char *path, unsigned size_mib)
 {
-    char *mkfs[] = {"mkfs.ext4", "-q", "-F", "-L", "vmsweep-results", "-m", "0",
-                    (char *)path, NULL};
+    char *mkfs[] = {"mkfs.ext4", "-q", "-F",         "-L", "vmsweep-results",
+                    "-m",        "0",  (char *)path, NULL};
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
     if (fd < 0) {

@@ -113,8 +113,7 @@ int spec_init(struct spec *s)
     s->runs = 1;
     s->timeout_us = 60 * UNITS_US_PER_SEC;
     s->max_concurrency = 128;
-    if (units_parse_list(SPEC_DEFAULT_LEVELS, 1, 1024, s->levels, SPEC_MAX_LEVELS,
-                         &s->nlevels) < 0)
+    if (units_parse_list(SPEC_DEFAULT_LEVELS, 1, 1024, s->levels, SPEC_MAX_LEVELS, &s->nlevels) < 0)
         return -1;
     if (spec_set_str(&s->name, "sweep") < 0 || spec_set_str(&s->cpu_model, "EPYC-Rome") < 0 ||
         spec_set_str(&s->image, "tiny") < 0 || spec_set_str(&s->workload, "cpu") < 0)
@@ -212,7 +211,7 @@ static int get_uint(const struct spec_ctx *c, const cJSON *it, uint64_t min, uin
 static int get_uns(const struct spec_ctx *c, const cJSON *it, unsigned min, unsigned max,
                    unsigned *out)
 {
-    uint64_t v;
+    uint64_t v = 0;
 
     if (get_uint(c, it, min, max, &v) < 0)
         return -1;
@@ -236,8 +235,8 @@ static int get_str(const struct spec_ctx *c, const cJSON *it, char **out)
 }
 
 /* A duration: a number of seconds, or a string with a unit ("500ms"). */
-static int get_duration(const struct spec_ctx *c, const cJSON *it, uint64_t min_us,
-                        uint64_t max_us, uint64_t *out)
+static int get_duration(const struct spec_ctx *c, const cJSON *it, uint64_t min_us, uint64_t max_us,
+                        uint64_t *out)
 {
     char buf[64];
     int rc;
@@ -268,8 +267,8 @@ range:
 }
 
 /* A size in MiB: a number of MiB or a string with a unit ("4G"). */
-static int get_mib(const struct spec_ctx *c, const cJSON *it, uint64_t min_mib,
-                   uint64_t max_mib, uint64_t *out)
+static int get_mib(const struct spec_ctx *c, const cJSON *it, uint64_t min_mib, uint64_t max_mib,
+                   uint64_t *out)
 {
     uint64_t bytes;
 
@@ -307,16 +306,15 @@ static int get_list(const struct spec_ctx *c, const cJSON *it, uint64_t min, uin
 {
     const cJSON *e;
     size_t k = 0;
-    uint64_t tmp[SPEC_MAX_LEVELS];
+    uint64_t tmp[SPEC_MAX_LEVELS] = {0};
 
     if (cJSON_IsString(it)) {
         int rc = units_parse_list(it->valuestring, min, max, vals, cap, n);
         if (rc == -E2BIG)
             return spec_err(c, it, "'%s' has more than %zu entries", it->string, cap);
         if (rc < 0)
-            return spec_err(c, it, "'%s' must list integers in %llu..%llu, not '%s'",
-                            it->string, (unsigned long long)min, (unsigned long long)max,
-                            it->valuestring);
+            return spec_err(c, it, "'%s' must list integers in %llu..%llu, not '%s'", it->string,
+                            (unsigned long long)min, (unsigned long long)max, it->valuestring);
         return 0;
     }
     if (cJSON_IsNumber(it)) {
@@ -360,8 +358,9 @@ static int apply_numa(const struct spec_ctx *c, struct spec *s, const cJSON *it)
         return 0;
     }
     if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0)
-        return spec_err(c, it, "'numa' must be a number of cells or an array of "
-                               "{\"cpus\": \"0-1\", \"memory\": \"512M\"}");
+        return spec_err(c, it,
+                        "'numa' must be a number of cells or an array of "
+                        "{\"cpus\": \"0-1\", \"memory\": \"512M\"}");
     cJSON_ArrayForEach(cell, it)
     {
         const cJSON *f;
@@ -425,8 +424,9 @@ static int apply_vm(const struct spec_ctx *c, struct spec *s, const cJSON *vm)
             rc = get_str(c, it, &s->cpu_model);
         } else if (!strcmp(k, "topology")) {
             if (!cJSON_IsString(it) || spec_parse_topology(s, it->valuestring) < 0)
-                rc = spec_err(c, it, "'topology' must be \"SOCKETS:DIES:CORES:THREADS\", "
-                                     "e.g. \"1:1:8:1\"");
+                rc = spec_err(c, it,
+                              "'topology' must be \"SOCKETS:DIES:CORES:THREADS\", "
+                              "e.g. \"1:1:8:1\"");
             else
                 rc = 0;
         } else if (!strcmp(k, "numa")) {
@@ -452,13 +452,13 @@ static int apply_vm(const struct spec_ctx *c, struct spec *s, const cJSON *vm)
                 return spec_err(c, it, "'accel' must be \"auto\", \"kvm\" or \"tcg\"");
             rc = 0;
         } else if (!strcmp(k, "deadman")) {
-            uint64_t us;
+            uint64_t us = 0;
             rc = get_duration(c, it, 10 * UNITS_US_PER_SEC, 86400 * UNITS_US_PER_SEC, &us);
             if (rc == 0)
                 s->deadman_s = (unsigned)(us / UNITS_US_PER_SEC);
         } else if (!strcmp(k, "boot_timeout")) {
-            rc = get_duration(c, it, UNITS_US_PER_SEC, 3600 * UNITS_US_PER_SEC,
-                              &s->boot_timeout_us);
+            rc =
+                get_duration(c, it, UNITS_US_PER_SEC, 3600 * UNITS_US_PER_SEC, &s->boot_timeout_us);
         } else {
             return spec_err(c, it,
                             "unknown key '%s' in 'vm' (known: vcpus, memory, cpu_model, "
@@ -490,8 +490,7 @@ static int apply_args(const struct spec_ctx *c, struct spec *s, const cJSON *arg
         else if (cJSON_IsBool(it))
             kv = fsutil_printf("%s=%d", it->string, cJSON_IsTrue(it) ? 1 : 0);
         else
-            return spec_err(c, it, "argument '%s' must be a string, number or boolean",
-                            it->string);
+            return spec_err(c, it, "argument '%s' must be a string, number or boolean", it->string);
         if (!kv || spec_strv_add(&s->args, kv) < 0) {
             free(kv);
             return -1;
@@ -588,10 +587,8 @@ static int spec_load_depth(struct spec *s, const char *path, int depth)
     const cJSON *it;
     int ret = -1;
 
-    if (fsutil_read_file(path, &text, &len) < 0) {
-        log_error("cannot read spec '%s': %s", path, strerror(errno));
-        goto cleanup;
-    }
+    if (fsutil_read_file(path, &text, &len) < 0)
+        goto cleanup; /* reported */
     if (strlen(text) != len) {
         log_error("%s: not a JSON spec (it contains NUL bytes)", path);
         goto cleanup;
@@ -715,8 +712,8 @@ int spec_check(const struct spec *s)
     }
     for (size_t i = 0; i < s->nsizes; i++) {
         if (s->numa > s->vcpus[i]) {
-            log_error("--numa %u asks for more NUMA cells than the %u vCPUs of a VM size",
-                      s->numa, s->vcpus[i]);
+            log_error("--numa %u asks for more NUMA cells than the %u vCPUs of a VM size", s->numa,
+                      s->vcpus[i]);
             return -1;
         }
         if (s->numa && s->memory_mib / s->numa < 64) {
@@ -737,8 +734,8 @@ int spec_check(const struct spec *s)
         char a[32], b[32];
         units_fmt_duration(s->duration_us, a, sizeof(a));
         units_fmt_duration(s->max_duration_us, b, sizeof(b));
-        log_error("--duration %s is above --max-duration %s (raise --max-duration to allow it)",
-                  a, b);
+        log_error("--duration %s is above --max-duration %s (raise --max-duration to allow it)", a,
+                  b);
         return -1;
     }
     if (s->timeout_us <= s->duration_us) {
@@ -898,7 +895,8 @@ void spec_strv_free(struct spec_strv *v)
         spec_strv_clear(v);
 }
 
-static int strv_addf(struct spec_strv *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int strv_addf(struct spec_strv *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int strv_addf(struct spec_strv *v, const char *fmt, ...)
 {

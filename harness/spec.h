@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SPEC_MAX_SIZES 16
+#define SPEC_MAX_SIZES  16
 #define SPEC_MAX_LEVELS 128
 
 enum spec_accel {

@@ -512,8 +512,7 @@ bool vm_running(struct vm *vm)
     int state = 0, reason = 0;
     if (virDomainGetState(vm->dom, &state, &reason, 0) < 0)
         return false;
-    return state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED ||
-           state == VIR_DOMAIN_PAUSED;
+    return state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED || state == VIR_DOMAIN_PAUSED;
 }
 
 int vm_read_caps(struct vm *vm, struct vm_caps *caps)
@@ -557,8 +556,8 @@ int vm_read_caps(struct vm *vm, struct vm_caps *caps)
                     only = b;
                 }
             }
-            used += (size_t)snprintf(c.pinning + used, sizeof(c.pinning) - used, "%s%d:%s", v ? " " : "",
-                             v, count == 1 ? "" : "*");
+            used += (size_t)snprintf(c.pinning + used, sizeof(c.pinning) - used, "%s%d:%s",
+                                     v ? " " : "", v, count == 1 ? "" : "*");
             if (count == 1)
                 used += (size_t)snprintf(c.pinning + used, sizeof(c.pinning) - used, "%d", only);
         }

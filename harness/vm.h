@@ -21,10 +21,10 @@ struct vm;
 
 /* What is in force on a running domain, read back after start. */
 struct vm_caps {
-    long long vcpu_quota;      /* µs per period, -1 or 0 = none */
+    long long vcpu_quota; /* µs per period, -1 or 0 = none */
     unsigned long long vcpu_period;
-    bool quota_readable;       /* the scheduler parameters could be read at all */
-    char pinning[256];         /* "0:0 1:1" vCPU:cpulist, empty when not pinned */
+    bool quota_readable; /* the scheduler parameters could be read at all */
+    char pinning[256];   /* "0:0 1:1" vCPU:cpulist, empty when not pinned */
 };
 
 /*

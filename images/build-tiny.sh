@@ -125,6 +125,19 @@ find "$root" -exec touch -h -d "@$epoch" {} +
 	--reproducible --quiet) | gzip -n -6 >"$work/initrd.img"
 
 cp "/boot/vmlinuz-$kver" "$work/vmlinuz"
+
+# The same guest as a root filesystem tree for a disk image (image build --disk): the
+# kernel and this initramfs under /boot (they find and mount the disk root), and the
+# marker that tells /init it runs from the disk.
+if [ -n "${VMSWEEP_ROOTFS_TAR:-}" ]; then
+	mkdir -p "$root/boot"
+	cp "$work/vmlinuz" "$root/boot/vmlinuz-$kver"
+	cp "$work/initrd.img" "$root/boot/initrd.img-$kver"
+	: >"$root/etc/vmsweep/disk-root"
+	find "$root" -exec touch -h -d "@$epoch" {} +
+	tar -C "$root" --sort=name --owner=0 --group=0 --numeric-owner -cf "$VMSWEEP_ROOTFS_TAR" . ||
+		die 1 "cannot write the root tree '$VMSWEEP_ROOTFS_TAR'"
+fi
 {
 	for p in linux-image-$kver busybox-static dropbear-bin openssh-sftp-server libc6 zlib1g \
 		libtomcrypt1 libtommath1 libgmp10 libcrypt1; do

@@ -22,6 +22,26 @@ param() { # value of vmsweep.$1= on the kernel command line, else $2
 # Modules in dependency order: modprobe reads the modules.dep the image build wrote.
 for m in $(cat /etc/vmsweep/modules); do modprobe "$m" 2>/dev/null || echo "vmsweep: cannot load module '$m'"; done
 
+# Disk images: the initramfs finds the root filesystem (root=UUID=... or root=/dev/...)
+# and hands over to the same /init on it, which knows it is on the disk by its marker.
+root=$(sed -n 's/.*\broot=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "$root" ] && [ ! -e /etc/vmsweep/disk-root ]; then
+	dev=
+	for i in $(seq 50); do
+		case $root in UUID=*) dev=$(findfs "$root" 2>/dev/null) ;; *) [ -b "$root" ] && dev=$root ;; esac
+		[ -n "$dev" ] && break
+		sleep 0.1
+	done
+	mkdir -p /newroot
+	if [ -n "$dev" ] && mount -t ext4 -o rw,noatime "$dev" /newroot; then
+		umount /dev/pts /dev/shm /tmp /run 2>/dev/null
+		mount --move /dev /newroot/dev
+		umount /proc /sys
+		exec switch_root /newroot /init
+	fi
+	echo "vmsweep: cannot mount root '$root'; staying in the initramfs"
+fi
+
 hostname vmsweep
 ip link set lo up
 for dev in /sys/class/net/e*; do

@@ -28,14 +28,17 @@ enum csv_col {
     CSV_COL_ERRORS,
     CSV_COL_TIMEOUT,
     CSV_COL_EXIT,
+    CSV_COL_OPS,
+    CSV_COL_FAIRNESS,
     CSV_COL_COUNT
 };
 
 #define CSV_REQUIRED 7 /* the first CSV_REQUIRED entries of csv_col_names are required */
 
 static const char *const csv_col_names[CSV_COL_COUNT] = {
-    "plan",    "vcpus",  "concurrency", "qps",    "p50_us",         "p90_us",    "p99_us",
-    "run_idx", "max_us", "mean_us",     "errors", "timeout_killed", "exit_code",
+    "plan",   "vcpus",          "concurrency", "qps",    "p50_us",
+    "p90_us", "p99_us",         "run_idx",     "max_us", "mean_us",
+    "errors", "timeout_killed", "exit_code",   "ops",    "fairness",
 };
 
 struct field {
@@ -358,6 +361,10 @@ static int set_value(const struct parser *p, struct csv_row *r, int col, size_t 
             r->max_us = d;
         else if (col == CSV_COL_MEAN)
             r->mean_us = d;
+        else if (col == CSV_COL_OPS)
+            r->ops = d;
+        else if (col == CSV_COL_FAIRNESS)
+            r->fairness = d;
         else
             r->errors = d;
         return 0;
@@ -452,7 +459,7 @@ int csv_parse_buffer(const char *name, const char *buf, size_t len, FILE *diag,
         }
         r = &t->rows[t->n];
         memset(r, 0, sizeof(*r));
-        r->max_us = r->mean_us = r->errors = NAN;
+        r->max_us = r->mean_us = r->errors = r->ops = r->fairness = NAN;
         r->line = p.rec_line;
         for (int c = 0; c < CSV_COL_COUNT; c++) {
             if (idx[c] >= 0 && set_value(&p, r, c, (size_t)idx[c]) < 0)

@@ -4,10 +4,10 @@
  *
  * Columns are found by header name, so their order does not matter and extra columns are
  * ignored.  Required: plan, vcpus, concurrency, qps, p50_us, p90_us, p99_us.  Optional
- * (NAN or 0 when absent or empty): run_idx, max_us, mean_us, errors, timeout_killed,
- * exit_code.  Fields may be quoted ("a,b", "say ""hi"""); lines end in LF or CRLF; a UTF-8
- * byte-order mark and blank lines are skipped.  Every error names file:line:column.
- * Shared by `vmsweep plot` and `vmsweep compare`.
+ * (NAN or 0 when absent or empty): run_idx, max_us, mean_us, errors, ops, fairness,
+ * timeout_killed, exit_code.  Fields may be quoted ("a,b", "say ""hi"""); lines end in LF or CRLF;
+ * a UTF-8 byte-order mark and blank lines are skipped.  Every error names file:line:column. Shared
+ * by `vmsweep plot` and `vmsweep compare`.
  */
 #ifndef VMSWEEP_CSV_H
 #define VMSWEEP_CSV_H
@@ -29,9 +29,11 @@ struct csv_row {
     double p50_us;
     double p90_us;
     double p99_us;
-    double max_us;  /* NAN when absent */
-    double mean_us; /* NAN when absent */
-    double errors;  /* NAN when absent */
+    double max_us;   /* NAN when absent */
+    double mean_us;  /* NAN when absent */
+    double errors;   /* NAN when absent */
+    double ops;      /* operations (successful and failed), NAN when absent */
+    double fairness; /* fairness between workers in [0, 1], NAN when absent */
     int timeout_killed;
     long exit_code; /* 0 when absent */
     size_t line;    /* line number in the file, for messages */

@@ -6,31 +6,6 @@
 
 #include "outfile.h"
 
-static void esc(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
-
 static void base64(FILE *f, const unsigned char *p, size_t n)
 {
     static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -73,7 +48,7 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
     for (size_t i = 0; i < a->n_groups; i++) {
         const struct analysis_group *g = &a->groups[i];
         fputs("<tr><td class=\"l\">", f);
-        esc(f, g->plan);
+        outfile_xml_escape(f, g->plan);
         fprintf(f, "</td><td>%llu</td>", (unsigned long long)g->vcpus);
         knee_cell(f, g->knee);
         if (g->has_recommended)
@@ -107,7 +82,7 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
         for (size_t i = 0; i < a->n_scaling; i++) {
             const struct analysis_scaling *s = &a->scaling[i];
             fputs("<tr><td class=\"l\">", f);
-            esc(f, s->plan);
+            outfile_xml_escape(f, s->plan);
             fprintf(f,
                     "</td><td>%llu&rarr;%llu</td><td>%.1f</td><td>%.1f</td><td>%.2f&times;</td>"
                     "<td>%.2f</td></tr>\n",
@@ -120,7 +95,7 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
     fputs("<h2>Plots</h2>\n", f);
     if (n_plots == 0) {
         fputs("<p class=\"warn\">No plots: ", f);
-        esc(f, note ? note : "they were not rendered");
+        outfile_xml_escape(f, note ? note : "they were not rendered");
         fputs("</p>\n", f);
     }
     for (size_t i = 0; i < n_plots; i++) {
@@ -129,7 +104,7 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
         if (outfile_slurp(dir, plots[i], &data, &len, diag) < 0)
             return -1;
         fputs("<p><img alt=\"", f);
-        esc(f, plots[i]);
+        outfile_xml_escape(f, plots[i]);
         fprintf(f, "\" src=\"data:image/%s;base64,", fmt == PLOTGEN_SVG ? "svg+xml" : "png");
         base64(f, (const unsigned char *)data, len);
         fputs("\"></p>\n", f);
@@ -139,7 +114,7 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
     for (size_t i = 0; i < a->n_groups; i++) {
         const struct analysis_group *g = &a->groups[i];
         fputs("<h2>", f);
-        esc(f, g->plan);
+        outfile_xml_escape(f, g->plan);
         fprintf(f, " on %llu vCPUs</h2>\n", (unsigned long long)g->vcpus);
         fputs("<table><tr><th>concurrency</th><th>qps</th><th>min</th><th>max</th><th>CV</th>"
               "<th>p50 &micro;s</th><th>p90 &micro;s</th><th>p99 &micro;s</th><th>runs</th>"
@@ -163,7 +138,7 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
             fputs("<ul class=\"warn\">\n", f);
             for (size_t j = 0; j < g->n_warnings; j++) {
                 fputs("<li>", f);
-                esc(f, g->warnings[j]);
+                outfile_xml_escape(f, g->warnings[j]);
                 fputs("</li>\n", f);
             }
             fputs("</ul>\n", f);

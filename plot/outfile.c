@@ -147,3 +147,34 @@ cleanup:
     free(path);
     return ret;
 }
+
+void outfile_xml_escape(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        switch (c) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&apos;", f);
+            break;
+        default:
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                fputc('?', f);
+            else if (c == '\t' || c == '\n' || c == '\r')
+                fprintf(f, "&#%d;", c);
+            else
+                fputc(c, f);
+        }
+    }
+}

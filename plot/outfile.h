@@ -17,4 +17,10 @@ int outfile_write(const char *dir, const char *name, const void *data, size_t le
 /* Read the whole file dir/name into a malloc'd buffer (*len bytes, NUL-terminated). */
 int outfile_slurp(const char *dir, const char *name, char **data, size_t *len, FILE *diag);
 
+/*
+ * Write s escaped for XML/HTML text and attribute values (& < > " '); other control
+ * characters than tab and newlines become '?' (XML 1.0 cannot carry them).
+ */
+void outfile_xml_escape(FILE *f, const char *s);
+
 #endif

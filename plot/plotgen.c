@@ -6,6 +6,7 @@
 #include "plotgen.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,7 @@ static void datablocks(FILE *f, const struct analysis *a)
         /* Pareto frontier: levels not beaten by another with lower p99 and higher qps. */
         fprintf(f, "$pareto%zu << EOD\n# p99_us qps\n", i);
         {
-            size_t *ord = malloc(g->n_levels * sizeof(*ord));
+            size_t *ord = malloc((g->n_levels ? g->n_levels : 1) * sizeof(*ord));
             size_t n = g->n_levels;
             double best = -1;
             if (ord) {
@@ -357,6 +358,12 @@ int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE
         close(pfd[0]);
         if (dup2(pfd[1], STDOUT_FILENO) < 0 || chdir(dir) < 0)
             _exit(126);
+        /* gnuplot's warnings (e.g. "empty x range" on a flat curve) are noise on the
+         * user's terminal: keep them next to the script instead. */
+        int logfd = outprefix ? open("gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0644)
+                              : open("/dev/null", O_WRONLY);
+        if (logfd >= 0)
+            dup2(logfd, STDERR_FILENO);
         if (eopt)
             execlp("gnuplot", "gnuplot", "-e", eopt, script, (char *)NULL);
         else
@@ -384,8 +391,9 @@ int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (diag)
-            fprintf(diag, "vmsweep plot: gnuplot failed on '%s/%s' (%s %d)\n", dir, script,
-                    WIFEXITED(status) ? "exit status" : "signal",
+            fprintf(diag,
+                    "vmsweep plot: gnuplot failed on '%s/%s' (%s %d; see gnuplot.log there)\n", dir,
+                    script, WIFEXITED(status) ? "exit status" : "signal",
                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         goto cleanup;
     }

@@ -48,6 +48,7 @@ for suite in "${suites[@]}"; do
 	integration|e2e|faults)
 		for t in "$here/$suite"/*.sh; do
 			[ -f "$t" ] || continue
+			case $(basename "$t") in _*) continue ;; esac # shared helpers
 			# Slow fault tests are marked "# slow" and run only under make check-faults.
 			if [ "$suite" = faults ] && [ -z "${VMSWEEP_ALL_FAULTS:-}" ] && grep -q '^# slow' "$t"; then
 				continue

@@ -1,0 +1,61 @@
+/*
+ * comparereport — what `vmsweep compare` found, rendered for people and CI systems: a
+ * table for the terminal, a Markdown summary for pull-request comments, and GitHub
+ * Actions workflow commands (::error / ::warning).  JUnit XML is in comparejunit.h.
+ */
+#ifndef VMSWEEP_COMPAREREPORT_H
+#define VMSWEEP_COMPAREREPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "compare.h"
+#include "compareslo.h"
+
+/* Exit statuses of `vmsweep compare`; the report states the one it was given. */
+enum comparereport_status {
+    COMPAREREPORT_OK = 0,          /* no regression, no SLO violation, enough evidence */
+    COMPAREREPORT_BAD_INPUT = 2,   /* nothing compared, nothing written */
+    COMPAREREPORT_REGRESSION = 3,  /* a regression or an SLO violation */
+    COMPAREREPORT_INCONCLUSIVE = 4 /* nothing failed, but a level lacks evidence */
+};
+
+/* Everything a report shows. */
+struct comparereport {
+    const char *base_name; /* BASE as given */
+    const char *cur_name;  /* CURRENT as given */
+    const struct compare_result *cmp;
+    const struct compareslo_result *slo; /* NULL: no gates checked */
+    char *const *warnings;               /* comparability differences (compareinput_diff) */
+    size_t n_warnings;
+    double threshold, alpha;
+    enum comparereport_status status;
+};
+
+/* The overall status from a comparison and its gates (slo may be NULL). */
+enum comparereport_status comparereport_status(const struct compare_result *cmp,
+                                               const struct compareslo_result *slo);
+
+/* A one-word name of a status: "ok", "regression", "inconclusive", "bad input". */
+const char *comparereport_status_name(enum comparereport_status s);
+
+/*
+ * One sentence explaining the verdict on level l, e.g. "qps -20.0% (1000 -> 800), p =
+ * 0.0079 < 0.01 and |change| > 5.0%", into buf (always NUL-terminated).
+ */
+void comparereport_level_detail(const struct compare_level *l, enum compare_metric m, double alpha,
+                                char *buf, size_t cap);
+
+/* One sentence about an SLO check, e.g. "p99_us = 2500 violates p99_us<=2000". */
+void comparereport_slo_detail(const struct compareslo_check *c, char *buf, size_t cap);
+
+/* The readable table for the terminal; -1 when a write fails. */
+int comparereport_table(FILE *f, const struct comparereport *r);
+
+/* The Markdown summary; -1 when a write fails. */
+int comparereport_markdown(FILE *f, const struct comparereport *r);
+
+/* GitHub Actions annotations, one line each; -1 when a write fails. */
+int comparereport_github(FILE *f, const struct comparereport *r);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * Unit tests for harness/domxml.c: the domain XML is a pure function of struct vm_def,
+ * checked against golden files in tests/data/domxml (VMSWEEP_UPDATE_GOLDEN=1 rewrites
+ * them), plus the validation rules and the NUMA split.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "domxml.h"
+#include "fsutil.h"
+
+static void base_def(struct vm_def *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->name = "vmsweep-test-0";
+    d->vcpus = 2;
+    d->memory_mib = 1024;
+    d->cpu_model = "EPYC-Rome";
+    d->sockets = 1;
+    d->dies = 1;
+    d->cores = 2;
+    d->threads = 1;
+    d->kernel = "/img/vmlinuz";
+    d->initrd = "/img/initrd.img";
+    d->cmdline = "console=ttyS0 quiet panic=-1 clocksource=tsc tsc=reliable vmsweep.deadman=300";
+    d->results_disk = "/run/results.img";
+    d->console_log = "/out/console.log";
+    d->ssh_port = 40022;
+    d->host_cpus = 2;
+}
+
+static void check_golden(const struct vm_def *d, const char *name)
+{
+    char *xml = NULL, *want = NULL;
+    char *path = fsutil_printf("%s/tests/data/domxml/%s.xml", VMSWEEP_SRCDIR, name);
+
+    assert_non_null(path);
+    assert_int_equal(domxml_build(d, &xml), 0);
+    if (getenv("VMSWEEP_UPDATE_GOLDEN"))
+        assert_int_equal(fsutil_write_atomic(path, xml, strlen(xml), 0644), 0);
+    assert_int_equal(fsutil_read_file(path, &want, NULL), 0);
+    if (strcmp(xml, want) != 0) {
+        fprintf(stderr, "domain XML differs from %s:\n%s\n", path, xml);
+        fail();
+    }
+    free(xml);
+    free(want);
+    free(path);
+}
+
+static void test_golden_plain(void **state)
+{
+    struct vm_def d;
+    (void)state;
+    base_def(&d);
+    check_golden(&d, "plain-2vcpu");
+}
+
+static void test_golden_numa_cap_pin(void **state)
+{
+    struct vm_def d;
+    char err[256];
+    (void)state;
+    base_def(&d);
+    d.vcpus = 4;
+    d.cores = 4;
+    d.memory_mib = 2048;
+    assert_int_equal(domxml_split_numa(&d, 2), 0);
+    d.cap_pct = 50;
+    d.pin = true;
+    assert_int_equal(domxml_validate(&d, err, sizeof(err)), 0);
+    check_golden(&d, "numa2-cap50-pin-4vcpu");
+}
+
+static void test_golden_escaping(void **state)
+{
+    struct vm_def d;
+    (void)state;
+    base_def(&d);
+    d.kernel = "/img/a'b<c>&d/vmlinuz";
+    check_golden(&d, "escaping");
+}
+
+static void test_split_numa(void **state)
+{
+    struct vm_def d;
+    (void)state;
+    base_def(&d);
+    d.vcpus = 5;
+    d.memory_mib = 1000;
+    assert_int_equal(domxml_split_numa(&d, 2), 0);
+    assert_int_equal(d.ncells, 2);
+    assert_string_equal(d.cells[0].cpus, "0-2");
+    assert_string_equal(d.cells[1].cpus, "3-4");
+    assert_int_equal(d.cells[0].memory_mib + d.cells[1].memory_mib, 1000);
+    assert_int_equal(domxml_split_numa(&d, 0), -1);
+    assert_int_equal(domxml_split_numa(&d, 6), -1);
+    assert_int_equal(domxml_split_numa(&d, DOMXML_MAX_CELLS + 1), -1);
+}
+
+static void test_validate(void **state)
+{
+    struct vm_def d;
+    char err[256];
+    (void)state;
+
+    base_def(&d);
+    assert_int_equal(domxml_validate(&d, err, sizeof(err)), 0);
+    d.cores = 3; /* 1*1*3*1 != 2 */
+    assert_int_equal(domxml_validate(&d, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "topology"));
+    base_def(&d);
+    d.cap_pct = 101;
+    assert_int_equal(domxml_validate(&d, err, sizeof(err)), -1);
+    base_def(&d);
+    d.ssh_port = 0;
+    assert_int_equal(domxml_validate(&d, err, sizeof(err)), -1);
+    base_def(&d);
+    d.ncells = 2;
+    snprintf(d.cells[0].cpus, sizeof(d.cells[0].cpus), "0");
+    d.cells[0].memory_mib = 512;
+    snprintf(d.cells[1].cpus, sizeof(d.cells[1].cpus), "0");
+    d.cells[1].memory_mib = 512;
+    assert_int_equal(domxml_validate(&d, err, sizeof(err)), -1); /* CPU 0 twice, 1 never */
+    base_def(&d);
+    d.name = NULL;
+    assert_int_equal(domxml_validate(&d, err, sizeof(err)), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_golden_plain),    cmocka_unit_test(test_golden_numa_cap_pin),
+        cmocka_unit_test(test_golden_escaping), cmocka_unit_test(test_split_numa),
+        cmocka_unit_test(test_validate),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

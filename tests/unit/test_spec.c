@@ -1,0 +1,188 @@
+/*
+ * Unit tests for harness/spec.c: defaults, every key of a spec file, the layering of
+ * profile < file < flags, refusals with positions, the whole-spec checks, the agent's
+ * command line and the VM shape.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "spec.h"
+#include "units.h"
+
+#define DATA VMSWEEP_SRCDIR "/tests/data/spec/"
+
+static void test_defaults(void **state)
+{
+    struct spec s;
+    (void)state;
+    assert_int_equal(spec_init(&s), 0);
+    assert_int_equal(s.nsizes, 1);
+    assert_int_equal(s.vcpus[0], 2);
+    assert_string_equal(s.cpu_model, "EPYC-Rome");
+    assert_string_equal(s.workload, "cpu");
+    assert_int_equal(s.nlevels, 8);
+    assert_true(s.levels[7] == 128);
+    assert_true(s.duration_us == 10 * UNITS_US_PER_SEC);
+    assert_int_equal(spec_check(&s), 0);
+    spec_free(&s);
+    spec_free(NULL);
+}
+
+static void test_full(void **state)
+{
+    struct spec s;
+    (void)state;
+    assert_int_equal(spec_init(&s), 0);
+    assert_int_equal(spec_load(&s, DATA "full.json"), 0);
+    assert_int_equal(s.nsizes, 2);
+    assert_true(s.memory_mib == 2048);
+    assert_int_equal(s.cpu_cap_pct, 50);
+    assert_true(s.pin);
+    assert_int_equal(s.accel, SPEC_ACCEL_TCG);
+    assert_int_equal(s.deadman_s, 120);
+    assert_true(s.boot_timeout_us == 90 * UNITS_US_PER_SEC);
+    assert_string_equal(s.workload, "sleep");
+    assert_int_equal(s.nlevels, 3);
+    assert_true(s.duration_us == 1500000);
+    assert_true(s.warmup == 7 && s.runs == 5 && s.max_concurrency == 64);
+    assert_int_equal(s.cpu_threads, 2);
+    assert_int_equal(s.args.n, 3);
+    assert_string_equal(s.args.v[0], "us=1000");
+    assert_string_equal(s.args.v[1], "shell=1");
+    assert_string_equal(s.args.v[2], "name=x y");
+    assert_null(s.args.v[3]); /* NULL-terminated */
+    assert_string_equal(s.push.v[0], "/etc/hostname:/root/h");
+    assert_true(s.slo_p99_us == 2000 && s.refine);
+    assert_int_equal(spec_check(&s), 0);
+    spec_free(&s);
+}
+
+static void test_profile_layering(void **state)
+{
+    struct spec s;
+    struct vm_def d;
+    (void)state;
+    assert_int_equal(spec_init(&s), 0);
+    assert_int_equal(spec_load(&s, DATA "with-profile.json"), 0);
+    /* From the profile: 8 cores, 2 NUMA cells, 2G; from the file: 4 worker threads. */
+    assert_int_equal(s.vcpus[0], 8);
+    assert_int_equal(s.numa, 2);
+    assert_true(s.memory_mib == 2048);
+    assert_int_equal(s.cpu_threads, 4);
+    assert_string_equal(s.profile, "epyc-rome-8c-nps2");
+    assert_int_equal(spec_check(&s), 0);
+    memset(&d, 0, sizeof(d));
+    d.name = "x";
+    d.ssh_port = 1;
+    d.kernel = "/vmlinuz";
+    assert_int_equal(spec_vm_def(&s, 0, &d), 0);
+    assert_int_equal(d.ncells, 2);
+    assert_string_equal(d.cells[1].cpus, "4-7");
+    assert_int_equal(d.sockets * d.dies * d.cores * d.threads, 8);
+    spec_free(&s);
+}
+
+static void test_refusals(void **state)
+{
+    static const char *const bad[] = {"bad-range.json", "bad-float.json", "bad-cell.json",
+                                      "nonexistent.json"};
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct spec s;
+        char path[512];
+        assert_int_equal(spec_init(&s), 0);
+        snprintf(path, sizeof(path), DATA "%s", bad[i]);
+        assert_int_equal(spec_load(&s, path), -1);
+        spec_free(&s);
+    }
+}
+
+static void test_unknown_profile(void **state)
+{
+    struct spec s;
+    (void)state;
+    assert_int_equal(spec_init(&s), 0);
+    assert_int_equal(spec_load_profile(&s, "no-such-profile"), -1);
+    assert_int_equal(spec_load(&s, DATA "ok-empty-vm.json"), 0);
+    spec_free(&s);
+}
+
+static void test_checks(void **state)
+{
+    struct spec s;
+    (void)state;
+    assert_int_equal(spec_init(&s), 0);
+    assert_int_equal(spec_parse_sizes(&s, "1,2"), 0);
+    assert_int_equal(spec_parse_topology(&s, "1:1:2:1"), 0);
+    assert_int_equal(spec_check(&s), -1); /* topology fixes 2 vCPUs, sizes say 1 and 2 */
+    assert_int_equal(spec_parse_sizes(&s, "2"), 0);
+    assert_int_equal(spec_check(&s), 0);
+    s.numa = 3;
+    assert_int_equal(spec_check(&s), -1); /* more cells than vCPUs */
+    s.numa = 0;
+    s.levels[0] = 256;
+    assert_int_equal(spec_check(&s), -1); /* above max_concurrency */
+    s.levels[0] = 1;
+    s.duration_us = 40 * UNITS_US_PER_SEC;
+    assert_int_equal(spec_check(&s), -1); /* above max_duration */
+    s.max_duration_us = 50 * UNITS_US_PER_SEC;
+    assert_int_equal(spec_check(&s), 0);
+    s.timeout_us = s.duration_us;
+    assert_int_equal(spec_check(&s), -1); /* timeout not above duration */
+    spec_free(&s);
+
+    assert_int_equal(spec_init(&s), 0);
+    assert_int_equal(spec_parse_topology(&s, "1:1:2"), -1);
+    assert_int_equal(spec_parse_topology(&s, "1:1:0:1"), -1);
+    assert_int_equal(spec_parse_topology(&s, "1:1:2:1x"), -1);
+    assert_int_equal(spec_parse_sizes(&s, "0"), -1);
+    assert_int_equal(spec_parse_sizes(&s, ""), -1);
+    assert_int_equal(spec_strv_add(&s.push, "/nonexistent/file"), 0);
+    assert_int_equal(spec_check(&s), -1); /* --push of a missing file */
+    spec_free(&s);
+}
+
+static void test_agent_argv(void **state)
+{
+    struct spec s;
+    struct spec_strv av = {0};
+    (void)state;
+    assert_int_equal(spec_init(&s), 0);
+    assert_int_equal(spec_load(&s, DATA "full.json"), 0);
+    assert_int_equal(spec_agent_argv(&s, "/a", "/out", &av), 0);
+    assert_string_equal(av.v[0], "/a");
+    assert_string_equal(av.v[1], "--workload");
+    assert_string_equal(av.v[2], "sleep");
+    assert_string_equal(av.v[4], "1,2,4");
+    assert_string_equal(av.v[5], "--duration=1500000us");
+    assert_string_equal(av.v[av.n - 2], "--output-dir");
+    assert_string_equal(av.v[av.n - 1], "/out");
+    assert_null(av.v[av.n]);
+    spec_strv_free(&av);
+    assert_true(spec_sweep_budget_us(&s) >= 3 * 5 * 20 * UNITS_US_PER_SEC);
+    {
+        char *j = spec_to_json(&s);
+        assert_non_null(j);
+        assert_non_null(strstr(j, "\"workload\":\t\"sleep\""));
+        free(j);
+    }
+    spec_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),         cmocka_unit_test(test_full),
+        cmocka_unit_test(test_profile_layering), cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_unknown_profile),  cmocka_unit_test(test_checks),
+        cmocka_unit_test(test_agent_argv),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
