@@ -1,6 +1,8 @@
 #include "run.h"
 
 #include "analyse.h"
+#include "analysis.h"
+#include "comparecmd.h"
 #include "domxml.h"
 #include "fsutil.h"
 #include "guest.h"
@@ -75,7 +77,8 @@ struct run_ctx {
     char *manifest_path;
     cJSON *manifest;
     cJSON *sizes;
-    struct spec_strv csvs; /* CSVs brought home, for the analysis */
+    struct spec_strv csvs;    /* CSVs brought home, for the analysis */
+    struct spec_strv ab_dirs; /* --interleave: size folders with base/ and candidate/ */
 };
 
 /* One VM size in flight. */
@@ -125,14 +128,22 @@ static void size_progress(const char *line, void *arg)
     log_info("%s %s", sc->label, line);
 }
 
-/* Pull every regular file of the guest's output dir into dir; returns how many. */
-static size_t size_pull(struct size_ctx *sc, const char *dir)
+/* The A/B sides of --interleave: the guest folder and local folder name of each. */
+static const char *const run_ab_side[2] = {"base", "candidate"};
+
+/* Pull the regular files of guest folder remote into local; returns how many. */
+static size_t size_pull_dir(struct size_ctx *sc, const char *remote_dir, const char *dir)
 {
     char **names = NULL;
     size_t n = 0, pulled = 0;
 
-    if (guest_list(sc->g, RUN_GUEST_OUT, &names, &n) < 0)
+    if (guest_list(sc->g, remote_dir, &names, &n) < 0)
         return 0;
+    if (n && fsutil_mkdir_p(dir, 0755) < 0) {
+        log_error("cannot create '%s': %s", dir, strerror(errno));
+        guest_free_names(names, n);
+        return 0;
+    }
     for (size_t i = 0; i < n; i++) {
         char *remote = NULL, *local = NULL;
         /* A guest chooses these names: never let one escape the output folder. */
@@ -140,7 +151,7 @@ static size_t size_pull(struct size_ctx *sc, const char *dir)
             log_warn("%s: refusing guest file with unsafe name '%s'", sc->label, names[i]);
             continue;
         }
-        remote = fsutil_printf("%s/%s", RUN_GUEST_OUT, names[i]);
+        remote = fsutil_printf("%s/%s", remote_dir, names[i]);
         local = fsutil_printf("%s/%s", dir, names[i]);
         if (remote && local && guest_pull(sc->g, remote, local) == 0)
             pulled++;
@@ -151,8 +162,28 @@ static size_t size_pull(struct size_ctx *sc, const char *dir)
     return pulled;
 }
 
-/* List the agent's files in dir into files, and remember the CSVs for the analysis. */
-static void collect_files(struct run_ctx *rc, const char *dir, cJSON *files)
+/* Pull the agent's files (and the A/B folders of --interleave) into dir. */
+static size_t size_pull(struct size_ctx *sc, const char *dir)
+{
+    size_t pulled = size_pull_dir(sc, RUN_GUEST_OUT, dir);
+
+    for (int k = 0; k < 2 && sc->rc->s->base_args.n; k++) {
+        char *remote = fsutil_printf("%s/%s", RUN_GUEST_OUT, run_ab_side[k]);
+        char *local = fsutil_printf("%s/%s", dir, run_ab_side[k]);
+        if (remote && local)
+            pulled += size_pull_dir(sc, remote, local);
+        free(remote);
+        free(local);
+    }
+    return pulled;
+}
+
+/*
+ * List the agent's files in dir (prefix: their folder relative to the size's, "" or
+ * "base/") into files, and remember the CSVs for the analysis (with --interleave only
+ * the candidate's: the baseline is for compare).
+ */
+static void collect_files(struct run_ctx *rc, const char *dir, const char *prefix, cJSON *files)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -161,14 +192,27 @@ static void collect_files(struct run_ctx *rc, const char *dir, cJSON *files)
         return;
     while ((e = readdir(d))) {
         size_t len = strlen(e->d_name);
+        if (!*prefix &&
+            (!strcmp(e->d_name, run_ab_side[0]) || !strcmp(e->d_name, run_ab_side[1]))) {
+            char *sub = fsutil_printf("%s/%s", dir, e->d_name);
+            char *pre = fsutil_printf("%s/", e->d_name);
+            if (sub && pre)
+                collect_files(rc, sub, pre, files);
+            free(sub);
+            free(pre);
+            continue;
+        }
         if (strncmp(e->d_name, "sweep_", 6) != 0)
             continue;
-        cJSON_AddItemToArray(files, cJSON_CreateString(e->d_name));
-        if (len > 4 && !strcmp(e->d_name + len - 4, ".csv")) {
-            char *p = fsutil_printf("%s/%s", dir, e->d_name);
-            if (p)
-                spec_strv_add(&rc->csvs, p);
-            free(p);
+        char *name = fsutil_printf("%s%s", prefix, e->d_name);
+        if (name)
+            cJSON_AddItemToArray(files, cJSON_CreateString(name));
+        free(name);
+        if (len > 4 && !strcmp(e->d_name + len - 4, ".csv") && strcmp(prefix, "base/") != 0) {
+            char *path = fsutil_printf("%s/%s", dir, e->d_name);
+            if (path)
+                spec_strv_add(&rc->csvs, path);
+            free(path);
         }
     }
     closedir(d);
@@ -296,36 +340,141 @@ static int size_prepare(struct size_ctx *sc, cJSON *m)
 }
 
 /*
- * Run the agent; on return *st is RUN_COMPLETE when it finished.  Files are pulled
- * whenever the session still works; salvage is the caller's.
+ * --refine: on a doubling grid the knee is known to a factor of 2, so sweep the levels
+ * between knee/2 and 2*knee that were skipped, in the same VM, and pull again.  The
+ * analysis then sees both CSVs of the size.  Failures here keep the first pass.
+ */
+static void size_refine(struct size_ctx *sc, const char *dir, cJSON *timings)
+{
+    struct spec extra = *sc->rc->s; /* shallow: only the levels change, nothing is freed */
+    struct spec_strv csvs = {0}, argv = {0};
+    struct analysis *a = NULL;
+    char *cmd = NULL, *out = NULL;
+    int status = -1;
+    bool aborted = false;
+    uint64_t t0 = guest_now_ms();
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    while (d && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        char *p;
+        if (strncmp(e->d_name, "sweep_", 6) || len < 4 || strcmp(e->d_name + len - 4, ".csv"))
+            continue;
+        p = fsutil_printf("%s/%s", dir, e->d_name);
+        if (p)
+            spec_strv_add(&csvs, p);
+        free(p);
+    }
+    if (d)
+        closedir(d);
+    if (!csvs.n || analysis_load((const char *const *)csvs.v, csvs.n, 0, stderr, &a) != 0 ||
+        !a->n_groups)
+        goto cleanup;
+    if (!a->groups[0].knee) {
+        log_info("%s: no knee in the first pass: nothing to refine", sc->label);
+        goto cleanup;
+    }
+    if (analysis_refine_levels(&a->groups[0], extra.levels, SPEC_MAX_LEVELS, &extra.nlevels) < 0 ||
+        extra.nlevels == 0) {
+        log_info("%s: knee %llu: no unmeasured level around it to refine", sc->label,
+                 (unsigned long long)a->groups[0].knee);
+        goto cleanup;
+    }
+    log_info("%s: refining around knee %llu with %zu more level(s)", sc->label,
+             (unsigned long long)a->groups[0].knee, extra.nlevels);
+    if (spec_agent_argv(&extra, RUN_AGENT_PATH, RUN_GUEST_OUT, &argv) < 0 ||
+        !(cmd = guest_quote_argv(argv.v)))
+        goto cleanup;
+    if (guest_exec_stream(sc->g, cmd, t0 + spec_sweep_budget_us(&extra) / 1000, size_progress,
+                          size_tick, sc, &out, &status, &aborted) < 0 ||
+        status != 0)
+        log_warn("%s: the refinement pass did not finish; keeping what it wrote", sc->label);
+    size_pull(sc, dir);
+    add_timing(timings, "refine_s", t0);
+cleanup:
+    analysis_free(a);
+    spec_strv_free(&csvs);
+    spec_strv_free(&argv);
+    free(cmd);
+    free(out);
+}
+
+/*
+ * Run the agent once with spec x, writing into the guest folder remote.  Returns 0 when
+ * it ran to the end with exit 0; -1 otherwise, with *aborted telling an interruption
+ * (signal, dead VM) from a failure.  Progress is streamed to the user.
+ */
+static int size_agent(struct size_ctx *sc, const struct spec *x, const char *remote, bool *aborted)
+{
+    struct spec_strv argv = {0};
+    char *cmd = NULL, *out = NULL;
+    int status = -1, rc = -1;
+
+    *aborted = false;
+    if (spec_agent_argv(x, RUN_AGENT_PATH, remote, &argv) == 0 &&
+        (cmd = guest_quote_argv(argv.v)) != NULL)
+        rc = guest_exec_stream(sc->g, cmd, guest_now_ms() + spec_sweep_budget_us(x) / 1000,
+                               size_progress, size_tick, sc, &out, &status, aborted);
+    spec_strv_free(&argv);
+    free(cmd);
+    free(out);
+    if (rc == 0 && status != 0) {
+        log_error("%s: the agent failed (exit %d)", sc->label, status);
+        rc = -1;
+    }
+    return rc;
+}
+
+/*
+ * --interleave: baseline (A: the spec with its base_args on top) and candidate (B: the
+ * spec as is) alternate one repetition at a time, A B B A A B ..., so drift in the
+ * machine (thermal, noisy neighbours, TCG caches) hits both sides alike.
+ */
+static int size_interleave(struct size_ctx *sc, bool *aborted)
+{
+    const struct spec *s = sc->rc->s;
+    struct spec side[2];
+    int rc = 0;
+
+    side[0] = *s; /* shallow copies: only args and runs change */
+    side[1] = *s;
+    side[0].runs = side[1].runs = 1;
+    memset(&side[0].args, 0, sizeof(side[0].args));
+    for (size_t i = 0; i < s->args.n + s->base_args.n && rc == 0; i++)
+        rc = spec_strv_add(&side[0].args,
+                           i < s->args.n ? s->args.v[i] : s->base_args.v[i - s->args.n]);
+    for (uint64_t rep = 0; rep < s->runs && rc == 0; rep++) {
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            int which = (rep % 2 == 0) ? k : 1 - k; /* A B, then B A */
+            char *remote = fsutil_printf("%s/%s", RUN_GUEST_OUT, run_ab_side[which]);
+            log_info("%s: repetition %llu/%llu: %s", sc->label, (unsigned long long)rep + 1,
+                     (unsigned long long)s->runs, run_ab_side[which]);
+            rc = remote ? size_agent(sc, &side[which], remote, aborted) : -1;
+            free(remote);
+        }
+    }
+    spec_strv_free(&side[0].args);
+    return rc;
+}
+
+/*
+ * Run the sweep (or the interleaved A/B sweeps) and bring the files home; on return *st
+ * is RUN_COMPLETE when the agent finished.  Salvage is the caller's.
  */
 static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, enum run_status *st)
 {
     const struct spec *s = sc->rc->s;
-    struct spec_strv argv = {0};
-    char *cmd = NULL, *out = NULL;
-    int status = -1, rc;
-    bool aborted = false;
-    uint64_t t0;
-    size_t pulled;
+    bool aborted = false, ab = s->base_args.n > 0;
+    int rc;
+    uint64_t t0 = guest_now_ms();
+    size_t pulled = 0;
 
     *st = RUN_FAILED;
-    if (spec_agent_argv(s, RUN_AGENT_PATH, RUN_GUEST_OUT, &argv) < 0 ||
-        !(cmd = guest_quote_argv(argv.v))) {
-        spec_strv_free(&argv);
-        return -1;
-    }
-    spec_strv_free(&argv);
-    t0 = guest_now_ms();
-    rc = guest_exec_stream(sc->g, cmd, t0 + spec_sweep_budget_us(s) / 1000, size_progress,
-                           size_tick, sc, &out, &status, &aborted);
+    rc = ab ? size_interleave(sc, &aborted) : size_agent(sc, s, RUN_GUEST_OUT, &aborted);
     add_timing(timings, "sweep_s", t0);
-    free(cmd);
-    free(out);
-    if (rc == 0 && status == 0)
+    if (rc == 0)
         *st = RUN_COMPLETE;
-    else if (rc == 0)
-        log_error("%s: the agent failed (exit %d)", sc->label, status);
     else if (sc->vm_died)
         log_error("%s: the VM died during the sweep", sc->label);
     else if (aborted)
@@ -344,10 +493,10 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, enum
             log_error("%s: the VM died during the sweep", sc->label);
             return -1;
         }
-        /* The session broke but the VM lives: one reconnect to fetch the rows. */
+        /* The session broke (or the agent failed) but the VM lives: reconnect once. */
         guest_close(sc->g);
         sc->g = NULL;
-        log_warn("%s: the SSH session broke; reconnecting once", sc->label);
+        log_warn("%s: the sweep did not finish; reconnecting once to fetch its rows", sc->label);
         if (guest_connect(sc->port, sc->rc->img.hostkey, sc->rc->keys.priv_path,
                           guest_now_ms() + 30000, NULL, NULL, &sc->g) < 0)
             return -1;
@@ -360,6 +509,8 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, enum
         log_error("%s: the agent finished but wrote no files", sc->label);
         *st = RUN_FAILED;
     }
+    if (*st == RUN_COMPLETE && s->refine && !ab && !run_signal)
+        size_refine(sc, dir, timings);
     return 0;
 }
 
@@ -501,7 +652,9 @@ cleanup:
         }
     }
     if (dir)
-        collect_files(rc, dir, files);
+        collect_files(rc, dir, "", files);
+    if (dir && st == RUN_COMPLETE && s->base_args.n)
+        spec_strv_add(&rc->ab_dirs, dir);
     if (disk)
         unlink(disk);
     if (root)
@@ -515,6 +668,32 @@ cleanup:
     free(cmdline);
     free(root);
     return st;
+}
+
+/*
+ * --interleave: the verdict of `vmsweep compare base candidate` for every size, printed
+ * as compare prints it.  Returns the worst exit code: 3 (regression) over 4
+ * (inconclusive) over 0; a comparison that cannot be made (2) counts as a failure (1).
+ */
+static int run_ab_verdict(struct run_ctx *rc)
+{
+    int worst = 0;
+
+    for (size_t i = 0; i < rc->ab_dirs.n; i++) {
+        char *base = fsutil_printf("%s/%s", rc->ab_dirs.v[i], run_ab_side[0]);
+        char *cand = fsutil_printf("%s/%s", rc->ab_dirs.v[i], run_ab_side[1]);
+        char *argv[] = {"compare", base, cand, NULL};
+        int v = base && cand ? comparecmd_main(3, argv) : 2;
+
+        log_info("A/B verdict for '%s': exit %d", rc->ab_dirs.v[i], v);
+        if (v == 2)
+            v = 1;
+        if (v == 1 || (v == 3 && worst != 1) || (v == 4 && worst == 0))
+            worst = v;
+        free(base);
+        free(cand);
+    }
+    return worst;
 }
 
 /* Analysis of the CSVs brought home (plot/); 0 when it worked or had nothing to do. */
@@ -611,14 +790,17 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         run_analyse(&rc);
     if (run_signal)
         ret = 128 + run_signal;
+    else if ((size_t)complete != s->nsizes)
+        ret = 1;
     else
-        ret = (size_t)complete == s->nsizes ? 0 : 1;
+        ret = run_ab_verdict(&rc);
     log_info("results in '%s' (%d of %zu VM size(s) complete)", o->outdir, complete, s->nsizes);
 cleanup:
     vm_disconnect(rc.conn);
     image_free(&rc.img);
     keys_free(&rc.keys);
     spec_strv_free(&rc.csvs);
+    spec_strv_free(&rc.ab_dirs);
     cJSON_Delete(rc.manifest);
     free(rc.manifest_path);
     free(spec_json);

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 enum {
-    OPT_VCPUS = 256,
+    OPT_VCPUS = 256, /* the VM's options first: local refuses them */
     OPT_MEMORY,
     OPT_CPU_MODEL,
     OPT_TOPOLOGY,
@@ -41,6 +41,12 @@ enum {
     OPT_ACCEL,
     OPT_DEADMAN,
     OPT_BOOT_TIMEOUT,
+    OPT_PUSH,
+    OPT_SETUP,
+    OPT_REFINE,
+    OPT_INTERLEAVE,
+    OPT_BASE_ARG,
+    OPT_VM_LAST = OPT_BASE_ARG,
     OPT_WORKLOAD,
     OPT_CONCURRENCY,
     OPT_DURATION,
@@ -53,62 +59,59 @@ enum {
     OPT_OVERSUBSCRIBE,
     OPT_PLAN,
     OPT_ARG,
-    OPT_PUSH,
-    OPT_SETUP,
-    OPT_OUTPUT_DIR,
     OPT_SLO_P99,
-    OPT_REFINE,
     OPT_NO_PLOT,
     OPT_PROFILE,
     OPT_NAME,
     OPT_PRINT_SPEC,
 };
 
-/* Options only `run` has (the VM's); `local` refuses them. */
-#define RUNCMD_VM_OPTS                                                                             \
-    {"vcpus", required_argument, NULL, OPT_VCPUS},                                                 \
-        {"memory", required_argument, NULL, OPT_MEMORY},                                           \
-        {"cpu-model", required_argument, NULL, OPT_CPU_MODEL},                                     \
-        {"topology", required_argument, NULL, OPT_TOPOLOGY},                                       \
-        {"numa", required_argument, NULL, OPT_NUMA},                                               \
-        {"cpu-cap", required_argument, NULL, OPT_CPU_CAP}, {"pin", no_argument, NULL, OPT_PIN},    \
-        {"allow-uncapped", no_argument, NULL, OPT_ALLOW_UNCAPPED},                                 \
-        {"image", required_argument, NULL, OPT_IMAGE},                                             \
-        {"connect", required_argument, NULL, OPT_CONNECT},                                         \
-        {"accel", required_argument, NULL, OPT_ACCEL},                                             \
-        {"deadman", required_argument, NULL, OPT_DEADMAN},                                         \
-        {"boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT},                               \
-        {"push", required_argument, NULL, OPT_PUSH},                                               \
-        {"setup", required_argument, NULL, OPT_SETUP},                                             \
-    {                                                                                              \
-        "refine", no_argument, NULL, OPT_REFINE                                                    \
-    }
-
-#define RUNCMD_COMMON_OPTS                                                                         \
-    {"workload", required_argument, NULL, OPT_WORKLOAD},                                           \
-        {"concurrency", required_argument, NULL, OPT_CONCURRENCY},                                 \
-        {"duration", required_argument, NULL, OPT_DURATION},                                       \
-        {"max-duration", required_argument, NULL, OPT_MAX_DURATION},                               \
-        {"warmup", required_argument, NULL, OPT_WARMUP},                                           \
-        {"runs", required_argument, NULL, OPT_RUNS},                                               \
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},                                         \
-        {"max-concurrency", required_argument, NULL, OPT_MAX_CONCURRENCY},                         \
-        {"cpu-threads", required_argument, NULL, OPT_CPU_THREADS},                                 \
-        {"oversubscribe", no_argument, NULL, OPT_OVERSUBSCRIBE},                                   \
-        {"plan", required_argument, NULL, OPT_PLAN}, {"arg", required_argument, NULL, OPT_ARG},    \
-        {"output-dir", required_argument, NULL, 'o'},                                              \
-        {"slo-p99", required_argument, NULL, OPT_SLO_P99},                                         \
-        {"no-plot", no_argument, NULL, OPT_NO_PLOT},                                               \
-        {"profile", required_argument, NULL, OPT_PROFILE},                                         \
-        {"name", required_argument, NULL, OPT_NAME},                                               \
-        {"print-spec", no_argument, NULL, OPT_PRINT_SPEC}, {"verbose", no_argument, NULL, 'v'},    \
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},                       \
-    {                                                                                              \
-        NULL, 0, NULL, 0                                                                           \
-    }
-
-static const struct option runcmd_run_opts[] = {RUNCMD_VM_OPTS, RUNCMD_COMMON_OPTS};
-static const struct option runcmd_local_opts[] = {RUNCMD_COMMON_OPTS};
+/* Options of run and local; local refuses those up to OPT_VM_LAST (the VM's). */
+// clang-format off
+static const struct option runcmd_opts[] = {
+    {"vcpus", required_argument, NULL, OPT_VCPUS},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"cpu-model", required_argument, NULL, OPT_CPU_MODEL},
+    {"topology", required_argument, NULL, OPT_TOPOLOGY},
+    {"numa", required_argument, NULL, OPT_NUMA},
+    {"cpu-cap", required_argument, NULL, OPT_CPU_CAP},
+    {"pin", no_argument, NULL, OPT_PIN},
+    {"allow-uncapped", no_argument, NULL, OPT_ALLOW_UNCAPPED},
+    {"image", required_argument, NULL, OPT_IMAGE},
+    {"connect", required_argument, NULL, OPT_CONNECT},
+    {"accel", required_argument, NULL, OPT_ACCEL},
+    {"deadman", required_argument, NULL, OPT_DEADMAN},
+    {"boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT},
+    {"push", required_argument, NULL, OPT_PUSH},
+    {"setup", required_argument, NULL, OPT_SETUP},
+    {"refine", no_argument, NULL, OPT_REFINE},
+    {"interleave", required_argument, NULL, OPT_INTERLEAVE},
+    {"ab", required_argument, NULL, OPT_INTERLEAVE},
+    {"base-arg", required_argument, NULL, OPT_BASE_ARG},
+    {"workload", required_argument, NULL, OPT_WORKLOAD},
+    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"max-duration", required_argument, NULL, OPT_MAX_DURATION},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"runs", required_argument, NULL, OPT_RUNS},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"max-concurrency", required_argument, NULL, OPT_MAX_CONCURRENCY},
+    {"cpu-threads", required_argument, NULL, OPT_CPU_THREADS},
+    {"oversubscribe", no_argument, NULL, OPT_OVERSUBSCRIBE},
+    {"plan", required_argument, NULL, OPT_PLAN},
+    {"arg", required_argument, NULL, OPT_ARG},
+    {"output-dir", required_argument, NULL, 'o'},
+    {"slo-p99", required_argument, NULL, OPT_SLO_P99},
+    {"no-plot", no_argument, NULL, OPT_NO_PLOT},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"print-spec", no_argument, NULL, OPT_PRINT_SPEC},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+// clang-format on
 
 static const char runcmd_run_usage[] =
     "usage: vmsweep run [SPEC.json] [options]\n"
@@ -132,7 +135,12 @@ static const char runcmd_run_usage[] =
     "  --boot-timeout DUR    wait this long for SSH (default 180s)\n"
     "  --push LOCAL[:REMOTE] copy a file into the guest (default /root/NAME)\n"
     "  --setup CMD           shell command run in the guest before the sweep\n"
-    "  --refine              (reserved) sweep extra levels around the knee\n"
+    "  --interleave CMD      A/B: CMD is the baseline of the cmd/exec workload, --arg cmd=\n"
+    "                        the candidate; repetitions alternate A B B A in the same VM,\n"
+    "                        then `vmsweep compare` gives the verdict (exit 3: regression)\n"
+    "  --base-arg KEY=VALUE  A/B with any workload: the baseline's --arg overrides\n"
+    "  --refine              after the sweep, measure the skipped levels between knee/2\n"
+    "                        and 2*knee in the same VM (a doubling grid only brackets it)\n"
     "\n";
 
 static const char runcmd_local_usage[] = "usage: vmsweep local [SPEC.json] [options]\n"
@@ -269,6 +277,16 @@ static int apply_flag(struct spec *s, const struct runcmd_flag *f)
     case OPT_REFINE:
         s->refine = true;
         return 0;
+    case OPT_INTERLEAVE: {
+        char *kv = fsutil_printf("cmd=%s", v);
+        int rc2 = kv ? spec_strv_add(&s->base_args, kv) : -1;
+        free(kv);
+        return rc2;
+    }
+    case OPT_BASE_ARG:
+        if (!strchr(v, '=') || v[0] == '=')
+            return bad(n, v, "expected KEY=VALUE");
+        return spec_strv_add(&s->base_args, v);
     case OPT_WORKLOAD:
         return spec_set_str(&s->workload, v);
     case OPT_CONCURRENCY:
@@ -323,8 +341,7 @@ static int apply_flag(struct spec *s, const struct runcmd_flag *f)
 }
 
 /* Parse argv into o (collecting flags in order).  Returns 0, 1 for --help, -1 on error. */
-static int runcmd_parse(int argc, char **argv, const struct option *opts, const char *usage,
-                        struct runcmd_opts *o)
+static int runcmd_parse(int argc, char **argv, bool local, const char *usage, struct runcmd_opts *o)
 {
     int c;
 
@@ -333,7 +350,13 @@ static int runcmd_parse(int argc, char **argv, const struct option *opts, const 
         return -1;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:vqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:vqh", runcmd_opts, NULL)) != -1) {
+        if (local && c >= OPT_VCPUS && c <= OPT_VM_LAST) {
+            log_error("option '--%s' is for `vmsweep run`: `vmsweep local` runs on this host "
+                      "without a VM",
+                      opt_name(runcmd_opts, c));
+            return -1;
+        }
         switch (c) {
         case 'h':
             fputs(usage, stdout);
@@ -362,7 +385,7 @@ static int runcmd_parse(int argc, char **argv, const struct option *opts, const 
             return -1;
         default:
             o->flags[o->nflags].id = c;
-            o->flags[o->nflags].name = opt_name(opts, c);
+            o->flags[o->nflags].name = opt_name(runcmd_opts, c);
             o->flags[o->nflags].val = optarg;
             o->nflags++;
             break;
@@ -415,8 +438,13 @@ static int runcmd_validate_agent(const struct spec *s, const char *agent)
     struct spec_strv argv = {0};
     int rc = -1;
 
-    if (spec_agent_argv(s, agent, NULL, &argv) == 0 && spec_strv_add(&argv, "--dry-run") == 0 &&
-        spec_strv_add(&argv, "--oversubscribe") == 0)
+    if (spec_agent_argv(s, agent, NULL, &argv) == 0 && spec_strv_add(&argv, "--dry-run") == 0)
+        rc = 0;
+    /* With --interleave the baseline's arguments must be valid too. */
+    for (size_t i = 0; rc == 0 && i < s->base_args.n; i++)
+        if (spec_strv_add(&argv, "--arg") < 0 || spec_strv_add(&argv, s->base_args.v[i]) < 0)
+            rc = -1;
+    if (rc == 0)
         rc = fsutil_run(argv.v, NULL, false) == 0 ? 0 : -1;
     spec_strv_free(&argv);
     return rc;
@@ -435,10 +463,10 @@ static void runcmd_log_level(const struct runcmd_opts *o)
  * find the agent and let it check its options, pick the output folder.  Returns 0 to go
  * on, or the exit code to return now (+1 so 0 stays "go on"): see runcmd_run.
  */
-static int runcmd_prepare(int argc, char **argv, const struct option *opts, const char *usage,
+static int runcmd_prepare(int argc, char **argv, bool local, const char *usage,
                           struct runcmd_opts *o, struct spec *s, char **agent, char **outdir)
 {
-    int rc = runcmd_parse(argc, argv, opts, usage, o);
+    int rc = runcmd_parse(argc, argv, local, usage, o);
 
     if (rc != 0)
         return rc > 0 ? 0 + 1 : 2 + 1;
@@ -467,7 +495,7 @@ int runcmd_run(int argc, char **argv)
     int ret;
 
     memset(&s, 0, sizeof(s));
-    ret = runcmd_prepare(argc, argv, runcmd_run_opts, runcmd_run_usage, &o, &s, &agent, &outdir);
+    ret = runcmd_prepare(argc, argv, false, runcmd_run_usage, &o, &s, &agent, &outdir);
     if (ret) {
         ret--;
         goto cleanup;
@@ -547,8 +575,7 @@ int runcmd_local(int argc, char **argv)
     int ret, rc;
 
     memset(&s, 0, sizeof(s));
-    ret =
-        runcmd_prepare(argc, argv, runcmd_local_opts, runcmd_local_usage, &o, &s, &agent, &outdir);
+    ret = runcmd_prepare(argc, argv, true, runcmd_local_usage, &o, &s, &agent, &outdir);
     if (ret) {
         ret--;
         goto cleanup;

@@ -36,10 +36,47 @@ int salvage_make_disk(const char *path, unsigned size_mib)
     return 0;
 }
 
+/* Copy the regular files of dir (and, depth permitting, its subfolders) into dest. */
+static int salvage_dir(guestfs_h *g, const char *dir, const char *dest, int depth, size_t *copied)
+{
+    char **names = guestfs_ls(g, dir);
+
+    if (!names) {
+        log_error("cannot list '%s' on the results disk", dir);
+        return -1;
+    }
+    if (names[0] && fsutil_mkdir_p(dest, 0755) < 0)
+        log_error("cannot create '%s': %s", dest, strerror(errno));
+    for (size_t i = 0; names[i]; i++) {
+        char *src = NULL, *dst = NULL;
+
+        /* Names on the disk were chosen by the guest: check them before they are used. */
+        if (!fsutil_safe_name(names[i])) {
+            log_warn("skipping file with unsafe name '%s' on results disk", names[i]);
+            free(names[i]);
+            continue;
+        }
+        src = fsutil_printf("%s/%s", dir, names[i]);
+        dst = fsutil_printf("%s/%s", dest, names[i]);
+        if (src && dst && guestfs_is_file(g, src) > 0) {
+            if (guestfs_download(g, src, dst) < 0)
+                log_warn("cannot salvage '%s': %s", src, guestfs_last_error(g));
+            else
+                (*copied)++;
+        } else if (src && dst && depth > 0 && guestfs_is_dir(g, src) > 0) {
+            salvage_dir(g, src, dst, depth - 1, copied);
+        }
+        free(src);
+        free(dst);
+        free(names[i]);
+    }
+    free(names);
+    return 0;
+}
+
 int salvage_results(const char *disk, const char *dir, const char *dest, size_t *nfiles)
 {
     guestfs_h *g = NULL;
-    char **names = NULL;
     size_t copied = 0;
     int ret = -1;
 
@@ -71,39 +108,11 @@ int salvage_results(const char *disk, const char *dir, const char *dest, size_t 
         ret = 0;
         goto cleanup;
     }
-    names = guestfs_ls(g, dir);
-    if (!names) {
-        log_error("cannot list '%s' on results disk '%s'", dir, disk);
+    if (salvage_dir(g, dir, dest, 1, &copied) < 0)
         goto cleanup;
-    }
-    for (size_t i = 0; names[i]; i++) {
-        char *src = NULL, *dst = NULL;
-        int isfile;
-
-        if (!fsutil_safe_name(names[i])) {
-            log_warn("skipping file with unsafe name '%s' on results disk", names[i]);
-            continue;
-        }
-        src = fsutil_printf("%s/%s", dir, names[i]);
-        dst = fsutil_printf("%s/%s", dest, names[i]);
-        isfile = src ? guestfs_is_file(g, src) : -1;
-        if (src && dst && isfile > 0) {
-            if (guestfs_download(g, src, dst) < 0)
-                log_warn("cannot salvage '%s': %s", src, guestfs_last_error(g));
-            else
-                copied++;
-        }
-        free(src);
-        free(dst);
-    }
     *nfiles = copied;
     ret = 0;
 cleanup:
-    if (names) {
-        for (size_t i = 0; names[i]; i++)
-            free(names[i]);
-        free(names);
-    }
     if (g) {
         guestfs_shutdown(g);
         guestfs_close(g);

@@ -135,6 +135,7 @@ void spec_free(struct spec *s)
     free(s->plan);
     free(s->output_dir);
     spec_strv_clear(&s->args);
+    spec_strv_clear(&s->base_args);
     spec_strv_clear(&s->push);
     spec_strv_clear(&s->setup);
     memset(s, 0, sizeof(*s));
@@ -472,14 +473,14 @@ static int apply_vm(const struct spec_ctx *c, struct spec *s, const cJSON *vm)
     return 0;
 }
 
-/* Agent args: an object of KEY: string|number|bool, stored as "KEY=VALUE". */
-static int apply_args(const struct spec_ctx *c, struct spec *s, const cJSON *args)
+/* Agent args: an object of KEY: string|number|bool, stored as "KEY=VALUE" in v. */
+static int apply_args(const struct spec_ctx *c, struct spec_strv *v, const cJSON *args)
 {
     const cJSON *it;
 
     if (!cJSON_IsObject(args))
-        return spec_err(c, args, "'args' must be an object such as {\"work\": 10000}");
-    spec_strv_clear(&s->args);
+        return spec_err(c, args, "'%s' must be an object such as {\"work\": 10000}", args->string);
+    spec_strv_clear(v);
     cJSON_ArrayForEach(it, args)
     {
         char *kv = NULL;
@@ -491,7 +492,7 @@ static int apply_args(const struct spec_ctx *c, struct spec *s, const cJSON *arg
             kv = fsutil_printf("%s=%d", it->string, cJSON_IsTrue(it) ? 1 : 0);
         else
             return spec_err(c, it, "argument '%s' must be a string, number or boolean", it->string);
-        if (!kv || spec_strv_add(&s->args, kv) < 0) {
+        if (!kv || spec_strv_add(v, kv) < 0) {
             free(kv);
             return -1;
         }
@@ -534,7 +535,9 @@ static int apply_agent(const struct spec_ctx *c, struct spec *s, const cJSON *ag
         else if (!strcmp(k, "plan"))
             rc = get_str(c, it, &s->plan);
         else if (!strcmp(k, "args"))
-            rc = apply_args(c, s, it);
+            rc = apply_args(c, &s->args, it);
+        else if (!strcmp(k, "base_args"))
+            rc = apply_args(c, &s->base_args, it);
         else if (!strcmp(k, "push"))
             rc = get_strv(c, it, &s->push);
         else if (!strcmp(k, "setup"))
@@ -543,7 +546,7 @@ static int apply_agent(const struct spec_ctx *c, struct spec *s, const cJSON *ag
             return spec_err(c, it,
                             "unknown key '%s' in 'agent' (known: workload, concurrency, "
                             "duration, max_duration, warmup, runs, timeout, max_concurrency, "
-                            "cpu_threads, oversubscribe, plan, args, push, setup)",
+                            "cpu_threads, oversubscribe, plan, args, base_args, push, setup)",
                             k);
         if (rc < 0)
             return -1;
@@ -876,6 +879,8 @@ char *spec_to_json(const struct spec *s)
     if (s->plan)
         cJSON_AddStringToObject(ag, "plan", s->plan);
     cJSON_AddItemToObject(ag, "args", strv_json(&s->args));
+    if (s->base_args.n)
+        cJSON_AddItemToObject(ag, "base_args", strv_json(&s->base_args));
     cJSON_AddItemToObject(ag, "push", strv_json(&s->push));
     cJSON_AddItemToObject(ag, "setup", strv_json(&s->setup));
     out = cJSON_AddObjectToObject(root, "output");

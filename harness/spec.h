@@ -69,9 +69,10 @@ struct spec {
     unsigned cpu_threads; /* 0 = agent default (online CPUs) */
     bool oversubscribe;
     char *plan;
-    struct spec_strv args;  /* KEY=VALUE */
-    struct spec_strv push;  /* LOCAL[:REMOTE] */
-    struct spec_strv setup; /* commands run in the guest before the sweep */
+    struct spec_strv args;      /* KEY=VALUE */
+    struct spec_strv base_args; /* non-empty: --interleave A/B, baseline = args + these */
+    struct spec_strv push;      /* LOCAL[:REMOTE] */
+    struct spec_strv setup;     /* commands run in the guest before the sweep */
 
     /* output */
     char *output_dir;
