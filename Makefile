@@ -122,9 +122,14 @@ FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do \
 	    n=$$(basename $$f); mkdir -p $(BUILD)/corpus/$$n; \
+	    seeds=; [ -d tests/data/fuzz/$$n ] && seeds=tests/data/fuzz/$$n; \
 	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=$(BUILD)/corpus/$$n- \
-	        $(BUILD)/corpus/$$n tests/data/fuzz/$$n 2>&1 | tail -n 2; \
+	    if ! $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=$(BUILD)/corpus/$$n- \
+	        $(BUILD)/corpus/$$n $$seeds >$(BUILD)/corpus/$$n.log 2>&1; then \
+	        tail -n 30 $(BUILD)/corpus/$$n.log; \
+	        echo "fuzz: $$n found a crash: add the artifact under tests/data/fuzz/$$n/"; exit 1; \
+	    fi; \
+	    tail -n 1 $(BUILD)/corpus/$$n.log; \
 	done
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

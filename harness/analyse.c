@@ -1,9 +1,13 @@
 #include "analyse.h"
 
+#include "compare.h"
+#include "compareslo.h"
+#include "csv.h"
 #include "log.h"
 #include "plotcmd.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 int analyse_run(const char *const *csvs, size_t n, const char *outdir, uint64_t slo_p99_us)
 {
@@ -19,4 +23,57 @@ int analyse_run(const char *const *csvs, size_t n, const char *outdir, uint64_t 
         return -1;
     }
     return 0;
+}
+
+bool analyse_gate_ok(const char *text)
+{
+    struct compareslo_gate g;
+    FILE *devnull = fopen("/dev/null", "w");
+    bool ok = compareslo_parse(text, devnull, &g) == 0;
+
+    if (devnull)
+        fclose(devnull);
+    return ok;
+}
+
+int analyse_gates(const char *const *csvs, size_t n, const struct spec *s)
+{
+    struct csv_table **tables = NULL;
+    struct compareslo_gate *gates = NULL;
+    struct compareslo_result *r = NULL;
+    size_t nt = 0;
+    int ret = -1;
+
+    if (!s->slo.n && s->max_error_pct < 0 && s->min_fairness < 0)
+        return 0;
+    tables = calloc(n ? n : 1, sizeof(*tables));
+    gates = calloc(s->slo.n ? s->slo.n : 1, sizeof(*gates));
+    if (!tables || !gates)
+        goto cleanup;
+    for (size_t i = 0; i < s->slo.n; i++)
+        if (compareslo_parse(s->slo.v[i], stderr, &gates[i]) < 0)
+            goto cleanup;
+    for (; nt < n; nt++)
+        if (csv_read(csvs[nt], stderr, &tables[nt]) != 0)
+            goto cleanup;
+    if (compareslo_check(tables, nt, gates, s->slo.n,
+                         s->max_error_pct >= 0 ? s->max_error_pct / 100 : -1, s->min_fairness,
+                         stderr, &r) < 0)
+        goto cleanup;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct compareslo_check *c = &r->checks[i];
+        printf("SLO %-24s %s on %llu vCPU(s) at concurrency %-5llu %12.6g  %s\n", c->gate, c->plan,
+               (unsigned long long)c->vcpus, (unsigned long long)c->concurrency, c->value,
+               c->violated ? "VIOLATED" : "ok");
+    }
+    if (r->n_violated)
+        log_error("%zu SLO check(s) violated", r->n_violated);
+    ret = r->n_violated ? 3 : 0;
+cleanup:
+    for (size_t i = 0; i < nt; i++)
+        csv_free(tables[i]);
+    free(tables);
+    free(gates);
+    compareslo_result_free(r);
+    return ret;
 }

@@ -5,6 +5,9 @@
 #ifndef VMSWEEP_ANALYSE_H
 #define VMSWEEP_ANALYSE_H
 
+#include "spec.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,5 +16,15 @@
  * a small terminal chart on stdout.  Returns 0, or -1 (reported; the rows stay).
  */
 int analyse_run(const char *const *csvs, size_t n, const char *outdir, uint64_t slo_p99_us);
+
+/* Is text a well-formed SLO gate ("p99_us<=2000@32")?  Quiet: the caller words it. */
+bool analyse_gate_ok(const char *text);
+
+/*
+ * Check the SLO gates of s (slo, max_error_pct, min_fairness) on the CSVs and print one
+ * line per check on stdout.  Returns 0 when every gate holds (or none is set), 3 when
+ * one is violated, -1 when they cannot be checked (reported).
+ */
+int analyse_gates(const char *const *csvs, size_t n, const struct spec *s);
 
 #endif

@@ -794,6 +794,10 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         ret = 1;
     else
         ret = run_ab_verdict(&rc);
+    if (ret == 0 || ret == 4) {
+        int g = analyse_gates((const char *const *)rc.csvs.v, rc.csvs.n, s);
+        ret = g < 0 ? 1 : g == 3 ? 3 : ret;
+    }
     log_info("results in '%s' (%d of %zu VM size(s) complete)", o->outdir, complete, s->nsizes);
 cleanup:
     vm_disconnect(rc.conn);

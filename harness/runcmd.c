@@ -64,6 +64,9 @@ enum {
     OPT_PROFILE,
     OPT_NAME,
     OPT_PRINT_SPEC,
+    OPT_SLO,
+    OPT_MAX_ERROR_RATE,
+    OPT_MIN_FAIRNESS,
 };
 
 /* Options of run and local; local refuses those up to OPT_VM_LAST (the VM's). */
@@ -106,6 +109,9 @@ static const struct option runcmd_opts[] = {
     {"profile", required_argument, NULL, OPT_PROFILE},
     {"name", required_argument, NULL, OPT_NAME},
     {"print-spec", no_argument, NULL, OPT_PRINT_SPEC},
+    {"slo", required_argument, NULL, OPT_SLO},
+    {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
+    {"min-fairness", required_argument, NULL, OPT_MIN_FAIRNESS},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -167,6 +173,10 @@ static const char runcmd_common_usage[] =
     "Output:\n"
     "  -o, --output-dir DIR  default ./perf_results/<timestamp>/\n"
     "  --slo-p99 US          cap the recommendation at this p99 (µs)\n"
+    "  --slo GATE            fail with exit 3 unless GATE holds, e.g. p99_us<=2000@32\n"
+    "                        (repeatable; METRIC: qps, p50_us, p90_us, p99_us, ...)\n"
+    "  --max-error-rate PCT  fail with exit 3 when errors/ops exceeds PCT at any level\n"
+    "  --min-fairness F      fail with exit 3 when Jain's fairness drops below F\n"
     "  --no-plot             skip the analysis and plots\n"
     "  --profile NAME        apply sweeps/NAME.json (e.g. epyc-rome-8c-nps2)\n"
     "  --name NAME           name of the sweep\n"
@@ -174,7 +184,8 @@ static const char runcmd_common_usage[] =
     "  -v, --verbose         more logs;  -q, --quiet  fewer logs\n"
     "  -h, --help            this help\n"
     "\n"
-    "Exit: 0 ok, 1 run failed or incomplete, 2 bad input, 130/143 interrupted.\n";
+    "Exit: 0 ok, 1 run failed or incomplete, 2 bad input, 3 SLO violated or A/B regression,\n"
+    "4 A/B inconclusive, 130/143 interrupted.\n";
 
 struct runcmd_flag {
     int id;
@@ -336,6 +347,22 @@ static int apply_flag(struct spec *s, const struct runcmd_flag *f)
                    : 0;
     case OPT_NAME:
         return spec_set_str(&s->name, v);
+    case OPT_SLO:
+        if (!analyse_gate_ok(v))
+            return bad(n, v, "expected METRIC<=VALUE[@CONCURRENCY] or >=, e.g. p99_us<=2000@32");
+        return spec_strv_add(&s->slo, v);
+    case OPT_MAX_ERROR_RATE:
+    case OPT_MIN_FAIRNESS: {
+        char *end = NULL;
+        double d = strtod(v, &end);
+        double lim = f->id == OPT_MAX_ERROR_RATE ? 100 : 1;
+        if (end == v || *end || !(d >= 0 && d <= lim))
+            return bad(n, v,
+                       f->id == OPT_MAX_ERROR_RATE ? "expected a percentage 0..100"
+                                                   : "expected a fraction 0..1");
+        *(f->id == OPT_MAX_ERROR_RATE ? &s->max_error_pct : &s->min_fairness) = d;
+        return 0;
+    }
     }
     return 0;
 }
@@ -602,6 +629,10 @@ int runcmd_local(int argc, char **argv)
     if (!o.no_plot && csvs.n &&
         analyse_run((const char *const *)csvs.v, csvs.n, outdir, s.slo_p99_us) < 0)
         ret = 1;
+    if (ret == 0) {
+        rc = analyse_gates((const char *const *)csvs.v, csvs.n, &s);
+        ret = rc < 0 ? 1 : rc;
+    }
 cleanup:
     spec_free(&s);
     spec_strv_free(&av);

@@ -21,6 +21,7 @@
 #include "spec.h"
 
 #include "fsutil.h"
+#include "analyse.h"
 #include "jsonpos.h"
 #include "log.h"
 #include "paths.h"
@@ -113,6 +114,8 @@ int spec_init(struct spec *s)
     s->runs = 1;
     s->timeout_us = 60 * UNITS_US_PER_SEC;
     s->max_concurrency = 128;
+    s->max_error_pct = -1;
+    s->min_fairness = -1;
     if (units_parse_list(SPEC_DEFAULT_LEVELS, 1, 1024, s->levels, SPEC_MAX_LEVELS, &s->nlevels) < 0)
         return -1;
     if (spec_set_str(&s->name, "sweep") < 0 || spec_set_str(&s->cpu_model, "EPYC-Rome") < 0 ||
@@ -138,6 +141,7 @@ void spec_free(struct spec *s)
     spec_strv_clear(&s->base_args);
     spec_strv_clear(&s->push);
     spec_strv_clear(&s->setup);
+    spec_strv_clear(&s->slo);
     memset(s, 0, sizeof(*s));
 }
 
@@ -569,8 +573,25 @@ static int apply_output(const struct spec_ctx *c, struct spec *s, const cJSON *o
             rc = get_uint(c, it, 1, UINT32_MAX, &s->slo_p99_us);
         else if (!strcmp(it->string, "refine"))
             rc = get_bool(c, it, &s->refine);
-        else
-            return spec_err(c, it, "unknown key '%s' in 'output' (known: dir, slo_p99_us, refine)",
+        else if (!strcmp(it->string, "slo")) {
+            rc = get_strv(c, it, &s->slo);
+            for (size_t i = 0; rc == 0 && i < s->slo.n; i++)
+                if (!analyse_gate_ok(s->slo.v[i]))
+                    rc = spec_err(c, it,
+                                  "'slo' entry '%s' is not METRIC<=VALUE[@CONCURRENCY] "
+                                  "(or >=), e.g. \"p99_us<=2000@32\"",
+                                  s->slo.v[i]);
+        } else if (!strcmp(it->string, "max_error_rate") || !strcmp(it->string, "min_fairness")) {
+            bool err = it->string[1] == 'a';
+            double lim = err ? 100 : 1;
+            if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > lim)
+                return spec_err(c, it, "'%s' must be a number in 0..%g", it->string, lim);
+            *(err ? &s->max_error_pct : &s->min_fairness) = it->valuedouble;
+            rc = 0;
+        } else
+            return spec_err(c, it,
+                            "unknown key '%s' in 'output' (known: dir, slo_p99_us, refine, slo, "
+                            "max_error_rate, min_fairness)",
                             it->string);
         if (rc < 0)
             return -1;
@@ -889,6 +910,12 @@ char *spec_to_json(const struct spec *s)
     if (s->slo_p99_us)
         cJSON_AddNumberToObject(out, "slo_p99_us", (double)s->slo_p99_us);
     cJSON_AddBoolToObject(out, "refine", s->refine);
+    if (s->slo.n)
+        cJSON_AddItemToObject(out, "slo", strv_json(&s->slo));
+    if (s->max_error_pct >= 0)
+        cJSON_AddNumberToObject(out, "max_error_rate", s->max_error_pct);
+    if (s->min_fairness >= 0)
+        cJSON_AddNumberToObject(out, "min_fairness", s->min_fairness);
     text = cJSON_Print(root);
     cJSON_Delete(root);
     return text;

@@ -76,7 +76,10 @@ struct spec {
 
     /* output */
     char *output_dir;
-    uint64_t slo_p99_us; /* 0 = none */
+    uint64_t slo_p99_us;  /* 0 = none: caps the recommendation */
+    struct spec_strv slo; /* gates "METRIC<=VALUE[@N]": a violation makes the run exit 3 */
+    double max_error_pct; /* gate on errors/ops in %; < 0 = none */
+    double min_fairness;  /* gate on Jain's fairness; < 0 = none */
     bool refine;
 };
 

@@ -60,6 +60,11 @@ static void test_full(void **state)
     assert_null(s.args.v[3]); /* NULL-terminated */
     assert_string_equal(s.push.v[0], "/etc/hostname:/root/h");
     assert_true(s.slo_p99_us == 2000 && s.refine);
+    assert_int_equal(s.slo.n, 2);
+    assert_string_equal(s.slo.v[1], "qps>=10");
+    assert_true(s.max_error_pct == 0.5 && s.min_fairness == 0.7);
+    assert_int_equal(s.base_args.n, 1);
+    assert_string_equal(s.base_args.v[0], "us=2000");
     assert_int_equal(spec_check(&s), 0);
     spec_free(&s);
 }
@@ -92,7 +97,7 @@ static void test_profile_layering(void **state)
 static void test_refusals(void **state)
 {
     static const char *const bad[] = {"bad-range.json", "bad-float.json", "bad-cell.json",
-                                      "nonexistent.json"};
+                                      "bad-slo.json", "nonexistent.json"};
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct spec s;
