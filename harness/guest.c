@@ -16,9 +16,13 @@
 #include <fcntl.h>
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +64,33 @@ static char *fingerprint(ssh_key key)
     return ret ? ret : strdup("?");
 }
 
+/*
+ * Has the guest's SSH server sent its banner on 127.0.0.1:port within wait_ms?  With
+ * user-mode networking QEMU accepts the TCP connection at once whether or not the guest
+ * listens, and a full SSH attempt would then block for its whole timeout; this cheap
+ * probe lets boot-to-SSH be noticed within a fraction of a second.
+ */
+static bool banner_ready(unsigned port, int wait_ms)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct pollfd pfd;
+    char buf[4];
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool ok = false;
+
+    if (fd < 0)
+        return false;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        pfd.fd = fd;
+        pfd.events = POLLIN;
+        ok = poll(&pfd, 1, wait_ms) == 1 && recv(fd, buf, sizeof(buf), MSG_PEEK) == 4 &&
+             memcmp(buf, "SSH-", 4) == 0;
+    }
+    close(fd);
+    return ok;
+}
+
 /* One connection attempt. 1 = connected, 0 = not yet (retry), -1 = fatal. */
 static int try_connect(ssh_session s, ssh_key pinned, unsigned port)
 {
@@ -97,7 +128,7 @@ int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, u
     ssh_session s = NULL;
     struct guest *g = NULL;
     int ret = -1;
-    long timeout_s = 5;
+    long timeout_s = 15; /* the banner is there: key exchange under TCG can be slow */
     int no = 0;
     char *hostkey_type = NULL;
 
@@ -116,6 +147,10 @@ int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, u
         if (guest_now_ms() > deadline_ms) {
             log_error("the guest did not answer SSH on 127.0.0.1:%u in time", port);
             goto cleanup;
+        }
+        if (!banner_ready(port, 1000)) {
+            sleep_ms(100);
+            continue;
         }
         s = ssh_new();
         if (s == NULL) {

@@ -488,29 +488,38 @@ static void runcmd_log_level(const struct runcmd_opts *o)
 /*
  * What run and local share: parse, build and check the spec, print it (--print-spec),
  * find the agent and let it check its options, pick the output folder.  Returns 0 to go
- * on, or the exit code to return now (+1 so 0 stays "go on"): see runcmd_run.
+ * on, or -1 to stop now with *exit_code set (0 after --help, 2 for bad input).
  */
 static int runcmd_prepare(int argc, char **argv, bool local, const char *usage,
-                          struct runcmd_opts *o, struct spec *s, char **agent, char **outdir)
+                          struct runcmd_opts *o, struct spec *s, char **agent, char **outdir,
+                          int *exit_code)
 {
     int rc = runcmd_parse(argc, argv, local, usage, o);
 
-    if (rc != 0)
-        return rc > 0 ? 0 + 1 : 2 + 1;
+    *exit_code = 2;
+    if (rc != 0) {
+        *exit_code = rc > 0 ? 0 : 2;
+        return -1;
+    }
     runcmd_log_level(o);
     if (runcmd_spec(o, s) < 0)
-        return 2 + 1;
+        return -1;
     if (o->print_spec) {
         char *j = spec_to_json(s);
         puts(j ? j : "{}");
         free(j);
-        return 0 + 1;
+        *exit_code = 0;
+        return -1;
     }
     *agent = paths_agent();
     if (!*agent || runcmd_validate_agent(s, *agent) < 0)
-        return 2 + 1;
+        return -1;
     *outdir = s->output_dir ? strdup(s->output_dir) : default_outdir();
-    return *outdir ? 0 : 1 + 1;
+    if (!*outdir) {
+        *exit_code = 1;
+        return -1;
+    }
+    return 0;
 }
 
 int runcmd_run(int argc, char **argv)
@@ -522,11 +531,8 @@ int runcmd_run(int argc, char **argv)
     int ret;
 
     memset(&s, 0, sizeof(s));
-    ret = runcmd_prepare(argc, argv, false, runcmd_run_usage, &o, &s, &agent, &outdir);
-    if (ret) {
-        ret--;
+    if (runcmd_prepare(argc, argv, false, runcmd_run_usage, &o, &s, &agent, &outdir, &ret) < 0)
         goto cleanup;
-    }
     ro.agent = agent;
     ro.outdir = outdir;
     ro.no_plot = o.no_plot;
@@ -602,11 +608,8 @@ int runcmd_local(int argc, char **argv)
     int ret, rc;
 
     memset(&s, 0, sizeof(s));
-    ret = runcmd_prepare(argc, argv, true, runcmd_local_usage, &o, &s, &agent, &outdir);
-    if (ret) {
-        ret--;
+    if (runcmd_prepare(argc, argv, true, runcmd_local_usage, &o, &s, &agent, &outdir, &ret) < 0)
         goto cleanup;
-    }
     if (spec_agent_argv(&s, agent, outdir, &av) < 0) {
         ret = 1;
         goto cleanup;
