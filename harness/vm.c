@@ -326,6 +326,50 @@ cleanup:
     return ret;
 }
 
+/*
+ * QEMU's capabilities cache.  Every embed root is new, so libvirt would probe QEMU again
+ * on each run (about 4 s under TCG here).  The cache files are kept under
+ * <cache>/qemu-caps and copied in and out of each root; libvirt itself checks them
+ * against the QEMU binary and its own version and re-probes when they are stale.
+ */
+static void caps_copy(const char *from, const char *to)
+{
+    DIR *d = opendir(from);
+    struct dirent *e;
+
+    if (!d)
+        return;
+    if (fsutil_mkdir_p(to, 0700) < 0) {
+        closedir(d);
+        return;
+    }
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        char *src, *dst;
+        if (len < 5 || strcmp(e->d_name + len - 4, ".xml") || !fsutil_safe_name(e->d_name))
+            continue;
+        src = fsutil_printf("%s/%s", from, e->d_name);
+        dst = fsutil_printf("%s/%s", to, e->d_name);
+        if (src && dst && fsutil_copy_file(src, dst) < 0)
+            log_debug("cannot copy QEMU capabilities '%s'", src);
+        free(src);
+        free(dst);
+    }
+    closedir(d);
+}
+
+/* Copy the shared capabilities cache into root (in = true) or root's back out. */
+static void caps_share(const char *root, bool in)
+{
+    char *shared = paths_cache_sub("qemu-caps");
+    char *mine = fsutil_printf("%s/cache/qemu/capabilities", root);
+
+    if (shared && mine)
+        caps_copy(in ? shared : mine, in ? mine : shared);
+    free(shared);
+    free(mine);
+}
+
 int vm_connect(const char *uri, struct vm_conn **out)
 {
     struct vm_conn *c = calloc(1, sizeof(*c));
@@ -352,6 +396,7 @@ int vm_connect(const char *uri, struct vm_conn **out)
         c->root = fsutil_printf("%s/%ld-%04x", base, (long)getpid(), r & 0xffff);
         if (c->root == NULL || fsutil_mkdir_p(c->root, 0700) < 0 || write_qemu_conf(c->root) < 0)
             goto fail;
+        caps_share(c->root, true);
         c->uri = fsutil_printf("qemu:///embed?root=%s", c->root);
         c->workdir = strdup(c->root);
     } else {
@@ -596,6 +641,7 @@ void vm_disconnect(struct vm_conn *conn)
     if (conn->root) {
         /* Belt and braces: no QEMU of ours may outlive us. */
         kill_qemus_of(conn->root);
+        caps_share(conn->root, false);
         fsutil_rm_rf(conn->root);
     }
     free(conn->root);
