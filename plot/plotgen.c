@@ -301,8 +301,9 @@ int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
 
 int plotgen_terminal_script(FILE *f, const struct analysis *a)
 {
-    fprintf(f, "set terminal dumb size 79,24\nset key top left\nset title 'qps vs concurrency'\n"
-               "set xlabel 'concurrency (log2)'\n");
+    fprintf(f,
+            "set terminal dumb size 79,24\nset key bottom right\nset title 'qps vs concurrency'\n"
+            "set xlabel 'concurrency (log2)'\n");
     datablocks(f, a);
     qps_plot(f, a, 0);
     fflush(f);

@@ -94,6 +94,40 @@ static void test_profile_layering(void **state)
     spec_free(&s);
 }
 
+/* Every EPYC 7002 profile describes a valid guest: 1 socket, dies of 8 cores, NPS cells. */
+static void test_epyc_profiles(void **state)
+{
+    static const unsigned cores[] = {8, 16, 32, 64};
+    (void)state;
+    for (size_t c = 0; c < 4; c++) {
+        for (unsigned nps = 1; nps <= 4; nps *= 2) {
+            struct spec s;
+            struct vm_def d;
+            char name[64], *xml = NULL;
+            snprintf(name, sizeof(name), "epyc-rome-%uc-nps%u", cores[c], nps);
+            assert_int_equal(spec_init(&s), 0);
+            assert_int_equal(spec_load_profile(&s, name), 0);
+            assert_int_equal(spec_check(&s), 0);
+            memset(&d, 0, sizeof(d));
+            d.name = name;
+            d.ssh_port = 2222;
+            d.kernel = "/vmlinuz";
+            assert_int_equal(spec_vm_def(&s, 0, &d), 0);
+            assert_int_equal(d.vcpus, cores[c]);
+            assert_int_equal(d.sockets, 1);
+            assert_int_equal(d.cores, 8); /* a Rome core die: 2 CCX x 4 cores */
+            assert_int_equal(d.dies * d.cores, cores[c]);
+            assert_int_equal(d.ncells, nps);
+            assert_string_equal(d.cpu_model, "EPYC-Rome");
+            assert_true(s.cpu_threads > 0 && s.cpu_threads < cores[c]); /* ~80% worker pool */
+            assert_int_equal(domxml_build(&d, &xml), 0);
+            assert_non_null(strstr(xml, "<model fallback='allow'>EPYC-Rome</model>"));
+            free(xml);
+            spec_free(&s);
+        }
+    }
+}
+
 static void test_refusals(void **state)
 {
     static const char *const bad[] = {"bad-range.json", "bad-float.json", "bad-cell.json",
@@ -185,9 +219,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),         cmocka_unit_test(test_full),
-        cmocka_unit_test(test_profile_layering), cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_unknown_profile),  cmocka_unit_test(test_checks),
-        cmocka_unit_test(test_agent_argv),
+        cmocka_unit_test(test_profile_layering), cmocka_unit_test(test_epyc_profiles),
+        cmocka_unit_test(test_refusals),         cmocka_unit_test(test_unknown_profile),
+        cmocka_unit_test(test_checks),           cmocka_unit_test(test_agent_argv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
