@@ -252,8 +252,11 @@ int image_build(const struct image_build_opts *opts)
     tarpath = opts->disk ? fsutil_printf("%s/rootfs.tar", tmp) : NULL;
     if (tarpath)
         setenv("VMSWEEP_ROOTFS_TAR", tarpath, 1); /* the recipe also writes the root tree */
+    if (log_get_level() == LOG_QUIET)
+        setenv("VMSWEEP_QUIET", "1", 1); /* the recipe's errors still reach stderr */
     rc = fsutil_run(argv, NULL, false);
     unsetenv("VMSWEEP_ROOTFS_TAR");
+    unsetenv("VMSWEEP_QUIET");
     if (rc != 0) {
         ret = rc == 2 ? 2 : 1;
         goto cleanup;

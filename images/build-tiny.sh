@@ -152,4 +152,4 @@ for f in vmlinuz initrd.img hostkey.pub packages.txt kernel.txt; do
 	cp "$work/$f" "$out/.$f.tmp"
 	mv -f "$out/.$f.tmp" "$out/$f"
 done
-echo "image build: tiny image for kernel $kver in '$out' ($(du -sh "$out" | cut -f1))" >&2
+[ -n "${VMSWEEP_QUIET:-}" ] || echo "image build: tiny image for kernel $kver in '$out' ($(du -sh "$out" | cut -f1))" >&2
