@@ -90,6 +90,7 @@ struct size_ctx {
     uint64_t next_feed_ms;
     uint64_t next_check_ms;
     unsigned port;
+    bool agent_started; /* rows may be on the results disk from here on */
     bool vm_died;
     char label[32];
 };
@@ -471,6 +472,7 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, enum
     size_t pulled = 0;
 
     *st = RUN_FAILED;
+    sc->agent_started = true;
     rc = ab ? size_interleave(sc, &aborted) : size_agent(sc, s, RUN_GUEST_OUT, &aborted);
     add_timing(timings, "sweep_s", t0);
     if (rc == 0)
@@ -641,7 +643,7 @@ cleanup:
     if (sc.vm) {
         vm_destroy(sc.vm);
         /* Rows the session could not bring home are still on the results disk. */
-        if (!pulled_ok && disk && fsutil_exists(disk)) {
+        if (!pulled_ok && sc.agent_started && disk && fsutil_exists(disk)) {
             size_t n = 0;
             log_info("%s: salvaging rows from the results disk", sc.label);
             if (salvage_results(disk, "/out", dir, &n) == 0 && n > 0) {
