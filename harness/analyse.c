@@ -36,7 +36,7 @@ bool analyse_gate_ok(const char *text)
     return ok;
 }
 
-int analyse_gates(const char *const *csvs, size_t n, const struct spec *s)
+int analyse_gates(const char *const *csvs, size_t n, const struct spec *s, cJSON *record)
 {
     struct csv_table **tables = NULL;
     struct compareslo_gate *gates = NULL;
@@ -60,8 +60,19 @@ int analyse_gates(const char *const *csvs, size_t n, const struct spec *s)
                          s->max_error_pct >= 0 ? s->max_error_pct / 100 : -1, s->min_fairness,
                          stderr, &r) < 0)
         goto cleanup;
+    cJSON *arr = record ? cJSON_AddArrayToObject(record, "slo_checks") : NULL;
     for (size_t i = 0; i < r->n; i++) {
         const struct compareslo_check *c = &r->checks[i];
+        if (arr) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "gate", c->gate);
+            cJSON_AddStringToObject(o, "plan", c->plan);
+            cJSON_AddNumberToObject(o, "vcpus", (double)c->vcpus);
+            cJSON_AddNumberToObject(o, "concurrency", (double)c->concurrency);
+            cJSON_AddNumberToObject(o, "value", c->value);
+            cJSON_AddBoolToObject(o, "violated", c->violated);
+            cJSON_AddItemToArray(arr, o);
+        }
         printf("SLO %-24s %s on %llu vCPU(s) at concurrency %-5llu %12.6g  %s\n", c->gate, c->plan,
                (unsigned long long)c->vcpus, (unsigned long long)c->concurrency, c->value,
                c->violated ? "VIOLATED" : "ok");

@@ -7,6 +7,7 @@
 
 #include "spec.h"
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,9 +23,10 @@ bool analyse_gate_ok(const char *text);
 
 /*
  * Check the SLO gates of s (slo, max_error_pct, min_fairness) on the CSVs and print one
- * line per check on stdout.  Returns 0 when every gate holds (or none is set), 3 when
- * one is violated, -1 when they cannot be checked (reported).
+ * line per check on stdout; with record (a manifest) not NULL, also add the checks to it
+ * as "slo_checks".  Returns 0 when every gate holds (or none is set), 3 when one is
+ * violated, -1 when they cannot be checked (reported).
  */
-int analyse_gates(const char *const *csvs, size_t n, const struct spec *s);
+int analyse_gates(const char *const *csvs, size_t n, const struct spec *s, cJSON *record);
 
 #endif

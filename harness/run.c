@@ -688,6 +688,13 @@ static int run_ab_verdict(struct run_ctx *rc)
         int v = base && cand ? comparecmd_main(3, argv) : 2;
 
         log_info("A/B verdict for '%s': exit %d", rc->ab_dirs.v[i], v);
+        cJSON *ab = cJSON_GetObjectItemCaseSensitive(rc->manifest, "ab_verdicts");
+        if (!ab)
+            ab = cJSON_AddArrayToObject(rc->manifest, "ab_verdicts");
+        cJSON *one = cJSON_CreateObject();
+        cJSON_AddStringToObject(one, "dir", rc->ab_dirs.v[i]);
+        cJSON_AddNumberToObject(one, "compare_exit", v);
+        cJSON_AddItemToArray(ab, one);
         if (v == 2)
             v = 1;
         if (v == 1 || (v == 3 && worst != 1) || (v == 4 && worst == 0))
@@ -797,9 +804,12 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     else
         ret = run_ab_verdict(&rc);
     if (ret == 0 || ret == 4) {
-        int g = analyse_gates((const char *const *)rc.csvs.v, rc.csvs.n, s);
+        int g = analyse_gates((const char *const *)rc.csvs.v, rc.csvs.n, s, rc.manifest);
         ret = g < 0 ? 1 : g == 3 ? 3 : ret;
     }
+    /* The verdict a CI job acted on, next to everything else about the run. */
+    cJSON_AddNumberToObject(rc.manifest, "exit_code", ret);
+    manifest_write(rc.manifest, rc.manifest_path);
     log_info("results in '%s' (%d of %zu VM size(s) complete)", o->outdir, complete, s->nsizes);
 cleanup:
     vm_disconnect(rc.conn);

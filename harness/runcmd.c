@@ -633,7 +633,7 @@ int runcmd_local(int argc, char **argv)
         analyse_run((const char *const *)csvs.v, csvs.n, outdir, s.slo_p99_us) < 0)
         ret = 1;
     if (ret == 0) {
-        rc = analyse_gates((const char *const *)csvs.v, csvs.n, &s);
+        rc = analyse_gates((const char *const *)csvs.v, csvs.n, &s, NULL);
         ret = rc < 0 ? 1 : rc;
     }
 cleanup:

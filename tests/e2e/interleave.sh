@@ -16,5 +16,7 @@ for side in base candidate; do
 	[ "$rows" = 5 ] || fail "$side has $rows rows, expected 5"
 done
 grep -qi 'regression' verdict.txt || fail "the verdict does not say regression"
+[ "$(json out/manifest.json 'j["ab_verdicts"][0]["compare_exit"]')" = 3 ] || fail "manifest lacks the A/B verdict"
+[ "$(json out/manifest.json 'j["exit_code"]')" = 3 ] || fail "manifest lacks the exit code"
 [ -z "$(qemu_pids)" ] || fail "QEMU left running"
 ok "interleaved A/B in one VM: ABBA order, 5 runs each, regression found"

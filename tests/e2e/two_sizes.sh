@@ -2,7 +2,7 @@
 # A two-size sweep (1 and 2 vCPUs): every size complete, one row per level, the guest
 # sees the model and vCPUs asked for, the analysis and the scaling plot are written.
 . "$(dirname "$0")/_lib.sh"
-"$VMSWEEP" run --vcpus 1,2 "${QUICK[@]}" -o out >stdout.txt 2>log.txt || { cat log.txt; fail "run failed"; }
+"$VMSWEEP" run --vcpus 1,2 "${QUICK[@]}" --slo 'qps>=1' -o out >stdout.txt 2>log.txt || { cat log.txt; fail "run failed"; }
 m=out/manifest.json
 [ "$(json $m 'len(j["sizes"])')" = 2 ] || fail "manifest does not list two sizes"
 for i in 0 1; do
@@ -22,6 +22,8 @@ done
 grep -q 'knee' stdout.txt || fail "no knee summary on stdout"
 [ "$(json $m 'j["accel"]')" != "" ] || fail "manifest has no accelerator"
 json $m 'j["sizes"][0]["timings_s"]["boot_to_ssh_s"]' >/dev/null || fail "no boot timing"
-ok "analysis written, manifest has accel and timings"
+[ "$(json $m 'len(j["slo_checks"])')" = 4 ] || fail "manifest lacks the 4 SLO checks (2 sizes x 2 levels)"
+grep -q '^SLO qps>=1 .* ok$' stdout.txt || fail "SLO checks not printed"
+ok "analysis written, manifest has accel, timings and SLO checks"
 [ -z "$(qemu_pids)" ] || fail "QEMU left running"
 ok "no VM left"
