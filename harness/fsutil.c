@@ -271,10 +271,6 @@ int fsutil_run(char *const argv[], char **out, bool quiet)
             goto cleanup;
         }
     }
-    if (!WIFEXITED(status)) {
-        log_error("'%s' was killed by signal %d", argv[0], WTERMSIG(status));
-        goto cleanup;
-    }
     if (out) {
         if (buf == NULL) {
             log_error("out of memory");
@@ -284,7 +280,12 @@ int fsutil_run(char *const argv[], char **out, bool quiet)
         *out = buf;
         buf = NULL;
     }
-    ret = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) {
+        log_error("'%s' was killed by signal %d", argv[0], WTERMSIG(status));
+        ret = 128 + WTERMSIG(status);
+    } else {
+        ret = WEXITSTATUS(status);
+    }
 cleanup:
     free(buf);
     if (pfd[0] >= 0)

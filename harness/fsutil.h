@@ -41,9 +41,10 @@ bool fsutil_exists(const char *path);
 bool fsutil_safe_name(const char *name);
 
 /*
- * Run argv (no shell), wait, return its exit status (0..255), or -1 when it could not
- * be started or was killed by a signal (reported).  When out is not NULL, stdout is
- * captured into a malloc'ed NUL-terminated string; stderr is inherited unless quiet.
+ * Run argv (no shell), wait, return its exit status (0..255; 128 + N when signal N
+ * killed it, reported), or -1 when it could not be started or waited for (reported).
+ * When out is not NULL, stdout is captured into a malloc'ed NUL-terminated string
+ * (also when the child was killed); stderr is inherited unless quiet.
  */
 int fsutil_run(char *const argv[], char **out, bool quiet);
 

@@ -223,7 +223,7 @@ int image_build(const struct image_build_opts *opts)
 {
     const char *name = opts->name ? opts->name : IMAGE_DEFAULT;
     struct keys keys = {0};
-    char *images = NULL, *dir = NULL, *tmp = NULL, *data = NULL, *script = NULL, *old = NULL;
+    char *images = NULL, *dir = NULL, *tmp = NULL, *data = NULL, *script = NULL;
     char *tarpath = NULL, *cmdline = NULL;
     int ret = 1, rc;
 
@@ -263,12 +263,11 @@ int image_build(const struct image_build_opts *opts)
     }
     if (opts->disk) {
         char uuid[64];
-        char *tar = fsutil_printf("%s/rootfs.tar", tmp),
-             *disk = fsutil_printf("%s/disk.qcow2", tmp);
-        rc = tar && disk ? imgdisk_build_root(tar, disk, IMAGE_DISK_MIB, uuid, sizeof(uuid)) : -1;
-        if (tar)
-            unlink(tar);
-        free(tar);
+        char *disk = fsutil_printf("%s/disk.qcow2", tmp);
+        rc = tarpath && disk ? imgdisk_build_root(tarpath, disk, IMAGE_DISK_MIB, uuid, sizeof(uuid))
+                             : -1;
+        if (tarpath)
+            unlink(tarpath);
         free(disk);
         if (rc < 0)
             goto cleanup;
@@ -289,7 +288,6 @@ cleanup:
     free(images);
     free(dir);
     free(tmp);
-    free(old);
     free(data);
     free(script);
     free(tarpath);

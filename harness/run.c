@@ -129,6 +129,13 @@ static void size_progress(const char *line, void *arg)
     log_info("%s %s", sc->label, line);
 }
 
+/* Is name one of the agent's CSV files (sweep_<timestamp>[_k].csv)? */
+static bool sweep_csv(const char *name)
+{
+    size_t len = strlen(name);
+    return !strncmp(name, "sweep_", 6) && len > 4 && !strcmp(name + len - 4, ".csv");
+}
+
 /* The A/B sides of --interleave: the guest folder and local folder name of each. */
 static const char *const run_ab_side[2] = {"base", "candidate"};
 
@@ -192,7 +199,6 @@ static void collect_files(struct run_ctx *rc, const char *dir, const char *prefi
     if (!d)
         return;
     while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
         if (!*prefix &&
             (!strcmp(e->d_name, run_ab_side[0]) || !strcmp(e->d_name, run_ab_side[1]))) {
             char *sub = fsutil_printf("%s/%s", dir, e->d_name);
@@ -209,7 +215,7 @@ static void collect_files(struct run_ctx *rc, const char *dir, const char *prefi
         if (name)
             cJSON_AddItemToArray(files, cJSON_CreateString(name));
         free(name);
-        if (len > 4 && !strcmp(e->d_name + len - 4, ".csv") && strcmp(prefix, "base/") != 0) {
+        if (sweep_csv(e->d_name) && strcmp(prefix, "base/") != 0) {
             char *path = fsutil_printf("%s/%s", dir, e->d_name);
             if (path)
                 spec_strv_add(&rc->csvs, path);
@@ -358,9 +364,8 @@ static void size_refine(struct size_ctx *sc, const char *dir, cJSON *timings)
     struct dirent *e;
 
     while (d && (e = readdir(d))) {
-        size_t len = strlen(e->d_name);
         char *p;
-        if (strncmp(e->d_name, "sweep_", 6) || len < 4 || strcmp(e->d_name + len - 4, ".csv"))
+        if (!sweep_csv(e->d_name))
             continue;
         p = fsutil_printf("%s/%s", dir, e->d_name);
         if (p)

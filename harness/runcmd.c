@@ -294,10 +294,7 @@ static int apply_flag(struct spec *s, const struct runcmd_flag *f)
         free(kv);
         return rc2;
     }
-    case OPT_BASE_ARG:
-        if (!strchr(v, '=') || v[0] == '=')
-            return bad(n, v, "expected KEY=VALUE");
-        return spec_strv_add(&s->base_args, v);
+
     case OPT_WORKLOAD:
         return spec_set_str(&s->workload, v);
     case OPT_CONCURRENCY:
@@ -336,9 +333,10 @@ static int apply_flag(struct spec *s, const struct runcmd_flag *f)
     case OPT_PLAN:
         return spec_set_str(&s->plan, v);
     case OPT_ARG:
+    case OPT_BASE_ARG:
         if (!strchr(v, '=') || v[0] == '=')
             return bad(n, v, "expected KEY=VALUE");
-        return spec_strv_add(&s->args, v);
+        return spec_strv_add(f->id == OPT_ARG ? &s->args : &s->base_args, v);
     case 'o':
         return spec_set_str(&s->output_dir, v);
     case OPT_SLO_P99:
@@ -546,59 +544,6 @@ cleanup:
     return ret;
 }
 
-/* Run the agent on the host with stdout captured (for csv= lines) and stderr shown. */
-static int local_exec(char *const argv[], char **out)
-{
-    int fds[2], status;
-    pid_t pid;
-    size_t len = 0, cap = 0;
-    char *buf = NULL, tmp[4096];
-    ssize_t n;
-
-    if (pipe2(fds, O_CLOEXEC) < 0)
-        return -1;
-    pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    while ((n = read(fds[0], tmp, sizeof(tmp))) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (len + (size_t)n + 1 > cap) {
-            char *nb;
-            cap = (cap + (size_t)n + 1) * 2;
-            nb = realloc(buf, cap);
-            if (!nb)
-                break;
-            buf = nb;
-        }
-        memcpy(buf + len, tmp, (size_t)n);
-        len += (size_t)n;
-        buf[len] = '\0';
-    }
-    close(fds[0]);
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) {
-            free(buf);
-            return -1;
-        }
-    *out = buf;
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
-}
-
 int runcmd_local(int argc, char **argv)
 {
     struct runcmd_opts o = {0};
@@ -616,7 +561,7 @@ int runcmd_local(int argc, char **argv)
     }
     /* SIGINT reaches the agent too (same process group): it stops and keeps its rows. */
     signal(SIGINT, SIG_IGN);
-    rc = local_exec(av.v, &out);
+    rc = fsutil_run(av.v, &out, false); /* stdout for the csv= lines, stderr shown */
     signal(SIGINT, SIG_DFL);
     for (char *line = out ? strtok(out, "\n") : NULL; line; line = strtok(NULL, "\n")) {
         if (!strncmp(line, "csv=", 4))
