@@ -26,13 +26,16 @@ ifneq ($(SANITIZE),)
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
+# pkg-config is asked when a compile or link needs it, not when this file is read: on a
+# fresh machine `make demo` reads it before ci/install-deps.sh has installed the
+# libraries, and the targets that install them re-run make for the build (see SUBMAKE).
 PKGS     := libvirt libvirt-qemu libssh libcjson libguestfs
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-HOST_CFLAGS := $(CSTD) $(WARN) $(OPT) $(DEFS) $(SANFLAGS) -Iguest-agent -Iharness -Iplot \
-               $(PKG_CFLAGS) -MMD -MP
-HOST_LDLIBS := $(PKG_LIBS) -lpthread -lm
+HOST_CFLAGS = $(CSTD) $(WARN) $(OPT) $(DEFS) $(SANFLAGS) -Iguest-agent -Iharness -Iplot \
+              $(PKG_CFLAGS) -MMD -MP
+HOST_LDLIBS = $(PKG_LIBS) -lpthread -lm
 
 # The agent: static, no NSS, nothing but libc and pthreads.
 AGENT_CFLAGS := $(CSTD) $(WARN) -O2 -g $(DEFS) -Iguest-agent -MMD -MP
@@ -54,7 +57,7 @@ FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 VMSWEEP := $(BUILD)/vmsweep
 AGENT   := $(BUILD)/vmsweep-agent
 
-.PHONY: all deps image check check-unit check-faults demo bench lint format fuzz clean help
+.PHONY: all deps deps-run pkgcheck image check check-unit unit-bins check-faults demo bench lint format fuzz clean help
 all: $(VMSWEEP) $(AGENT)
 
 help:
@@ -64,7 +67,13 @@ $(BUILD)/agent/%.o: %.c
 	@mkdir -p $(@D)
 	$(AGENT_CC) $(AGENT_CFLAGS) -c $< -o $@
 
-$(BUILD)/host/%.o: %.c
+# A clear message instead of a page of missing headers or undefined references.
+pkgcheck:
+	@pkg-config --exists $(PKGS) 2>/dev/null || { \
+	    echo "make: the libraries $(PKGS) are not all installed: run 'make deps'" \
+	         "(ci/install-deps.sh), or 'make demo' / 'make check', which install them" >&2; exit 2; }
+
+$(BUILD)/host/%.o: %.c | pkgcheck
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -c $< -o $@
 
@@ -94,27 +103,40 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(AGENT_LIB_SRC) $(HARNESS_LIB_SRC)
 	clang $(FUZZ_CFLAGS) $(DEFS) -o $@ $^ $(HOST_LDLIBS)
 
 deps:
-	@./ci/install-deps.sh
+	@./ci/install-deps.sh all
+
+deps-run:
+	@./ci/install-deps.sh run
 
 image: all
 	@$(VMSWEEP) image build -q
 
-check: deps all $(UNIT_BIN) image
+# The targets that install packages build in a second make, which asks pkg-config
+# afresh: in this one the libraries may have been missing when the Makefile was read.
+SUBMAKE = $(MAKE) --no-print-directory
+
+check: deps
+	@$(SUBMAKE) all unit-bins image
 	@VMSWEEP=$(abspath $(VMSWEEP)) AGENT=$(abspath $(AGENT)) BUILD=$(abspath $(BUILD)) \
 	    ./tests/run.sh $(TESTS)
+
+unit-bins: $(UNIT_BIN)
 
 check-unit: all $(UNIT_BIN)
 	@VMSWEEP=$(abspath $(VMSWEEP)) AGENT=$(abspath $(AGENT)) BUILD=$(abspath $(BUILD)) \
 	    ./tests/run.sh unit
 
-check-faults: deps all $(UNIT_BIN) image
+check-faults: deps
+	@$(SUBMAKE) all unit-bins image
 	@VMSWEEP=$(abspath $(VMSWEEP)) AGENT=$(abspath $(AGENT)) BUILD=$(abspath $(BUILD)) \
 	    VMSWEEP_ALL_FAULTS=1 ./tests/run.sh faults
 
-demo: deps all image
+demo: deps-run
+	@$(SUBMAKE) image
 	@./ci/demo.sh $(abspath $(VMSWEEP))
 
-bench: deps all image
+bench: deps
+	@$(SUBMAKE) image
 	@VMSWEEP=$(abspath $(VMSWEEP)) AGENT=$(abspath $(AGENT)) BUILD=$(abspath $(BUILD)) \
 	    ./tests/bench/run.sh
 

@@ -1,20 +1,33 @@
 #!/bin/sh
-# Install every Debian package vmsweep needs to build, test, run its demo and
-# benchmarks. Idempotent: packages already present are not touched, and the
-# script is quiet when there is nothing to do. Works as root or through sudo.
+# Install the Debian packages vmsweep needs.  Idempotent: packages already present
+# are not touched, and the script is quiet when there is nothing to do.  Works as root
+# or through sudo.
+#
+#   install-deps.sh [run|all]
+#
+# run: what building vmsweep, its guest image and `make demo` need.
+# all (default): also what `make check`, `make bench`, `make lint` and `make fuzz` need.
 set -eu
 
-PKGS="
+RUN_PKGS="
 build-essential pkg-config musl-tools file cpio xz-utils zstd e2fsprogs
-libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu
 qemu-system-x86 qemu-utils
-libssh-dev libcjson-dev libcmocka-dev
-libguestfs-dev guestfish supermin
+libssh-dev libcjson-dev
+libguestfs-dev supermin
 linux-image-amd64 busybox-static dropbear-bin openssh-sftp-server
-gnuplot-nox
-clang clang-format clang-tidy cppcheck libclang-rt-14-dev
-nginx-light wrk procps iproute2 python3
+gnuplot-nox procps python3
 "
+TEST_PKGS="
+libvirt-clients libcmocka-dev guestfish
+clang clang-format clang-tidy cppcheck libclang-rt-14-dev
+nginx-light wrk iproute2
+"
+case ${1:-all} in
+run) PKGS=$RUN_PKGS ;;
+all) PKGS="$RUN_PKGS $TEST_PKGS" ;;
+*) echo "usage: install-deps.sh [run|all]" >&2; exit 2 ;;
+esac
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 

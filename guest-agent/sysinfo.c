@@ -57,7 +57,7 @@ static char *read_line(const char *path, char *buf, size_t len)
 /* The value after "key" and ':' in a /proc-style file, or "". */
 static char *read_key(const char *path, const char *key, char *buf, size_t len)
 {
-    char line[512];
+    char line[4096]; /* /proc/cpuinfo's flags line is ~1 KiB on current x86 CPUs */
     FILE *f = fopen(path, "r");
     size_t k = strlen(key);
 
@@ -131,6 +131,18 @@ int sysinfo_print(FILE *f, double clock_ns)
     }
     fputs("],\"kernel\":", f);
     row_json_str(f, uname(&u) == 0 ? u.release : "");
+    fputs(",\"arch\":", f);
+    row_json_str(f, uname(&u) == 0 ? u.machine : "");
+    {
+        /* The CPU features the guest sees ("flags" on x86, "Features" on Arm), so the
+         * harness can say which of the asked model's features it lacks. */
+        char flags[4096];
+        read_key("/proc/cpuinfo", "flags", flags, sizeof(flags));
+        if (!flags[0])
+            read_key("/proc/cpuinfo", "Features", flags, sizeof(flags));
+        fputs(",\"cpu_flags\":", f);
+        row_json_str(f, flags);
+    }
     fputs(",\"clocksource\":", f);
     row_json_str(f, read_line("/sys/devices/system/clocksource/clocksource0/current_clocksource",
                               buf, sizeof(buf)));

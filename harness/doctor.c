@@ -1,5 +1,6 @@
 #include "doctor.h"
 
+#include "accel.h"
 #include "fsutil.h"
 #include "image.h"
 #include "keys.h"
@@ -43,20 +44,66 @@ static int report(bool ok, bool essential, const char *what, const char *fix)
     return ok || !essential ? 0 : 1;
 }
 
+/*
+ * The accelerator line: the same probe `run` uses (the cached verdict unless reprobe).
+ * A probe that could not run is reported as unknown, never as ok.
+ */
+static void doctor_kvm(const struct image *img, bool img_ok, bool reprobe)
+{
+    struct vm_conn *conn = NULL;
+    struct accel_probe p;
+    char line[400];
+    int lvl = log_get_level();
+
+    memset(&p, 0, sizeof(p));
+    p.verdict = ACCEL_PROBE_UNKNOWN;
+    snprintf(p.reason, sizeof(p.reason), "cannot connect to libvirt to run the KVM probe");
+    if (vm_connect(NULL, &conn) == 0) {
+        log_set_level(LOG_QUIET); /* the probe's own progress line */
+        accel_probe_kvm(conn, img_ok ? img->kernel : NULL, !reprobe, NULL, &p);
+        log_set_level(lvl);
+        vm_disconnect(conn);
+    }
+    if (p.cached)
+        snprintf(line, sizeof(line), "%s (verdict of %s; --reprobe checks again)", p.reason,
+                 p.probed_at);
+    else
+        snprintf(line, sizeof(line), "%s", p.reason);
+    switch (p.verdict) {
+    case ACCEL_PROBE_USABLE:
+        printf("ok    KVM usable: %s\n", line);
+        break;
+    case ACCEL_PROBE_UNUSABLE:
+        printf("warn  KVM not usable: %s: guests run under TCG (emulated: slower; compare "
+               "ratios, not absolute numbers)\n",
+               line);
+        break;
+    case ACCEL_PROBE_UNKNOWN:
+        printf("warn  KVM unknown: %s\n", line);
+        break;
+    }
+}
+
 int doctor_main(int argc, char **argv)
 {
     struct image img = {0};
     char *agent = NULL;
     int bad = 0;
-    bool kvm, img_ok, cgroup;
+    bool img_ok, cgroup, reprobe = false;
 
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        puts("usage: vmsweep doctor\n\nCheck libvirt, QEMU, KVM or TCG, gnuplot, cgroups, the "
-             "agent and the guest image, and say what to fix.  Exit 0 when a sweep can run.");
-        return 0;
-    }
-    if (argc > 1) {
-        log_error("unexpected argument '%s' (see --help)", argv[1]);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            puts("usage: vmsweep doctor [--reprobe]\n\nCheck libvirt, QEMU, KVM or TCG, gnuplot, "
+                 "cgroups, the agent and the guest image, and say what to fix.  KVM is "
+                 "checked by booting the guest kernel under it (the verdict is cached per "
+                 "host; --reprobe boots again).  Exit 0 when a sweep can run.");
+            return 0;
+        }
+        if (!strcmp(argv[i], "--reprobe")) {
+            reprobe = true;
+            continue;
+        }
+        log_error("unexpected argument '%s' (see --help)", argv[i]);
         return 2;
     }
     bad += report(have("qemu-system-x86_64"), true, "QEMU (qemu-system-x86_64)",
@@ -66,10 +113,6 @@ int doctor_main(int argc, char **argv)
                          R_OK) == 0,
                   true, "libvirt QEMU driver (embedded, no daemon needed)",
                   "run ci/install-deps.sh (package libvirt-daemon-driver-qemu)");
-    kvm = vm_kvm_usable();
-    report(kvm, false, kvm ? "KVM usable" : "KVM not usable: guests run under TCG",
-           "fine for sweeps, but slower; absolute numbers differ from hardware (compare "
-           "ratios)");
     cgroup = access("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", F_OK) == 0 ||
              access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
     bad += report(cgroup, false, "cgroup CPU controller (for --cpu-cap)",
@@ -81,6 +124,7 @@ int doctor_main(int argc, char **argv)
     bad += report(agent != NULL, true, "static agent (vmsweep-agent)", "run make");
     img_ok = image_resolve(IMAGE_DEFAULT, &img) == 0;
     bad += report(img_ok, true, "guest image 'tiny'", "run 'vmsweep image build' (or make image)");
+    doctor_kvm(&img, img_ok, reprobe);
     image_free(&img);
     free(agent);
     printf("%s\n", bad ? "doctor: fix the FAIL lines above" : "doctor: ready to sweep");

@@ -5,7 +5,8 @@
  * passt, and a bridge needs privileges the laptop and CI cases lack.  The NIC is given as
  * a JSON -device with an explicit bus/address so it does not steal the PCI slots libvirt
  * assigns to its own devices, and with romfile="" because the iPXE ROM only costs boot
- * time under TCG.  The forward listens on 127.0.0.1 only.
+ * time under TCG.  The forward listens on 127.0.0.1 only, and the network is restricted:
+ * the guest can answer the forward and reach nothing else.
  */
 #include "domxml.h"
 
@@ -195,7 +196,7 @@ int domxml_validate(const struct vm_def *def, char *err, size_t errlen)
         snprintf(err, errlen, "the VM has neither a kernel nor a disk to boot");
         return -1;
     }
-    if (def->ssh_port == 0 || def->ssh_port > 65535) {
+    if (def->ssh_port > 65535) {
         snprintf(err, errlen, "invalid SSH forward port %u", def->ssh_port);
         return -1;
     }
@@ -291,23 +292,37 @@ int domxml_build(const struct vm_def *def, char **xml)
                 def->disk ? "vdb" : "vda");
     }
     bprintf(&b, "    <controller type='usb' model='none'/>\n");
-    if (def->console_log) {
-        bprintf(&b, "    <serial type='file'>\n      <source path='");
-        bescape(&b, def->console_log);
-        bprintf(&b, "'/>\n      <target port='0'/>\n    </serial>\n");
+    if (def->console_sock) {
+        /* A socket QEMU listens on and the harness reads (console.h): capped by the
+         * harness, not written by QEMU into a file that could fill the disk. */
+        bprintf(&b, "    <serial type='unix'>\n      <source mode='bind' path='");
+        bescape(&b, def->console_sock);
+        bprintf(&b, "'/>\n      <target port='0'/>\n    </serial>\n"
+                    "    <console type='unix'>\n      <source mode='bind' path='");
+        bescape(&b, def->console_sock);
+        bprintf(&b, "'/>\n      <target type='serial' port='0'/>\n    </console>\n");
     }
     bprintf(&b, "    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\n");
     bprintf(&b, "    <memballoon model='none'/>\n");
     bprintf(&b, "  </devices>\n");
-    bprintf(&b,
-            "  <qemu:commandline>\n"
-            "    <qemu:arg value='-netdev'/>\n"
-            "    <qemu:arg value='user,id=n0,hostfwd=tcp:127.0.0.1:%u-:22'/>\n"
-            "    <qemu:arg value='-device'/>\n"
-            "    <qemu:arg value='{\"driver\":\"virtio-net-pci\",\"netdev\":\"n0\","
-            "\"bus\":\"pcie.0\",\"addr\":\"0x10\",\"romfile\":\"\"}'/>\n"
-            "  </qemu:commandline>\n",
-            def->ssh_port);
+    /* libvirt starts QEMU with -no-shutdown (it wants to handle a guest's power-off);
+     * when the harness is gone (SIGKILL), nobody would, and a guest that powered itself
+     * off (dead-man switch) would leave QEMU behind.  The later option wins. */
+    bprintf(&b, "  <qemu:commandline>\n"
+                "    <qemu:arg value='-action'/>\n"
+                "    <qemu:arg value='shutdown=poweroff'/>\n");
+    if (def->ssh_port) {
+        /* restrict=on: the guest reaches nothing on the host or beyond (not the host's
+         * loopback services through 10.0.2.2 either); the SSH forward still works. */
+        bprintf(&b,
+                "    <qemu:arg value='-netdev'/>\n"
+                "    <qemu:arg value='user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22'/>\n"
+                "    <qemu:arg value='-device'/>\n"
+                "    <qemu:arg value='{\"driver\":\"virtio-net-pci\",\"netdev\":\"n0\","
+                "\"bus\":\"pcie.0\",\"addr\":\"0x10\",\"romfile\":\"\"}'/>\n",
+                def->ssh_port);
+    }
+    bprintf(&b, "  </qemu:commandline>\n");
     bprintf(&b, "</domain>\n");
     if (b.failed) {
         free(b.data);

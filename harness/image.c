@@ -31,8 +31,8 @@
 /* Size of the root disk of `image build --disk` (sparse qcow2: only used blocks count). */
 #define IMAGE_DISK_MIB 512
 
-static const char *const image_files[] = {"vmlinuz", "initrd.img", "disk.qcow2", "hostkey.pub",
-                                          NULL};
+static const char *const image_files[] = {"vmlinuz",    "vmlinux",     "initrd.img",
+                                          "disk.qcow2", "hostkey.pub", NULL};
 
 static bool name_ok(const char *name)
 {
@@ -102,8 +102,55 @@ static char *trimmed_file(const char *path)
     return data;
 }
 
+/*
+ * sha256 over the recipe: every regular file in <data>/images (sorted by name, each
+ * name then its bytes) and the kernel command line.  An image built from another recipe
+ * is rebuilt by `image build` even though its name and client key match.
+ */
+static int recipe_sha256(const char *data, char hex[65])
+{
+    char *dir = fsutil_printf("%s/images", data);
+    struct dirent **names = NULL;
+    struct sha256 ctx;
+    uint8_t sum[32];
+    int n, ret = -1;
+
+    if (dir == NULL)
+        return -1;
+    n = scandir(dir, &names, NULL, alphasort);
+    if (n < 0) {
+        log_error("cannot read the image recipe folder '%s': %s", dir, strerror(errno));
+        free(dir);
+        return -1;
+    }
+    sha256_init(&ctx);
+    for (int i = 0; i < n; i++) {
+        char *path =
+            names[i]->d_name[0] == '.' ? NULL : fsutil_printf("%s/%s", dir, names[i]->d_name);
+        char *text = NULL;
+        size_t len = 0;
+        struct stat st;
+        if (path && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+            fsutil_read_file(path, &text, &len) == 0) {
+            sha256_update(&ctx, names[i]->d_name, strlen(names[i]->d_name) + 1);
+            sha256_update(&ctx, text, len);
+        }
+        free(text);
+        free(path);
+        free(names[i]);
+    }
+    free(names);
+    sha256_update(&ctx, IMAGE_CMDLINE, sizeof(IMAGE_CMDLINE));
+    sha256_final(&ctx, sum);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+    ret = 0;
+    free(dir);
+    return ret;
+}
+
 static int write_manifest(const char *dir, const char *name, enum image_kind kind,
-                          const char *client_pub, const char *cmdline)
+                          const char *client_pub, const char *cmdline, const char *recipe)
 {
     cJSON *m = cJSON_CreateObject(), *files = NULL;
     char *path = NULL, *text = NULL, *kver = NULL, *fp = NULL, *cfp = NULL;
@@ -132,6 +179,11 @@ static int write_manifest(const char *dir, const char *name, enum image_kind kin
     cJSON_AddStringToObject(m, "hostkey_fingerprint", fp);
     cJSON_AddStringToObject(m, "client_key_fingerprint", cfp);
     cJSON_AddStringToObject(m, "cmdline", cmdline);
+    if (recipe)
+        cJSON_AddStringToObject(m, "recipe_sha256", recipe);
+    free(path);
+    path = fsutil_printf("%s/vmlinux", dir);
+    cJSON_AddStringToObject(m, "kernel_boot", path && fsutil_exists(path) ? "pvh" : "bzimage");
     free(path);
     path = fsutil_printf("%s/packages.txt", dir);
     cJSON_AddItemToObject(m, "packages", packages_json(path));
@@ -192,8 +244,10 @@ cleanup:
     return ret;
 }
 
-/* Does the image at dir exist (with a disk when one is wanted), made for this client key? */
-static bool image_current(const char *dir, const char *client_pub, bool disk)
+/* Does the image at dir exist (with a disk when one is wanted), made for this client key
+ * from this recipe? */
+static bool image_current(const char *dir, const char *client_pub, bool disk, bool no_pvh,
+                          const char *recipe)
 {
     char *path = fsutil_printf("%s/manifest.json", dir), *data = NULL, *cfp = NULL;
     cJSON *m = NULL;
@@ -207,6 +261,12 @@ static bool image_current(const char *dir, const char *client_pub, bool disk)
     cfp = key_fingerprint(client_pub);
     const cJSON *have = cJSON_GetObjectItemCaseSensitive(m, "client_key_fingerprint");
     ok = cfp && cJSON_IsString(have) && strcmp(have->valuestring, cfp) == 0;
+    const cJSON *rec = cJSON_GetObjectItemCaseSensitive(m, "recipe_sha256");
+    ok = ok && cJSON_IsString(rec) && strcmp(rec->valuestring, recipe) == 0;
+    if (ok && no_pvh) {
+        const cJSON *boot = cJSON_GetObjectItemCaseSensitive(m, "kernel_boot");
+        ok = cJSON_IsString(boot) && strcmp(boot->valuestring, "bzimage") == 0;
+    }
     if (ok && disk) {
         const cJSON *kind = cJSON_GetObjectItemCaseSensitive(m, "kind");
         ok = cJSON_IsString(kind) && strcmp(kind->valuestring, "disk") == 0;
@@ -224,7 +284,7 @@ int image_build(const struct image_build_opts *opts)
     const char *name = opts->name ? opts->name : IMAGE_DEFAULT;
     struct keys keys = {0};
     char *images = NULL, *dir = NULL, *tmp = NULL, *data = NULL, *script = NULL;
-    char *tarpath = NULL, *cmdline = NULL;
+    char *tarpath = NULL, *cmdline = NULL, recipe[65];
     int ret = 1, rc;
 
     if (!name_ok(name)) {
@@ -240,9 +300,9 @@ int image_build(const struct image_build_opts *opts)
     dir = fsutil_printf("%s/%s", images, name);
     tmp = fsutil_printf("%s/.%s.build.%ld", images, name, (long)getpid());
     script = fsutil_printf("%s/images/build-tiny.sh", data);
-    if (dir == NULL || tmp == NULL || script == NULL)
+    if (dir == NULL || tmp == NULL || script == NULL || recipe_sha256(data, recipe) < 0)
         goto cleanup;
-    if (!opts->force && image_current(dir, keys.pub_path, opts->disk)) {
+    if (!opts->force && image_current(dir, keys.pub_path, opts->disk, opts->no_pvh, recipe)) {
         log_info("image '%s' is up to date in '%s' (use --force to rebuild)", name, dir);
         ret = 0;
         goto cleanup;
@@ -254,9 +314,12 @@ int image_build(const struct image_build_opts *opts)
         setenv("VMSWEEP_ROOTFS_TAR", tarpath, 1); /* the recipe also writes the root tree */
     if (log_get_level() == LOG_QUIET)
         setenv("VMSWEEP_QUIET", "1", 1); /* the recipe's errors still reach stderr */
+    if (opts->no_pvh)
+        setenv("VMSWEEP_NO_PVH", "1", 1);
     rc = fsutil_run(argv, NULL, false);
     unsetenv("VMSWEEP_ROOTFS_TAR");
     unsetenv("VMSWEEP_QUIET");
+    unsetenv("VMSWEEP_NO_PVH");
     if (rc != 0) {
         ret = rc == 2 ? 2 : 1;
         goto cleanup;
@@ -276,8 +339,8 @@ int image_build(const struct image_build_opts *opts)
         cmdline = strdup(IMAGE_CMDLINE);
     }
     if (!cmdline ||
-        write_manifest(tmp, name, opts->disk ? IMAGE_DISK : IMAGE_INITRD, keys.pub_path, cmdline) <
-            0 ||
+        write_manifest(tmp, name, opts->disk ? IMAGE_DISK : IMAGE_INITRD, keys.pub_path, cmdline,
+                       recipe) < 0 ||
         image_publish(tmp, dir, name) < 0)
         goto cleanup;
     ret = 0;
@@ -354,7 +417,12 @@ int image_resolve(const char *name_or_path, struct image *out)
     img.kernel_version = cJSON_IsString(kver) ? strdup(kver->valuestring) : NULL;
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(m, "cmdline");
     img.cmdline_extra = strdup(cJSON_IsString(cl) ? cl->valuestring : IMAGE_CMDLINE);
-    img.kernel = file_in(img.dir, "vmlinuz");
+    /* The uncompressed kernel boots through its PVH entry, skipping the bzImage's
+     * self-decompression (seconds under TCG); images without it boot vmlinuz. */
+    img.kernel = file_in(img.dir, "vmlinux");
+    img.pvh = img.kernel != NULL;
+    if (img.kernel == NULL)
+        img.kernel = file_in(img.dir, "vmlinuz");
     img.initrd = file_in(img.dir, "initrd.img");
     img.disk = file_in(img.dir, "disk.qcow2");
     img.hostkey = file_in(img.dir, "hostkey.pub");
@@ -528,7 +596,7 @@ static int image_prepare(const char *path, const char *name_opt)
     kfile = fsutil_printf("%s/kernel.txt", tmp);
     if (!kfile ||
         fsutil_write_atomic(kfile, prep.kernel_version, strlen(prep.kernel_version), 0644) < 0 ||
-        write_manifest(tmp, name, IMAGE_DISK, keys.pub_path, prep.cmdline) < 0 ||
+        write_manifest(tmp, name, IMAGE_DISK, keys.pub_path, prep.cmdline, NULL) < 0 ||
         image_publish(tmp, dir, name) < 0)
         goto cleanup;
     ret = 0;
@@ -548,14 +616,17 @@ cleanup:
 
 static void image_usage(FILE *f)
 {
-    fputs("usage: vmsweep image build [--name NAME] [--kernel VERSION] [--disk] [--force] [-q|-v]\n"
+    fputs("usage: vmsweep image build [--name NAME] [--kernel VERSION] [--disk] [--no-pvh] "
+          "[--force]\n"
+          "                           [-q|-v]\n"
           "       vmsweep image list\n"
           "       vmsweep image inspect NAME\n"
           "       vmsweep image prepare PATH.qcow2 [--name NAME]\n"
           "\n"
           "Guest images live in $XDG_CACHE_HOME/vmsweep/images (default ~/.cache/vmsweep).\n"
           "  build    build the default 'tiny' guest (Debian kernel + busybox initramfs with\n"
-          "           dropbear) from installed packages; --disk also makes a qcow2 disk\n"
+          "           dropbear) from installed packages; --disk also makes a qcow2 disk;\n"
+          "           --no-pvh boots the compressed kernel (slower; for comparison)\n"
           "  list     show the images\n"
           "  inspect  print an image's manifest (JSON)\n"
           "  prepare  inject the agent, SSH keys and a pinned host key into a copy (overlay)\n"
@@ -566,10 +637,15 @@ static void image_usage(FILE *f)
 int image_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"name", required_argument, NULL, 'n'}, {"kernel", required_argument, NULL, 'k'},
-        {"disk", no_argument, NULL, 'd'},       {"force", no_argument, NULL, 'f'},
-        {"quiet", no_argument, NULL, 'q'},      {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"name", required_argument, NULL, 'n'},
+        {"kernel", required_argument, NULL, 'k'},
+        {"disk", no_argument, NULL, 'd'},
+        {"force", no_argument, NULL, 'f'},
+        {"no-pvh", no_argument, NULL, 'P'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct image_build_opts bo = {0};
     const char *sub;
@@ -596,6 +672,9 @@ int image_main(int argc, char **argv)
             break;
         case 'f':
             bo.force = true;
+            break;
+        case 'P':
+            bo.no_pvh = true;
             break;
         case 'q':
             log_set_level(LOG_QUIET);

@@ -20,7 +20,8 @@ struct image {
     char *name;
     char *dir;
     enum image_kind kind;
-    char *kernel;         /* vmlinuz (initrd kind; disk kind built by us too), or NULL */
+    char *kernel;         /* vmlinux (PVH boot) or else vmlinuz, or NULL */
+    bool pvh;             /* kernel is the uncompressed vmlinux, entered through PVH */
     char *initrd;         /* initrd.img, or NULL */
     char *disk;           /* base qcow2 (disk kind), or NULL */
     char *hostkey;        /* hostkey.pub */
@@ -31,14 +32,17 @@ struct image {
 
 #define IMAGE_DEFAULT "tiny"
 
-/* Kernel command line of the images vmsweep builds (TSC clock: cheap, stable reads). */
-#define IMAGE_CMDLINE "console=ttyS0 quiet panic=-1 clocksource=tsc tsc=reliable"
+/* Kernel command line of the images vmsweep builds (TSC clock: cheap, stable reads;
+ * loglevel=6: the kernel banner reaches the console, which is how the harness sees a boot
+ * make progress, at a cost of ~20 lines). */
+#define IMAGE_CMDLINE "console=ttyS0 loglevel=6 panic=-1 clocksource=tsc tsc=reliable"
 
 /* Options of `vmsweep image build`. */
 struct image_build_opts {
     const char *name;           /* default IMAGE_DEFAULT */
     const char *kernel_version; /* NULL: newest installed */
     bool disk;                  /* also make a qcow2 disk image */
+    bool no_pvh;                /* do not extract vmlinux: boot the compressed kernel */
     bool force;                 /* rebuild even if present */
 };
 

@@ -1,5 +1,6 @@
 #include "imgdisk.h"
 
+#include "accel.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -15,14 +16,23 @@
 
 #define IMGDISK_CONSOLE "console=ttyS0 panic=-1 clocksource=tsc tsc=reliable"
 
-static guestfs_h *imgdisk_open(void)
+guestfs_h *imgdisk_guestfs(void)
 {
     guestfs_h *g;
 
     setenv("LIBGUESTFS_BACKEND", "direct", 0);
     g = guestfs_create();
-    if (!g)
+    if (!g) {
         log_error("cannot create a libguestfs handle");
+        return NULL;
+    }
+    /* libguestfs trusts /dev/kvm by its presence; a KVM that cannot run Linux would hang
+     * its appliance.  Only a KVM the probe proved is used. */
+    if (!accel_kvm_proven()) {
+        char *settings[] = {"force_tcg", NULL};
+        if (guestfs_set_backend_settings(g, settings) < 0)
+            log_debug("cannot make libguestfs use TCG: %s", guestfs_last_error(g));
+    }
     return g;
 }
 
@@ -55,7 +65,7 @@ int imgdisk_is_qcow2(const char *path)
 int imgdisk_build_root(const char *tar, const char *out, unsigned size_mib, char *uuid,
                        size_t uuidlen)
 {
-    guestfs_h *g = imgdisk_open();
+    guestfs_h *g = imgdisk_guestfs();
     char *u = NULL;
     int ret = -1;
 
@@ -88,7 +98,7 @@ cleanup:
 
 int imgdisk_overlay(const char *base, const char *out)
 {
-    guestfs_h *g = imgdisk_open();
+    guestfs_h *g = imgdisk_guestfs();
     int ret = -1;
 
     if (!g)
@@ -210,7 +220,7 @@ int imgdisk_prepare(const char *base, const char *dir, const char *agent, const 
         goto cleanup;
     if (fsutil_read_file(client_pub, &client, &clen) < 0)
         goto cleanup;
-    g = imgdisk_open();
+    g = imgdisk_guestfs();
     if (!g)
         goto cleanup;
     if (guestfs_add_drive_opts(g, overlay, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0 ||

@@ -11,6 +11,15 @@
 
 #include <stddef.h>
 
+struct guestfs_h;
+
+/*
+ * A libguestfs handle (direct backend) whose appliance uses KVM only when the KVM probe
+ * proved it on this host (accel.h), else TCG.  NULL after reporting.  Close with
+ * guestfs_close.
+ */
+struct guestfs_h *imgdisk_guestfs(void);
+
 /*
  * Create qcow2 out (size_mib) holding an ext4 filesystem with the contents of tar.
  * Writes the filesystem UUID into uuid.  -1 (reported) on failure.

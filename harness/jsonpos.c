@@ -1,32 +1,38 @@
 /*
  * jsonpos — see jsonpos.h.
  *
- * The scanner below only needs to be right for texts cJSON accepted, except that it runs
- * first to find duplicate keys; it never trusts its own view of validity: if it gets
- * lost, it stops and reports no positions rather than wrong ones.
+ * The scanner below only needs to be right for texts cJSON accepted (it runs after
+ * cJSON); it never trusts its own view of validity: if it gets lost, positions are
+ * dropped rather than wrong.  Duplicate keys are found on cJSON's tree, whose member
+ * names are decoded, by sorting (object, name, order) once for the whole document.
  */
 #include "jsonpos.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct key {
-    const char *name; /* points into the text (after the quote) */
-    size_t len;
     unsigned line, col;
-    int depth;
 };
 
 struct jsonpos {
-    struct key *keys;
+    struct key *keys; /* object member positions in document order */
     size_t nkeys;
-    const cJSON **items;
+    const cJSON **items; /* object members in document order (as keys when nkeys) */
     size_t nitems;
 };
 
+/* An object member, for finding duplicates. */
+struct member {
+    const cJSON *parent;
+    const char *name;
+    size_t idx; /* in document order */
+};
+
 struct scan {
-    const char *p, *start;
+    const char *p;
     unsigned line, col;
 };
 
@@ -72,67 +78,59 @@ static void pos_of_offset(const char *text, size_t off, unsigned *line, unsigned
 }
 
 /*
- * Record every object key in document order.  Objects are tracked on a stack so keys can
- * be checked for duplicates within their object.  Returns -1 with err on a duplicate.
+ * Record where every object key starts, in document order, enforcing the depth and key
+ * caps.  Returns -1 with err when a cap is exceeded or memory runs out.
  */
 static int scan_keys(struct jsonpos *jp, const char *text, char *err, size_t errlen)
 {
-    struct scan s = {.p = text, .start = text, .line = 1, .col = 1};
-    /* Stack of containers: 'o' object (expecting a key when keypos), 'a' array. */
-    char stack[256];
-    size_t obj_first[256];
-    int keypos[256];
+    struct scan s = {.p = text, .line = 1, .col = 1};
+    /* Containers: object or array, and whether an object expects a key next. */
+    char is_obj[JSONPOS_MAX_DEPTH];
+    char keypos[JSONPOS_MAX_DEPTH];
     int depth = -1;
     size_t cap = 0;
 
     while (*s.p) {
         char c = *s.p;
         if (c == '{' || c == '[') {
-            if (depth + 1 >= (int)sizeof(stack))
-                return 0; /* absurd nesting: give up on positions */
+            if (depth + 1 >= JSONPOS_MAX_DEPTH) {
+                snprintf(err, errlen, "%u:%u: nested more than %d levels deep", s.line, s.col,
+                         JSONPOS_MAX_DEPTH);
+                return -1;
+            }
             depth++;
-            stack[depth] = c == '{' ? 'o' : 'a';
+            is_obj[depth] = c == '{';
             keypos[depth] = c == '{';
-            obj_first[depth] = jp->nkeys;
             adv(&s);
         } else if (c == '}' || c == ']') {
             if (depth >= 0)
                 depth--;
             adv(&s);
         } else if (c == ',') {
-            if (depth >= 0 && stack[depth] == 'o')
+            if (depth >= 0 && is_obj[depth])
                 keypos[depth] = 1;
-            adv(&s);
-        } else if (c == ':') {
             adv(&s);
         } else if (c == '"') {
             unsigned line = s.line, col = s.col;
-            const char *name = s.p + 1;
             if (skip_string(&s) < 0)
-                return 0;
-            if (depth >= 0 && stack[depth] == 'o' && keypos[depth]) {
-                keypos[depth] = 0;
-                size_t len = (size_t)(s.p - name - 1);
-                for (size_t k = obj_first[depth]; k < jp->nkeys; k++) {
-                    if (jp->keys[k].depth == depth && jp->keys[k].len == len &&
-                        memcmp(jp->keys[k].name, name, len) == 0) {
-                        snprintf(err, errlen, "%u:%u: duplicate key '%.*s' (first at %u:%u)", line,
-                                 col, (int)len, name, jp->keys[k].line, jp->keys[k].col);
-                        return -1;
-                    }
-                }
-                if (jp->nkeys == cap) {
-                    cap = cap ? cap * 2 : 64;
-                    struct key *nk = realloc(jp->keys, cap * sizeof(*nk));
-                    if (nk == NULL) {
-                        snprintf(err, errlen, "out of memory");
-                        return -1;
-                    }
-                    jp->keys = nk;
-                }
-                jp->keys[jp->nkeys++] = (struct key){
-                    .name = name, .len = len, .line = line, .col = col, .depth = depth};
+                return 0; /* lost: no positions (cJSON accepted it, so it is not wrong) */
+            if (depth < 0 || !is_obj[depth] || !keypos[depth])
+                continue;
+            keypos[depth] = 0;
+            if (jp->nkeys == JSONPOS_MAX_KEYS) {
+                snprintf(err, errlen, "%u:%u: more than %d keys", line, col, JSONPOS_MAX_KEYS);
+                return -1;
             }
+            if (jp->nkeys == cap) {
+                cap = cap ? cap * 2 : 64;
+                struct key *nk = realloc(jp->keys, cap * sizeof(*nk));
+                if (nk == NULL) {
+                    snprintf(err, errlen, "out of memory");
+                    return -1;
+                }
+                jp->keys = nk;
+            }
+            jp->keys[jp->nkeys++] = (struct key){.line = line, .col = col};
         } else {
             adv(&s);
         }
@@ -140,36 +138,94 @@ static int scan_keys(struct jsonpos *jp, const char *text, char *err, size_t err
     return 0;
 }
 
-/* Collect object members in document order (depth first). */
-static int collect(struct jsonpos *jp, const cJSON *item, size_t *cap)
+/*
+ * Collect object members in document order (depth first), with their parents into
+ * *members.  The depth is bounded: scan_keys refused deeper texts.  Returns -1 when out
+ * of memory, -2 beyond JSONPOS_MAX_KEYS.
+ */
+static int collect(struct jsonpos *jp, const cJSON *item, struct member **members, size_t *cap)
 {
     for (const cJSON *c = item->child; c; c = c->next) {
         if (cJSON_IsObject(item)) {
+            if (jp->nitems == JSONPOS_MAX_KEYS)
+                return -2; /* scan_keys counts them first; this only guards its getting lost */
             if (jp->nitems == *cap) {
                 *cap = *cap ? *cap * 2 : 64;
                 const cJSON **ni = realloc(jp->items, *cap * sizeof(*ni));
                 if (ni == NULL)
                     return -1;
                 jp->items = ni;
+                struct member *nm = realloc(*members, *cap * sizeof(*nm));
+                if (nm == NULL)
+                    return -1;
+                *members = nm;
             }
+            (*members)[jp->nitems] = (struct member){
+                .parent = item, .name = c->string ? c->string : "", .idx = jp->nitems};
             jp->items[jp->nitems++] = c;
         }
-        if (collect(jp, c, cap) < 0)
-            return -1;
+        int rc = collect(jp, c, members, cap);
+        if (rc < 0)
+            return rc;
     }
     return 0;
+}
+
+static int member_cmp(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+    uintptr_t px = (uintptr_t)x->parent, py = (uintptr_t)y->parent;
+    int c;
+
+    if (px != py)
+        return px < py ? -1 : 1;
+    if ((c = strcmp(x->name, y->name)) != 0)
+        return c;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* The first repeated key in document order, if any: -1 with err. */
+static int check_duplicates(const struct jsonpos *jp, struct member *m, char *err, size_t errlen)
+{
+    size_t dup = SIZE_MAX, first = 0;
+    unsigned line = 0, col = 0, fline = 0, fcol = 0;
+
+    qsort(m, jp->nitems, sizeof(*m), member_cmp);
+    for (size_t i = 1; i < jp->nitems; i++) {
+        /* Sorted by index within equal names: m[i - 1] is the earlier occurrence. */
+        if (m[i].parent == m[i - 1].parent && strcmp(m[i].name, m[i - 1].name) == 0 &&
+            m[i].idx < dup) {
+            dup = m[i].idx;
+            first = m[i - 1].idx;
+        }
+    }
+    if (dup == SIZE_MAX)
+        return 0;
+    if (jp->nkeys == jp->nitems) {
+        line = jp->keys[dup].line;
+        col = jp->keys[dup].col;
+        fline = jp->keys[first].line;
+        fcol = jp->keys[first].col;
+    }
+    snprintf(err, errlen, "%u:%u: duplicate key '%.64s' (first at %u:%u)", line, col,
+             jp->items[dup]->string, fline, fcol);
+    return -1;
 }
 
 int jsonpos_parse(const char *text, cJSON **root, struct jsonpos **out, char *err, size_t errlen)
 {
     struct jsonpos *jp = calloc(1, sizeof(*jp));
+    struct member *members = NULL;
     const char *end = NULL;
     cJSON *r = NULL;
     size_t cap = 0;
+    int ret = -1;
 
+    if (errlen > 0)
+        err[0] = '\0';
     if (jp == NULL) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        goto cleanup;
     }
     r = cJSON_ParseWithOpts(text, &end, 1);
     if (r == NULL) {
@@ -179,23 +235,34 @@ int jsonpos_parse(const char *text, cJSON **root, struct jsonpos **out, char *er
         pos_of_offset(text, off, &line, &col);
         snprintf(err, errlen, "%u:%u: invalid JSON near '%.12s'", line, col,
                  at && *at ? at : "end of file");
-        jsonpos_free(jp);
-        return -1;
+        goto cleanup;
     }
-    if (scan_keys(jp, text, err, errlen) < 0 || collect(jp, r, &cap) < 0) {
-        if (err[0] == '\0')
+    if (scan_keys(jp, text, err, errlen) < 0)
+        goto cleanup;
+    int rc = collect(jp, r, &members, &cap);
+    if (rc < 0) {
+        if (rc == -2)
+            snprintf(err, errlen, "1:1: more than %d keys", JSONPOS_MAX_KEYS);
+        else
             snprintf(err, errlen, "out of memory");
-        cJSON_Delete(r);
-        jsonpos_free(jp);
-        return -1;
+        goto cleanup;
     }
     if (jp->nitems != jp->nkeys) {
         /* The scanner and cJSON disagree: better no positions than wrong ones. */
         jp->nkeys = 0;
     }
+    if (check_duplicates(jp, members, err, errlen) < 0)
+        goto cleanup;
     *root = r;
+    r = NULL;
     *out = jp;
-    return 0;
+    jp = NULL;
+    ret = 0;
+cleanup:
+    free(members);
+    cJSON_Delete(r);
+    jsonpos_free(jp);
+    return ret;
 }
 
 void jsonpos_of(const struct jsonpos *jp, const cJSON *item, unsigned *line, unsigned *col)

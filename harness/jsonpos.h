@@ -12,12 +12,18 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
+/* A spec needs far less; these keep a hostile or broken file from costing much. */
+#define JSONPOS_MAX_DEPTH 64     /* nesting of objects and arrays */
+#define JSONPOS_MAX_KEYS  100000 /* object members in the whole text */
+
 struct jsonpos;
 
 /*
- * Parse text with cJSON and index it.  On a syntax error or a duplicate key, returns -1
- * and writes "LINE:COL: message" into err.  On success *root owns the cJSON tree and
- * *out the index; free both (jsonpos_free, cJSON_Delete).
+ * Parse text with cJSON and index it.  On a syntax error, a duplicate key within an
+ * object (compared as decoded strings, so "n\u0061me" repeats "name"), nesting deeper
+ * than JSONPOS_MAX_DEPTH or more than JSONPOS_MAX_KEYS keys, returns -1 and writes
+ * "LINE:COL: message" into err.  Time is O(n log n) in the number of keys.  On success
+ * *root owns the cJSON tree and *out the index; free both (jsonpos_free, cJSON_Delete).
  */
 int jsonpos_parse(const char *text, cJSON **root, struct jsonpos **out, char *err, size_t errlen);
 

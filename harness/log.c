@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static enum log_level log_level = LOG_INFO;
@@ -16,16 +17,112 @@ enum log_level log_get_level(void)
     return log_level;
 }
 
+/*
+ * Length of the UTF-8 sequence at s (n bytes available) when it is well formed (shortest
+ * form, no surrogates, at most U+10FFFF) and not a C1 control; 0 otherwise.
+ */
+static size_t log_utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t len;
+
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4;
+    else
+        return 0;
+    if (c == 0xc2)
+        lo = 0xa0; /* C2 80..C2 9F are the C1 controls U+0080..U+009F */
+    else if (c == 0xe0)
+        lo = 0xa0; /* overlong */
+    else if (c == 0xed)
+        hi = 0x9f; /* surrogates */
+    else if (c == 0xf0)
+        lo = 0x90; /* overlong */
+    else if (c == 0xf4)
+        hi = 0x8f; /* above U+10FFFF */
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++) {
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    }
+    return len;
+}
+
+/*
+ * Escape s[0..len) into dst (cap bytes, NUL-terminated when cap > 0; cut short when it
+ * does not fit, never inside an escape).  Returns the length the whole text needs.
+ */
+static size_t log_escape_into(char *dst, size_t cap, const char *s, size_t len, bool keep_newlines)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    size_t out = 0, i = 0;
+
+    while (i < len) {
+        unsigned char c = u[i];
+        size_t n = 1;
+        bool raw;
+
+        if (c == '\n' || c == '\t')
+            raw = keep_newlines;
+        else if (c < 0x20 || c == 0x7f)
+            raw = false;
+        else if (c < 0x80)
+            raw = true;
+        else
+            raw = (n = log_utf8_len(u + i, len - i)) > 0;
+        if (!raw)
+            n = 1;
+        size_t need = raw ? n : 4;
+        if (out + need < cap) {
+            if (raw) {
+                memcpy(dst + out, u + i, n);
+            } else {
+                dst[out] = '\\';
+                dst[out + 1] = 'x';
+                dst[out + 2] = hex[c >> 4];
+                dst[out + 3] = hex[c & 15];
+            }
+        } else if (out < cap) {
+            cap = out + 1; /* full: stop writing, keep counting */
+        }
+        out += need;
+        i += n;
+    }
+    if (cap > 0)
+        dst[out < cap ? out : cap - 1] = '\0';
+    return out;
+}
+
+char *log_escape(const char *s, size_t len, bool keep_newlines)
+{
+    size_t need = log_escape_into(NULL, 0, s, len, keep_newlines);
+    char *buf = malloc(need + 1);
+
+    if (buf == NULL) {
+        log_error("out of memory");
+        return NULL;
+    }
+    log_escape_into(buf, need + 1, s, len, keep_newlines);
+    return buf;
+}
+
 static void log_emit(const char *prefix, const char *fmt, va_list ap)
 {
-    char msg[4096];
+    char msg[4096], safe[4 * sizeof(msg)];
 
     vsnprintf(msg, sizeof(msg), fmt, ap);
     /* Library messages often end in a newline or a period: do not double them. */
     size_t n = strlen(msg);
-    while (n > 0 && msg[n - 1] == '\n')
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    fprintf(stderr, "vmsweep: %s%s\n", prefix, msg);
+    log_escape_into(safe, sizeof(safe), msg, n, true);
+    fprintf(stderr, "vmsweep: %s%s\n", prefix, safe);
 }
 
 void log_error(const char *fmt, ...)

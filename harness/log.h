@@ -4,11 +4,17 @@
  * Levels: LOG_QUIET shows errors only (-q), LOG_INFO is the default, LOG_DEBUG adds
  * detail (-v).  Messages are whole sentences; the module adds the "vmsweep: " prefix
  * and the newline.
+ *
+ * Messages often quote what a guest (or a file) said, so every message is escaped for
+ * the terminal as log_escape does, keeping '\n' and '\t': a guest cannot send escape
+ * sequences (title, colours, cursor moves, C1 controls) to the user's terminal.
  */
 #ifndef VMSWEEP_LOG_H
 #define VMSWEEP_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 enum log_level {
     LOG_QUIET = 0,
@@ -33,5 +39,15 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Detail for -v. */
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * s[0..len) (NUL bytes included) made safe to print on a terminal: control bytes below
+ * 0x20 (except '\n' and '\t' when keep_newlines), DEL, the C1 controls U+0080..U+009F and
+ * every byte that is not part of valid UTF-8 become "\xNN"; printable ASCII and valid
+ * UTF-8 stay as they are.  Backslashes are not doubled: the result is for reading, not
+ * for parsing back.  Use it for untrusted bytes printed outside this module (stdout).
+ * Returns a malloc'ed string (caller frees), or NULL when out of memory (reported).
+ */
+char *log_escape(const char *s, size_t len, bool keep_newlines);
 
 #endif

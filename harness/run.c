@@ -1,8 +1,11 @@
 #include "run.h"
 
+#include "accel.h"
 #include "analyse.h"
 #include "analysis.h"
 #include "comparecmd.h"
+#include "console.h"
+#include "cpucheck.h"
 #include "domxml.h"
 #include "fsutil.h"
 #include "guest.h"
@@ -29,6 +32,15 @@
 #define RUN_DISK_MIB      256
 #define RUN_FEED_EVERY_MS 20000
 #define RUN_PORT_TRIES    5
+/*
+ * A healthy guest prints the kernel banner about 3 s after start under TCG here and in
+ * well under a second under KVM.  A boot that shows nothing for this long is stuck (a
+ * KVM that cannot run Linux, a kernel that does not boot on this machine type): fail it
+ * with the console's last lines instead of waiting out the SSH boot timeout.  Generous,
+ * because a busy host can slow TCG several times.
+ */
+#define RUN_KERNEL_WAIT_MS_TCG 60000
+#define RUN_KERNEL_WAIT_MS_KVM 30000
 #define RUN_MOUNT_RESULTS                                                                          \
     "grep -q ' /results ' /proc/mounts || for b in /sys/block/vd*; do "                            \
     "[ \"$(cat $b/serial 2>/dev/null)\" = vmsweep-results ] && mkdir -p /results && "              \
@@ -36,10 +48,13 @@
     "grep -q ' /results ' /proc/mounts"
 
 static volatile sig_atomic_t run_signal;
+static volatile sig_atomic_t run_signals; /* how many came (2 is enough to know) */
 
 static void run_on_signal(int sig)
 {
     run_signal = sig;
+    if (run_signals < 2)
+        run_signals++;
 }
 
 void run_install_signals(void)
@@ -73,7 +88,9 @@ struct run_ctx {
     struct vm_conn *conn;
     struct image img;
     struct keys keys;
-    bool kvm;
+    struct accel_choice accel;
+    const char *cpu_model;           /* the model the VMs get (may be "host": --cpu-fallback) */
+    struct spec_strv model_features; /* the model's features (libvirt names), when known */
     char *manifest_path;
     cJSON *manifest;
     cJSON *sizes;
@@ -90,6 +107,9 @@ struct size_ctx {
     uint64_t next_feed_ms;
     uint64_t next_check_ms;
     unsigned port;
+    uint64_t boot_t0;   /* when the VM's CPUs started */
+    bool booting;       /* waiting for SSH: the console must show the kernel in time */
+    bool no_progress;   /* the kernel printed nothing in time */
     bool agent_started; /* rows may be on the results disk from here on */
     bool vm_died;
     char label[32];
@@ -98,13 +118,36 @@ struct size_ctx {
 /* Tick while waiting for SSH or the agent: stop on a signal or a dead VM, feed the
  * guest's dead-man switch now and then (the feed must come from the host: a guest-side
  * feeder would keep a VM alive after its controller died). */
+static int size_watch(struct size_ctx *sc);
+
 static int size_tick(void *arg)
 {
-    struct size_ctx *sc = arg;
-    uint64_t now = guest_now_ms();
-
     if (run_signal)
         return -1;
+    return size_watch(arg);
+}
+
+/* Tick while pulling: the first Ctrl-C stopped the sweep and its rows are still wanted,
+ * so only a second one (or a dead VM, or the pull's own deadline) stops the pull. */
+static int size_pull_tick(void *arg)
+{
+    if (run_signals >= 2)
+        return -1;
+    return size_watch(arg);
+}
+
+static int size_watch(struct size_ctx *sc)
+{
+    uint64_t now = guest_now_ms();
+
+    if (sc->booting) {
+        uint64_t wait = sc->rc->accel.kvm ? RUN_KERNEL_WAIT_MS_KVM : RUN_KERNEL_WAIT_MS_TCG;
+        if (now - sc->boot_t0 > wait && vm_console(sc->vm) &&
+            console_mark_ms(vm_console(sc->vm), CONSOLE_KERNEL) == 0) {
+            sc->no_progress = true;
+            return -1;
+        }
+    }
     if (now >= sc->next_check_ms) {
         sc->next_check_ms = now + 1000;
         if (!vm_running(sc->vm)) {
@@ -136,16 +179,38 @@ static bool sweep_csv(const char *name)
     return !strncmp(name, "sweep_", 6) && len > 4 && !strcmp(name + len - 4, ".csv");
 }
 
+/* Is name one the agent writes (sweep_<time>[_k].csv, .jsonl or _summary.txt)?  Only
+ * those are pulled: anything else in the folder was put there by the guest's code. */
+static bool sweep_output(const char *name)
+{
+    static const char *const ends[] = {".csv", ".jsonl", "_summary.txt"};
+    size_t len = strlen(name);
+
+    if (strncmp(name, "sweep_", 6) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        size_t n = strlen(ends[i]);
+        if (len > 6 + n && !strcmp(name + len - n, ends[i]))
+            return true;
+    }
+    return false;
+}
+
 /* The A/B sides of --interleave: the guest folder and local folder name of each. */
 static const char *const run_ab_side[2] = {"base", "candidate"};
 
-/* Pull the regular files of guest folder remote into local; returns how many. */
-static size_t size_pull_dir(struct size_ctx *sc, const char *remote_dir, const char *dir)
+/*
+ * Pull the regular files of guest folder remote into local, within the limits of x;
+ * returns how many.
+ */
+static size_t size_pull_dir(struct size_ctx *sc, const char *remote_dir, const char *dir,
+                            struct guest_xfer *x)
 {
     char **names = NULL;
-    size_t n = 0, pulled = 0;
+    const char *first_other = NULL;
+    size_t n = 0, pulled = 0, others = 0;
 
-    if (guest_list(sc->g, remote_dir, &names, &n) < 0)
+    if (guest_list_xfer(sc->g, remote_dir, x, &names, &n) < 0)
         return 0;
     if (n && fsutil_mkdir_p(dir, 0755) < 0) {
         log_error("cannot create '%s': %s", dir, strerror(errno));
@@ -159,27 +224,44 @@ static size_t size_pull_dir(struct size_ctx *sc, const char *remote_dir, const c
             log_warn("%s: refusing guest file with unsafe name '%s'", sc->label, names[i]);
             continue;
         }
+        if (!sweep_output(names[i])) {
+            if (others++ == 0)
+                first_other = names[i];
+            continue;
+        }
         remote = fsutil_printf("%s/%s", remote_dir, names[i]);
         local = fsutil_printf("%s/%s", dir, names[i]);
-        if (remote && local && guest_pull(sc->g, remote, local) == 0)
+        if (remote && local && guest_pull_xfer(sc->g, remote, local, x) == 0)
             pulled++;
         free(remote);
         free(local);
     }
+    if (others)
+        log_warn("%s: not pulling %zu file%s in '%s' that the agent does not write (such as "
+                 "'%s')",
+                 sc->label, others, others == 1 ? "" : "s", remote_dir, first_other);
     guest_free_names(names, n);
     return pulled;
 }
 
-/* Pull the agent's files (and the A/B folders of --interleave) into dir. */
+/*
+ * Pull the agent's files (and the A/B folders of --interleave) into dir: at most
+ * GUEST_MAX_PULL bytes in all within GUEST_XFER_MS, stopped by Ctrl-C or a dead VM.
+ */
 static size_t size_pull(struct size_ctx *sc, const char *dir)
 {
-    size_t pulled = size_pull_dir(sc, RUN_GUEST_OUT, dir);
+    struct guest_xfer x;
+    size_t pulled;
 
-    for (int k = 0; k < 2 && sc->rc->s->base_args.n; k++) {
+    if (run_signal)
+        log_info("%s: pulling the rows written so far (Ctrl-C again to skip)", sc->label);
+    guest_xfer_init(&x, size_pull_tick, sc);
+    pulled = size_pull_dir(sc, RUN_GUEST_OUT, dir, &x);
+    for (int k = 0; k < 2 && sc->rc->s->base_args.n && !x.stopped; k++) {
         char *remote = fsutil_printf("%s/%s", RUN_GUEST_OUT, run_ab_side[k]);
         char *local = fsutil_printf("%s/%s", dir, run_ab_side[k]);
         if (remote && local)
-            pulled += size_pull_dir(sc, remote, local);
+            pulled += size_pull_dir(sc, remote, local, &x);
         free(remote);
         free(local);
     }
@@ -276,6 +358,35 @@ static int check_caps(struct size_ctx *sc, const struct vm_def *def, cJSON *m)
     return 0;
 }
 
+/*
+ * Which of the model's features the guest does not see (its /proc/cpuinfo flags against
+ * the model's feature list from libvirt), recorded as "guest_lacks_features", so a
+ * report never claims a CPU the guest did not have.
+ */
+static void guest_model_check(struct size_ctx *sc, const cJSON *guest, cJSON *m)
+{
+    const cJSON *flags = cJSON_GetObjectItemCaseSensitive(guest, "cpu_flags");
+    struct spec_strv lacks = {0};
+
+    if (!sc->rc->model_features.n || !cJSON_IsString(flags))
+        return;
+    if (cpucheck_guest_lacks(&sc->rc->model_features, flags->valuestring, &lacks) == 0) {
+        cJSON *a = cJSON_AddArrayToObject(m, "guest_lacks_features");
+        char list[512] = "";
+        for (size_t i = 0; i < lacks.n; i++) {
+            cJSON_AddItemToArray(a, cJSON_CreateString(lacks.v[i]));
+            if (strlen(list) + strlen(lacks.v[i]) + 8 < sizeof(list))
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? " " : "",
+                         lacks.v[i]);
+        }
+        if (lacks.n)
+            log_info("%s: the guest sees %zu of the %zu features of CPU model '%s' (lacks: %s)",
+                     sc->label, sc->rc->model_features.n - lacks.n, sc->rc->model_features.n,
+                     sc->rc->cpu_model, list);
+    }
+    spec_strv_free(&lacks);
+}
+
 /* Push the agent and the user's files, run setup commands. */
 static int size_prepare(struct size_ctx *sc, cJSON *m)
 {
@@ -323,12 +434,14 @@ static int size_prepare(struct size_ctx *sc, cJSON *m)
         const cJSON *cpus = cJSON_GetObjectItemCaseSensitive(gi, "online_cpus");
         const cJSON *model = cJSON_GetObjectItemCaseSensitive(gi, "cpu_model");
         const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(gi, "numa_nodes");
-        if (cJSON_IsNumber(cpus) && (unsigned)cpus->valuedouble != sc->vcpus)
+        /* The guest says this: compare as a double, never convert an arbitrary one. */
+        if (cJSON_IsNumber(cpus) && cpus->valuedouble != (double)sc->vcpus)
             log_warn("%s: the guest sees %d CPUs, not %u", sc->label, cpus->valueint, sc->vcpus);
         log_info("%s: guest CPU '%s', %d CPUs, %d NUMA node(s)", sc->label,
                  cJSON_IsString(model) ? model->valuestring : "?",
                  cJSON_IsNumber(cpus) ? cpus->valueint : -1,
                  cJSON_IsArray(nodes) ? cJSON_GetArraySize(nodes) : -1);
+        guest_model_check(sc, gi, m);
     }
     free(out);
     for (size_t i = 0; i < s->setup.n; i++) {
@@ -538,13 +651,39 @@ static unsigned run_first_port(void)
     return vm_free_port();
 }
 
+/*
+ * Where the boot's time went, from the console's milestones (seconds since the VM's CPUs
+ * started): kernel banner, /init, guest up, SSH session ready.  Missing milestones (an
+ * image that does not print them) are left out.
+ */
+static void boot_breakdown(struct size_ctx *sc, cJSON *timings)
+{
+    static const struct {
+        enum console_mark mark;
+        const char *key;
+    } marks[] = {
+        {CONSOLE_KERNEL, "kernel_s"},
+        {CONSOLE_INIT, "init_s"},
+        {CONSOLE_UP, "guest_up_s"},
+    };
+    struct console *c = vm_console(sc->vm);
+    cJSON *b = cJSON_AddObjectToObject(timings, "boot");
+
+    for (size_t i = 0; c && i < sizeof(marks) / sizeof(marks[0]); i++) {
+        uint64_t at = console_mark_ms(c, marks[i].mark);
+        if (at)
+            cJSON_AddNumberToObject(b, marks[i].key, (double)(at - sc->boot_t0) / 1000.0);
+    }
+    cJSON_AddNumberToObject(b, "ssh_s", (double)(guest_now_ms() - sc->boot_t0) / 1000.0);
+}
+
 static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
 {
     const struct spec *s = rc->s;
     struct size_ctx sc = {.rc = rc, .vcpus = s->vcpus[idx]};
     struct vm_def def;
     char name[96], *dir = NULL, *disk = NULL, *console = NULL, *cmdline = NULL, *xml = NULL;
-    char *root = NULL;
+    char *root = NULL, *sock = NULL;
     cJSON *timings = cJSON_AddObjectToObject(m, "timings_s");
     cJSON *files = cJSON_AddArrayToObject(m, "files");
     enum run_status st = RUN_FAILED;
@@ -562,14 +701,18 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
         dir = fsutil_printf("%s/vcpus-%u-%u", rc->o->outdir, sc.vcpus, k);
     }
     disk = fsutil_printf("%s/%s-results.img", vm_conn_workdir(rc->conn), name);
+    sock = fsutil_printf("%s/%s.con", vm_conn_workdir(rc->conn), name);
     if (!dir || !disk || fsutil_mkdir_p(dir, 0755) < 0) {
         log_error("cannot create the output folder for %u vCPUs: %s", sc.vcpus, strerror(errno));
         goto cleanup;
     }
     cJSON_AddStringToObject(m, "dir", strrchr(dir, '/') + 1);
     console = fsutil_printf("%s/console.log", dir);
-    cmdline = fsutil_printf("%s vmsweep.deadman=%u", rc->img.cmdline_extra, s->deadman_s);
-    if (!console || !cmdline || salvage_make_disk(disk, RUN_DISK_MIB) < 0)
+    /* loglevel=6 puts the kernel's banner on the console: how a stuck boot is seen. */
+    cmdline = fsutil_printf("%s%s vmsweep.deadman=%u", rc->img.cmdline_extra,
+                            strstr(rc->img.cmdline_extra, "loglevel=") ? "" : " loglevel=6",
+                            s->deadman_s);
+    if (!console || !cmdline || !sock || salvage_make_disk(disk, RUN_DISK_MIB) < 0)
         goto cleanup;
     if (rc->img.disk) {
         /* Disk images boot from a throw-away overlay: the image itself is never written. */
@@ -580,17 +723,18 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
 
     memset(&def, 0, sizeof(def));
     def.name = name;
-    def.kvm = rc->kvm;
+    def.kvm = rc->accel.kvm;
     def.host_cpus = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     def.kernel = rc->img.kernel;
     def.initrd = rc->img.initrd;
     def.cmdline = cmdline;
     def.results_disk = disk;
     def.disk = root;
-    def.console_log = console;
+    def.console_sock = sock;
     def.ssh_port = run_first_port();
     if (!def.ssh_port || spec_vm_def(s, idx, &def) < 0)
         goto cleanup;
+    def.cpu_model = rc->cpu_model;
 
     t0 = guest_now_ms();
     for (int attempt = 0; attempt < RUN_PORT_TRIES && !sc.vm; attempt++) {
@@ -601,7 +745,8 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
             def.ssh_port = vm_free_port();
         if (!def.ssh_port || domxml_build(&def, &xml) < 0)
             goto cleanup;
-        if (vm_start(rc->conn, xml, name, &sc.vm, &conflict) < 0 && !conflict)
+        if (vm_start(rc->conn, xml, name, sock, console, NULL, 0, &sc.vm, &conflict) < 0 &&
+            !conflict)
             goto cleanup;
         if (!sc.vm)
             log_info("%s: port %u was taken meanwhile; trying another", sc.label, def.ssh_port);
@@ -610,6 +755,7 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
         log_error("%s: no free port for SSH after %d tries", sc.label, RUN_PORT_TRIES);
         goto cleanup;
     }
+    sc.boot_t0 = guest_now_ms();
     cJSON_AddStringToObject(m, "domain_xml", xml);
     cJSON_AddNumberToObject(m, "ssh_port", def.ssh_port);
     sc.port = def.ssh_port;
@@ -619,15 +765,32 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
 
     log_info("%s: booting (%s, %s, %llu MiB, %u NUMA cell(s)); waiting for SSH on "
              "127.0.0.1:%u",
-             sc.label, def.cpu_model, rc->kvm ? "KVM" : "TCG", (unsigned long long)def.memory_mib,
-             def.ncells, def.ssh_port);
+             sc.label, def.cpu_model, rc->accel.kvm ? "KVM" : "TCG",
+             (unsigned long long)def.memory_mib, def.ncells, def.ssh_port);
     t0 = guest_now_ms();
+    sc.booting = true;
     if (guest_connect(def.ssh_port, rc->img.hostkey, rc->keys.priv_path,
                       t0 + s->boot_timeout_us / 1000, size_tick, &sc, &sc.g) < 0) {
-        if (sc.vm_died)
-            log_error("%s: the VM stopped while booting; see '%s'", sc.label, console);
+        char *tail = vm_console(sc.vm) ? console_tail(vm_console(sc.vm), 8) : NULL;
+        if (sc.no_progress)
+            log_error("%s: the guest kernel printed nothing in %d s under %s: the VM is stuck "
+                      "(%s); the console ends with:\n%s",
+                      sc.label,
+                      (rc->accel.kvm ? RUN_KERNEL_WAIT_MS_KVM : RUN_KERNEL_WAIT_MS_TCG) / 1000,
+                      rc->accel.kvm ? "KVM" : "TCG",
+                      rc->accel.kvm ? "this KVM may not run Linux guests: try --accel tcg"
+                                    : "is the host very busy?",
+                      tail && *tail ? tail : "  | (nothing)");
+        else if (sc.vm_died)
+            log_error("%s: the VM stopped while booting; see '%s'%s%s", sc.label, console,
+                      tail && *tail ? ", which ends with:\n" : "", tail ? tail : "");
+        else if (!run_signal && tail && *tail)
+            log_error("%s: the guest's console ends with:\n%s", sc.label, tail);
+        free(tail);
         goto cleanup;
     }
+    sc.booting = false;
+    boot_breakdown(&sc, timings);
     add_timing(timings, "boot_to_ssh_s", t0);
     log_info("%s: SSH up after %.1f s", sc.label, (double)(guest_now_ms() - t0) / 1000.0);
 
@@ -666,6 +829,8 @@ cleanup:
         unlink(disk);
     if (root)
         unlink(root);
+    if (sock)
+        unlink(sock);
     cJSON_AddStringToObject(m, "status", run_status_name(st));
     log_info("%s: %s", sc.label, run_status_name(st));
     free(xml);
@@ -674,6 +839,7 @@ cleanup:
     free(console);
     free(cmdline);
     free(root);
+    free(sock);
     return st;
 }
 
@@ -721,6 +887,120 @@ static int run_analyse(struct run_ctx *rc)
                        rc->s->slo_p99_us);
 }
 
+/* Features of model that the accelerator (KVM or TCG) cannot provide here, into missing
+ * (and all of them into rc->model_features); 0, or -1 when libvirt could not say. */
+static int model_features(struct run_ctx *rc, bool kvm, const char *model,
+                          struct spec_strv *missing)
+{
+    char *xml = vm_cpu_expand(rc->conn, kvm, model);
+    struct spec_strv all = {0};
+    int ret = -1;
+
+    if (xml && cpucheck_features(xml, &all, missing) == 0) {
+        for (size_t i = 0; i < missing->n; i++)
+            spec_strv_add(&all, missing->v[i]);
+        spec_strv_free(&rc->model_features);
+        rc->model_features = all;
+        memset(&all, 0, sizeof(all));
+        ret = 0;
+    }
+    spec_strv_free(&all);
+    free(xml);
+    return ret;
+}
+
+/* "a b c" of at most max names of v, "..." after. */
+static void feature_list(const struct spec_strv *v, size_t max, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < v->n && i < max; i++)
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? " " : "", v->v[i]);
+    if (v->n > max)
+        snprintf(buf + strlen(buf), len - strlen(buf), " ...");
+}
+
+/*
+ * CPU model truth: is the model usable with the chosen accelerator on this host
+ * (libvirt's domain capabilities)?  Under KVM, a model the host cannot give follows
+ * --cpu-fallback: TCG (default; QEMU emulates the model), the host's CPU, or refusal.
+ * What the accelerator cannot provide is recorded in manifest.json ("cpu_check").
+ * Returns 0, or -1 (reported) when the policy says fail.
+ */
+static int run_cpu_check(struct run_ctx *rc)
+{
+    const struct spec *s = rc->s;
+    cJSON *cc = cJSON_AddObjectToObject(rc->manifest, "cpu_check");
+    struct spec_strv missing = {0};
+    char *caps = NULL, list[400];
+    enum cpucheck_verdict v;
+    int ret = 0;
+
+    rc->cpu_model = s->cpu_model;
+    cJSON_AddStringToObject(cc, "model", s->cpu_model);
+    if (!strcmp(s->cpu_model, "host")) {
+        cJSON_AddStringToObject(cc, "usable", "yes");
+        return 0;
+    }
+    caps = vm_domcaps(rc->conn, rc->accel.kvm);
+    v = cpucheck_model_usable(caps, s->cpu_model);
+    free(caps);
+    if (model_features(rc, rc->accel.kvm, s->cpu_model, &missing) < 0)
+        log_debug("libvirt cannot list the features of CPU model '%s'", s->cpu_model);
+    feature_list(&missing, 12, list, sizeof(list));
+    if (rc->accel.kvm && v == CPUCHECK_NOT_USABLE) {
+        cJSON_AddStringToObject(cc, "usable_under_kvm", "no");
+        cJSON *a = cJSON_AddArrayToObject(cc, "missing_under_kvm");
+        for (size_t i = 0; i < missing.n; i++)
+            cJSON_AddItemToArray(a, cJSON_CreateString(missing.v[i]));
+        switch (s->cpu_fallback) {
+        case SPEC_CPU_FALLBACK_FAIL:
+            log_error("CPU model '%s' is not usable under KVM on this host (it lacks %zu of its "
+                      "features: %s): --cpu-fallback fail",
+                      s->cpu_model, missing.n, list);
+            ret = -1;
+            goto cleanup;
+        case SPEC_CPU_FALLBACK_HOST:
+            log_warn("CPU model '%s' is not usable under KVM on this host (lacks: %s): the "
+                     "guests get the host's CPU instead (--cpu-fallback host); results are "
+                     "labelled 'host', not '%s'",
+                     s->cpu_model, list, s->cpu_model);
+            rc->cpu_model = "host";
+            spec_strv_free(&rc->model_features);
+            cJSON_AddStringToObject(cc, "fallback", "host");
+            goto cleanup;
+        case SPEC_CPU_FALLBACK_TCG:
+            log_warn("CPU model '%s' is not usable under KVM on this host (lacks: %s): running "
+                     "under TCG, which emulates it (--cpu-fallback host keeps KVM with the host's "
+                     "CPU)",
+                     s->cpu_model, list);
+            rc->accel.kvm = false;
+            snprintf(rc->accel.reason, sizeof(rc->accel.reason),
+                     "CPU model %.60s is not usable under KVM on this host (--cpu-fallback tcg)",
+                     s->cpu_model);
+            cJSON_AddStringToObject(cc, "fallback", "tcg");
+            spec_strv_free(&missing);
+            caps = vm_domcaps(rc->conn, false);
+            v = cpucheck_model_usable(caps, s->cpu_model);
+            free(caps);
+            model_features(rc, false, s->cpu_model, &missing);
+            feature_list(&missing, 12, list, sizeof(list));
+            break;
+        }
+    }
+    cJSON_AddStringToObject(cc, "accel", rc->accel.kvm ? "kvm" : "tcg");
+    cJSON_AddStringToObject(cc, "usable", cpucheck_verdict_name(v));
+    cJSON *a = cJSON_AddArrayToObject(cc, "missing_features");
+    for (size_t i = 0; i < missing.n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(missing.v[i]));
+    if (missing.n)
+        log_warn("%s does not provide %zu features of CPU model '%s' here: %s (the guests "
+                 "run without them; listed in manifest.json)",
+                 rc->accel.kvm ? "KVM" : "TCG", missing.n, s->cpu_model, list);
+cleanup:
+    spec_strv_free(&missing);
+    return ret;
+}
+
 int run_sweep(const struct spec *s, const struct run_opts *o)
 {
     struct run_ctx rc = {.s = s, .o = o};
@@ -743,30 +1023,10 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         cJSON_AddStringToObject(im, "manifest_sha256", rc.img.manifest_sha256);
         if (rc.img.kernel_version)
             cJSON_AddStringToObject(im, "kernel_version", rc.img.kernel_version);
+        cJSON_AddStringToObject(im, "kernel_boot", rc.img.pvh ? "pvh" : "bzimage");
     }
     if (keys_ensure(&rc.keys) < 0)
         goto cleanup;
-    switch (s->accel) {
-    case SPEC_ACCEL_KVM:
-        if (!vm_kvm_usable()) {
-            log_error("--accel kvm: /dev/kvm cannot create VMs on this machine (no hardware "
-                      "virtualisation?); use --accel auto or tcg");
-            ret = 2;
-            goto cleanup;
-        }
-        rc.kvm = true;
-        break;
-    case SPEC_ACCEL_TCG:
-        rc.kvm = false;
-        break;
-    case SPEC_ACCEL_AUTO:
-        rc.kvm = vm_kvm_usable();
-        break;
-    }
-    cJSON_AddStringToObject(rc.manifest, "accel", rc.kvm ? "kvm" : "tcg");
-    if (!rc.kvm)
-        log_info("no usable KVM: guests run under TCG (emulated; absolute numbers are slow, "
-                 "compare ratios)");
     if (fsutil_mkdir_p(o->outdir, 0755) < 0) {
         log_error("cannot create output folder '%s': %s", o->outdir, strerror(errno));
         goto cleanup;
@@ -779,6 +1039,19 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     if (vm_connect(s->connect, &rc.conn) < 0)
         goto cleanup;
     vm_conn_versions(rc.conn, hv, sizeof(hv), lv, sizeof(lv));
+    if (accel_choose(rc.conn, s->accel, rc.img.kernel, run_interrupted, &rc.accel) < 0)
+        goto cleanup;
+    if (rc.accel.kvm)
+        log_info("accelerator: KVM (%s)", rc.accel.reason);
+    else if (s->accel == SPEC_ACCEL_TCG)
+        log_info("accelerator: TCG, as asked (emulated: compare ratios, not absolute numbers)");
+    else
+        log_info("accelerator: TCG: %s (emulated: compare ratios, not absolute numbers)",
+                 rc.accel.reason);
+    if (run_cpu_check(&rc) < 0)
+        goto cleanup;
+    cJSON_AddStringToObject(rc.manifest, "accel", rc.accel.kvm ? "kvm" : "tcg");
+    cJSON_AddStringToObject(rc.manifest, "accel_reason", rc.accel.reason);
     cJSON_AddStringToObject(rc.manifest, "libvirt_uri", vm_conn_uri(rc.conn));
     cJSON_AddStringToObject(rc.manifest, "hypervisor_version", hv);
     cJSON_AddStringToObject(rc.manifest, "libvirt_version", lv);
@@ -800,21 +1073,26 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     if (run_signal)
         cJSON_AddStringToObject(rc.manifest, "interrupted", strsignal(run_signal));
     manifest_write(rc.manifest, rc.manifest_path);
-    if (!o->no_plot && !run_signal)
-        run_analyse(&rc);
+    bool analysis_failed = !o->no_plot && !run_signal && run_analyse(&rc) < 0;
     if (run_signal)
         ret = 128 + run_signal;
-    else if ((size_t)complete != s->nsizes)
-        ret = 1;
+    else if ((size_t)complete != s->nsizes || analysis_failed)
+        ret = 1; /* as `vmsweep local`: a failed analysis fails the run */
     else
         ret = run_ab_verdict(&rc);
     if (ret == 0 || ret == 4) {
         int g = analyse_gates((const char *const *)rc.csvs.v, rc.csvs.n, s, rc.manifest);
         ret = g < 0 ? 1 : g == 3 ? 3 : ret;
     }
-    /* The verdict a CI job acted on, next to everything else about the run. */
+    /* The verdict a CI job acted on, next to everything else about the run.  Without
+     * its record a run is not reproducible: losing it fails the run. */
     cJSON_AddNumberToObject(rc.manifest, "exit_code", ret);
-    manifest_write(rc.manifest, rc.manifest_path);
+    if (manifest_write(rc.manifest, rc.manifest_path) < 0) {
+        log_error("the run's record '%s' could not be written: exit 1 whatever the results",
+                  rc.manifest_path);
+        if (ret == 0 || ret == 4)
+            ret = 1;
+    }
     log_info("results in '%s' (%d of %zu VM size(s) complete)", o->outdir, complete, s->nsizes);
 cleanup:
     vm_disconnect(rc.conn);
@@ -822,6 +1100,7 @@ cleanup:
     keys_free(&rc.keys);
     spec_strv_free(&rc.csvs);
     spec_strv_free(&rc.ab_dirs);
+    spec_strv_free(&rc.model_features);
     cJSON_Delete(rc.manifest);
     free(rc.manifest_path);
     free(spec_json);

@@ -16,6 +16,7 @@
 #include "units.h"
 #include "vm.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -39,6 +40,7 @@ enum {
     OPT_IMAGE,
     OPT_CONNECT,
     OPT_ACCEL,
+    OPT_CPU_FALLBACK,
     OPT_DEADMAN,
     OPT_BOOT_TIMEOUT,
     OPT_PUSH,
@@ -83,6 +85,7 @@ static const struct option runcmd_opts[] = {
     {"image", required_argument, NULL, OPT_IMAGE},
     {"connect", required_argument, NULL, OPT_CONNECT},
     {"accel", required_argument, NULL, OPT_ACCEL},
+    {"cpu-fallback", required_argument, NULL, OPT_CPU_FALLBACK},
     {"deadman", required_argument, NULL, OPT_DEADMAN},
     {"boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT},
     {"push", required_argument, NULL, OPT_PUSH},
@@ -136,7 +139,11 @@ static const char runcmd_run_usage[] =
     "  --allow-uncapped      run even when a cap cannot be applied (reported)\n"
     "  --image NAME|PATH     guest image (default tiny; see 'vmsweep image')\n"
     "  --connect URI         libvirt URI (default: embedded driver, no daemon)\n"
-    "  --accel auto|kvm|tcg  accelerator (default auto: KVM when usable)\n"
+    "  --accel auto|kvm|tcg  accelerator (default auto: KVM when a probe boot proves it\n"
+    "                        works, else TCG; the reason is in manifest.json)\n"
+    "  --cpu-fallback tcg|host|fail\n"
+    "                        when KVM cannot give the CPU model on this host: run it\n"
+    "                        under TCG (default), use the host CPU on KVM, or exit 1\n"
     "  --deadman DURATION    guest powers off when the host is silent this long (300s)\n"
     "  --boot-timeout DUR    wait this long for SSH (default 180s)\n"
     "  --push LOCAL[:REMOTE] copy a file into the guest (default /root/NAME)\n"
@@ -184,7 +191,8 @@ static const char runcmd_common_usage[] =
     "  -v, --verbose         more logs;  -q, --quiet  fewer logs\n"
     "  -h, --help            this help\n"
     "\n"
-    "Exit: 0 ok, 1 run failed or incomplete, 2 bad input, 3 SLO violated or A/B regression,\n"
+    "Exit: 0 ok, 1 run failed or incomplete (also when the analysis or writing manifest.json\n"
+    "failed), 2 bad input, 3 SLO violated or A/B regression,\n"
     "4 A/B inconclusive, 130/143 interrupted.\n";
 
 struct runcmd_flag {
@@ -270,6 +278,16 @@ static int apply_flag(struct spec *s, const struct runcmd_flag *f)
             s->accel = SPEC_ACCEL_TCG;
         else
             return bad(n, v, "expected auto, kvm or tcg");
+        return 0;
+    case OPT_CPU_FALLBACK:
+        if (!strcmp(v, "tcg"))
+            s->cpu_fallback = SPEC_CPU_FALLBACK_TCG;
+        else if (!strcmp(v, "host"))
+            s->cpu_fallback = SPEC_CPU_FALLBACK_HOST;
+        else if (!strcmp(v, "fail"))
+            s->cpu_fallback = SPEC_CPU_FALLBACK_FAIL;
+        else
+            return bad(n, v, "expected tcg, host or fail");
         return 0;
     case OPT_DEADMAN:
         if (units_parse_duration(v, UNITS_US_PER_SEC, 10 * UNITS_US_PER_SEC,
@@ -403,10 +421,17 @@ static int runcmd_parse(int argc, char **argv, bool local, const char *usage, st
             o->no_plot = true;
             break;
         case '?':
-            if (optopt)
-                log_error("option '-%c' is unknown or needs a value (see --help)", optopt);
+            /* getopt_long sets optopt to the option's value when its argument is missing
+             * (a long option's value is no character), and to 0 for an unknown long one. */
+            if (optopt >= OPT_VCPUS || optopt == 'o')
+                log_error("option '%s' needs a value (see --help)",
+                          optopt == 'o' && strcmp(argv[optind - 1], "--output-dir") != 0
+                              ? "-o"
+                              : argv[optind - 1]);
+            else if (optopt > 0 && optopt < 128 && isprint(optopt))
+                log_error("unknown option '-%c' (see --help)", optopt);
             else
-                log_error("option '%s' is unknown or needs a value (see --help)", argv[optind - 1]);
+                log_error("unknown option '%s' (see --help)", argv[optind - 1]);
             return -1;
         default:
             o->flags[o->nflags].id = c;
@@ -475,6 +500,43 @@ static int runcmd_validate_agent(const struct spec *s, const char *agent)
     return rc;
 }
 
+/* "1h02m", "3m20s", "45s" */
+static void fmt_dur(uint64_t s, char *buf, size_t len)
+{
+    if (s >= 3600)
+        snprintf(buf, len, "%lluh%02llum", (unsigned long long)(s / 3600),
+                 (unsigned long long)(s % 3600 / 60));
+    else if (s >= 60)
+        snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60),
+                 (unsigned long long)(s % 60));
+    else
+        snprintf(buf, len, "%llus", (unsigned long long)s);
+}
+
+/*
+ * Say up front how long the sweep will take: levels x runs x duration (plus about a
+ * second per run of start-up and warmup), and for `run` a boot per VM size (about 10 s
+ * under TCG here; less under KVM).
+ */
+static void runcmd_announce(const struct spec *s, bool local)
+{
+    uint64_t per_size = s->nlevels * s->runs * (s->duration_us / UNITS_US_PER_SEC + 1);
+    uint64_t total = local ? per_size : s->nsizes * (per_size + 15);
+    char dur[32], each[32];
+
+    fmt_dur(total, dur, sizeof(dur));
+    fmt_dur(s->duration_us / UNITS_US_PER_SEC ? s->duration_us / UNITS_US_PER_SEC : 1, each,
+            sizeof(each));
+    if (local)
+        log_info("sweeping %zu level(s) x %llu run(s) of %s: about %s (Ctrl-C stops and keeps "
+                 "the rows so far)",
+                 s->nlevels, (unsigned long long)s->runs, each, dur);
+    else
+        log_info("%zu VM size(s), each: boot, then %zu level(s) x %llu run(s) of %s: about %s "
+                 "in all (Ctrl-C stops and keeps the rows so far)",
+                 s->nsizes, s->nlevels, (unsigned long long)s->runs, each, dur);
+}
+
 static void runcmd_log_level(const struct runcmd_opts *o)
 {
     if (o->verbosity > 0)
@@ -517,6 +579,7 @@ static int runcmd_prepare(int argc, char **argv, bool local, const char *usage,
         *exit_code = 1;
         return -1;
     }
+    runcmd_announce(s, local);
     return 0;
 }
 

@@ -11,11 +11,22 @@
 
 #include <stddef.h>
 
+/* Bytes of one salvaged file (as GUEST_MAX_FILE for pulls): a larger one is skipped. */
+#define SALVAGE_MAX_FILE (512ULL << 20)
+/* Bytes of all the files of one salvage (as GUEST_MAX_PULL for pulls). */
+#define SALVAGE_MAX_TOTAL (2ULL << 30)
+/* Entries of one directory on the results disk looked at (as GUEST_MAX_LIST). */
+#define SALVAGE_MAX_LIST 10000u
+
 /*
  * Copy the regular files of directory dir (e.g. "/out") on the ext4 filesystem of raw
- * disk image disk into local directory dest (created).  Files with unsafe names are
- * skipped and reported.  The VM using the disk must be stopped.  Returns 0 and the number
- * of files copied in *nfiles, or -1 (reported).
+ * disk image disk into local directory dest (created), and those of its subdirectories
+ * one level down.  Files with unsafe names, symlinks, files larger than SALVAGE_MAX_FILE
+ * or than what is left of SALVAGE_MAX_TOTAL are skipped and reported; at most
+ * SALVAGE_MAX_LIST entries of a directory are looked at.  Each file is written to a new
+ * temporary file (random name, O_EXCL, O_NOFOLLOW), fsynced and renamed.  The VM using
+ * the disk must be stopped.  Returns 0 and the number of files copied in *nfiles, or -1
+ * (reported).
  */
 int salvage_results(const char *disk, const char *dir, const char *dest, size_t *nfiles);
 

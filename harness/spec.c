@@ -456,6 +456,16 @@ static int apply_vm(const struct spec_ctx *c, struct spec *s, const cJSON *vm)
             else
                 return spec_err(c, it, "'accel' must be \"auto\", \"kvm\" or \"tcg\"");
             rc = 0;
+        } else if (!strcmp(k, "cpu_fallback")) {
+            if (cJSON_IsString(it) && !strcmp(it->valuestring, "tcg"))
+                s->cpu_fallback = SPEC_CPU_FALLBACK_TCG;
+            else if (cJSON_IsString(it) && !strcmp(it->valuestring, "host"))
+                s->cpu_fallback = SPEC_CPU_FALLBACK_HOST;
+            else if (cJSON_IsString(it) && !strcmp(it->valuestring, "fail"))
+                s->cpu_fallback = SPEC_CPU_FALLBACK_FAIL;
+            else
+                return spec_err(c, it, "'cpu_fallback' must be \"tcg\", \"host\" or \"fail\"");
+            rc = 0;
         } else if (!strcmp(k, "deadman")) {
             uint64_t us = 0;
             rc = get_duration(c, it, 10 * UNITS_US_PER_SEC, 86400 * UNITS_US_PER_SEC, &us);
@@ -468,7 +478,7 @@ static int apply_vm(const struct spec_ctx *c, struct spec *s, const cJSON *vm)
             return spec_err(c, it,
                             "unknown key '%s' in 'vm' (known: vcpus, memory, cpu_model, "
                             "topology, numa, cpu_cap, pin, allow_uncapped, image, connect, "
-                            "accel, deadman, boot_timeout)",
+                            "accel, cpu_fallback, deadman, boot_timeout)",
                             k);
         }
         if (rc < 0)
@@ -843,6 +853,7 @@ static cJSON *strv_json(const struct spec_strv *v)
 char *spec_to_json(const struct spec *s)
 {
     static const char *const accel[] = {"auto", "kvm", "tcg"};
+    static const char *const fallback[] = {"tcg", "host", "fail"};
     cJSON *root = cJSON_CreateObject(), *vm, *ag, *out, *a;
     char topo[64], *text = NULL;
 
@@ -881,6 +892,7 @@ char *spec_to_json(const struct spec *s)
     if (s->connect)
         cJSON_AddStringToObject(vm, "connect", s->connect);
     cJSON_AddStringToObject(vm, "accel", accel[s->accel]);
+    cJSON_AddStringToObject(vm, "cpu_fallback", fallback[s->cpu_fallback]);
     cJSON_AddNumberToObject(vm, "deadman_s", s->deadman_s);
     cJSON_AddNumberToObject(vm, "boot_timeout_s", (double)s->boot_timeout_us / 1e6);
     ag = cJSON_AddObjectToObject(root, "agent");

@@ -27,6 +27,13 @@ enum spec_accel {
     SPEC_ACCEL_TCG,
 };
 
+/* What to do when the CPU model cannot be had under KVM on this host (--cpu-fallback). */
+enum spec_cpu_fallback {
+    SPEC_CPU_FALLBACK_TCG,  /* say so, run under TCG: the model as QEMU emulates it */
+    SPEC_CPU_FALLBACK_HOST, /* say so, stay on KVM with the host's CPU (host-passthrough) */
+    SPEC_CPU_FALLBACK_FAIL, /* refuse: exit 1 */
+};
+
 /* A growable list of owned strings, NULL-terminated once non-empty (usable as argv). */
 struct spec_strv {
     char **v;
@@ -53,6 +60,7 @@ struct spec {
     char *image;
     char *connect; /* NULL = embedded driver */
     enum spec_accel accel;
+    enum spec_cpu_fallback cpu_fallback;
     unsigned deadman_s;
     uint64_t boot_timeout_us;
 

@@ -11,6 +11,7 @@
  */
 #include "vm.h"
 
+#include "console.h"
 #include "fsutil.h"
 #include "log.h"
 #include "paths.h"
@@ -25,6 +26,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,12 +51,13 @@ struct vm {
     struct vm_conn *owner;
     virDomainPtr dom;
     char *name;
+    struct console *console; /* NULL when not captured */
 };
 
 static pthread_mutex_t vm_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vm *vm_tracked[VM_MAX_TRACKED];
 static pthread_t vm_event_thread;
-static volatile int vm_event_quit;
+static atomic_int vm_event_quit; /* set by the main thread, read by the loop */
 static int vm_event_started;
 static int vm_event_timer = -1;
 
@@ -241,33 +244,47 @@ static int kill_qemus_of(const char *root)
     return n;
 }
 
+/*
+ * The folder holding embed roots.  Under the cache when its path is short enough for the
+ * sockets libvirt makes below it; else /tmp/vmsweep-<uid>/embed, which others could
+ * have planted (a symlink to a folder of theirs would make vm_reap_stale delete its
+ * contents): fsutil_private_dir refuses anything but real 0700 folders of ours there.
+ */
 static char *embed_base(void)
 {
     char *base = paths_cache_sub("embed");
     if (base && strlen(base) + 16 > VM_MAX_ROOT_LEN) {
-        /* A deep cache path would overflow socket paths: use a short private folder. */
         free(base);
-        base = fsutil_printf("/tmp/vmsweep-%u/embed", (unsigned)getuid());
-        if (base && fsutil_mkdir_p(base, 0700) < 0) {
-            free(base);
-            base = NULL;
-        }
+        base = fsutil_printf("/tmp/vmsweep-%u/embed", (unsigned)geteuid());
+    }
+    if (base && fsutil_private_dir(base) < 0) {
+        free(base);
+        base = NULL;
     }
     return base;
 }
 
-int vm_reap_stale(void)
+/* Is name an embed root of the shape vm_connect creates ("<pid>-<4 hex digits>")? Only
+ * such names are ever removed: a folder we did not make is never deleted. */
+static bool embed_root_name(const char *name)
 {
-    char *base = embed_base();
-    DIR *d = NULL;
+    size_t digits = strspn(name, "0123456789");
+    return digits > 0 && digits <= 10 && name[digits] == '-' &&
+           strspn(name + digits + 1, "0123456789abcdef") == 4 && name[digits + 5] == '\0';
+}
+
+/* vm_reap_stale in the embed folder base. */
+static int reap_in(const char *base)
+{
+    DIR *d = opendir(base);
     struct dirent *e;
     int killed = 0;
 
-    if (base == NULL)
-        return 0;
-    d = opendir(base);
     while (d && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
+        struct stat st;
+        if (!embed_root_name(e->d_name) ||
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+            st.st_uid != geteuid())
             continue;
         char *root = fsutil_printf("%s/%s", base, e->d_name);
         char *pidf = root ? fsutil_printf("%s/run/qemu/driver.pid", root) : NULL;
@@ -296,6 +313,14 @@ int vm_reap_stale(void)
     }
     if (d)
         closedir(d);
+    return killed;
+}
+
+int vm_reap_stale(void)
+{
+    char *base = embed_base();
+    int killed = base ? reap_in(base) : 0;
+
     free(base);
     return killed;
 }
@@ -381,12 +406,12 @@ int vm_connect(const char *uri, struct vm_conn **out)
     }
     virSetErrorFunc(NULL, vm_silent_error);
     if (uri == NULL || strncmp(uri, "qemu:///embed", 13) == 0) {
-        vm_reap_stale();
-    }
-    if (uri == NULL) {
         base = embed_base();
         if (base == NULL)
             goto fail;
+        reap_in(base);
+    }
+    if (uri == NULL) {
         unsigned r;
         int rfd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
         if (rfd < 0 || read(rfd, &r, sizeof(r)) != sizeof(r))
@@ -501,19 +526,25 @@ static void log_qemu_tail(const struct vm_conn *conn, const char *name)
     free(data);
 }
 
-int vm_start(struct vm_conn *conn, const char *xml, const char *name, struct vm **out,
+int vm_start(struct vm_conn *conn, const char *xml, const char *name, const char *console_sock,
+             const char *console_path, char *err, size_t errlen, struct vm **out,
              bool *port_conflict)
 {
     struct vm *vm = NULL;
     virDomainPtr dom;
 
     *port_conflict = false;
-    dom = virDomainCreateXML(conn->conn, xml, 0);
+    /* Paused first when the console is captured, so not a byte of it is missed. */
+    dom = virDomainCreateXML(conn->conn, xml, console_sock ? VIR_DOMAIN_START_PAUSED : 0);
     if (dom == NULL) {
         const char *why = vm_lasterr();
         if (strstr(why, "host forwarding") || strstr(why, "Address already in use")) {
             *port_conflict = true;
             log_debug("forward port taken: %s", why);
+            return -1;
+        }
+        if (err) {
+            snprintf(err, errlen, "%s", why);
             return -1;
         }
         log_error("cannot start VM '%s': %s", name, why);
@@ -531,8 +562,24 @@ int vm_start(struct vm_conn *conn, const char *xml, const char *name, struct vm 
     vm->owner = conn;
     vm->dom = dom;
     track(vm, true);
+    if (console_sock) {
+        if (console_open(console_sock, console_path, &vm->console) < 0) {
+            vm_destroy(vm);
+            return -1;
+        }
+        if (virDomainResume(dom) < 0) {
+            log_error("cannot start the CPUs of VM '%s': %s", name, vm_lasterr());
+            vm_destroy(vm);
+            return -1;
+        }
+    }
     *out = vm;
     return 0;
+}
+
+struct console *vm_console(struct vm *vm)
+{
+    return vm->console;
 }
 
 void vm_destroy(struct vm *vm)
@@ -547,6 +594,9 @@ void vm_destroy(struct vm *vm)
         else
             log_debug("destroyed VM '%s'", vm->name);
     }
+    /* A guest that just died may still have its last words in flight; QEMU is gone
+     * now, so the socket ends soon. */
+    console_close(vm->console, 1000);
     virDomainFree(vm->dom);
     free(vm->name);
     free(vm);
@@ -610,6 +660,36 @@ int vm_read_caps(struct vm *vm, struct vm_caps *caps)
     }
     *caps = c;
     return 0;
+}
+
+char *vm_domcaps(struct vm_conn *conn, bool kvm)
+{
+    char *xml =
+        virConnectGetDomainCapabilities(conn->conn, NULL, "x86_64", "q35", kvm ? "kvm" : "qemu", 0);
+    if (xml == NULL)
+        log_debug("no domain capabilities for %s: %s", kvm ? "KVM" : "TCG", vm_lasterr());
+    return xml;
+}
+
+char *vm_cpu_expand(struct vm_conn *conn, bool kvm, const char *model)
+{
+    char *cpu = NULL, *xml = NULL;
+    const char *cpus[1];
+
+    /* model is checked by the spec (letters, digits, - _ .), so it needs no escaping. */
+    cpu = fsutil_printf("<cpu mode='custom' match='exact'><model fallback='forbid'>%s</model>"
+                        "</cpu>",
+                        model);
+    if (cpu == NULL)
+        return NULL;
+    cpus[0] = cpu;
+    xml = virConnectBaselineHypervisorCPU(conn->conn, NULL, "x86_64", "q35", kvm ? "kvm" : "qemu",
+                                          cpus, 1, VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES);
+    if (xml == NULL)
+        log_debug("cannot expand CPU model '%s' for %s: %s", model, kvm ? "KVM" : "TCG",
+                  vm_lasterr());
+    free(cpu);
+    return xml;
 }
 
 char *vm_live_xml(struct vm *vm)

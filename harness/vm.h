@@ -18,6 +18,7 @@
 
 struct vm_conn;
 struct vm;
+struct console;
 
 /* What is in force on a running domain, read back after start. */
 struct vm_caps {
@@ -47,12 +48,20 @@ void vm_conn_versions(struct vm_conn *conn, char *hv, size_t hvlen, char *lv, si
 const char *vm_conn_workdir(const struct vm_conn *conn);
 
 /*
- * Start a transient domain from XML.  Returns 0 and *out, or -1 after reporting
- * libvirt's message and the tail of QEMU's log.  *port_conflict is set when QEMU could
- * not bind the forward port (the caller retries with another).
+ * Start a transient domain from XML.  With console_sock (the domain's serial console
+ * socket, see domxml.h), the domain starts paused, the console is attached and copied
+ * into the new file console_path (see console.h), then its CPUs run.  Returns 0 and *out, or -1
+ * after reporting libvirt's message and the tail of QEMU's log -- or, when err is not NULL, with
+ * libvirt's refusal to create the domain written there instead of reported (probes that expect to
+ * fail).  *port_conflict is set when QEMU could not bind the forward port (the caller retries with
+ * another).
  */
-int vm_start(struct vm_conn *conn, const char *xml, const char *name, struct vm **out,
+int vm_start(struct vm_conn *conn, const char *xml, const char *name, const char *console_sock,
+             const char *console_path, char *err, size_t errlen, struct vm **out,
              bool *port_conflict);
+
+/* The console attached by vm_start, or NULL. */
+struct console *vm_console(struct vm *vm);
 
 /* Destroy and forget the domain (idempotent for a domain that already died). NULL ok. */
 void vm_destroy(struct vm *vm);
@@ -62,6 +71,18 @@ bool vm_running(struct vm *vm);
 
 /* Read back the CPU quota/period and vCPU pinning in force. */
 int vm_read_caps(struct vm *vm, struct vm_caps *caps);
+
+/*
+ * Domain capabilities (x86_64, q35) for KVM or TCG, as libvirt's XML (malloc'ed), or NULL
+ * when libvirt cannot say (logged at debug level).
+ */
+char *vm_domcaps(struct vm_conn *conn, bool kvm);
+
+/*
+ * The CPU model's features as the hypervisor (KVM or TCG) can provide them: libvirt's
+ * expanded CPU XML with policy 'require' or 'disable' per feature (malloc'ed), or NULL.
+ */
+char *vm_cpu_expand(struct vm_conn *conn, bool kvm, const char *model);
 
 /* The live XML libvirt reports for the domain (malloc'ed) or NULL. */
 char *vm_live_xml(struct vm *vm);

@@ -11,6 +11,8 @@ mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 exec </dev/console >/dev/console 2>&1
+# The harness times the boot by this line (and the kernel banner before it).
+echo "vmsweep: init started"
 
 param() { # value of vmsweep.$1= on the kernel command line, else $2
 	for w in $(cat /proc/cmdline); do

@@ -31,8 +31,8 @@ static void base_def(struct vm_def *d)
     d->initrd = "/img/initrd.img";
     d->cmdline = "console=ttyS0 quiet panic=-1 clocksource=tsc tsc=reliable vmsweep.deadman=300";
     d->results_disk = "/run/results.img";
-    d->console_log = "/out/console.log";
     d->ssh_port = 40022;
+    d->console_sock = "/run/vmsweep-test-0.con";
     d->host_cpus = 2;
 }
 
@@ -88,6 +88,44 @@ static void test_golden_escaping(void **state)
     check_golden(&d, "escaping");
 }
 
+/* The guest is untrusted: its user network is restricted (no host loopback, no outside),
+ * the forward binds 127.0.0.1 only, and its console is a socket the harness reads and caps. */
+static void test_network_restricted(void **state)
+{
+    struct vm_def d;
+    char *xml = NULL;
+    (void)state;
+    base_def(&d);
+    assert_int_equal(domxml_build(&d, &xml), 0);
+    assert_non_null(strstr(xml, "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:40022-:22"));
+    assert_non_null(strstr(xml, "<serial type='unix'>\n      <source mode='bind' "
+                                "path='/run/vmsweep-test-0.con'/>"));
+    assert_null(strstr(xml, "<serial type='file'>"));
+    free(xml);
+    d.ssh_port = 0;
+    assert_int_equal(domxml_build(&d, &xml), 0);
+    assert_null(strstr(xml, "-netdev"));
+    free(xml);
+}
+
+/* The KVM probe's VM: host CPU, no disks, no network. */
+static void test_golden_probe(void **state)
+{
+    struct vm_def d;
+    (void)state;
+    base_def(&d);
+    d.kvm = true;
+    d.vcpus = 1;
+    d.cores = 1;
+    d.memory_mib = 256;
+    d.cpu_model = "host";
+    d.initrd = NULL;
+    d.results_disk = NULL;
+    d.ssh_port = 0;
+    d.cmdline = "console=ttyS0 loglevel=6 panic=-1";
+    check_golden(&d, "kvm-probe");
+}
+
 static void test_split_numa(void **state)
 {
     struct vm_def d;
@@ -120,8 +158,11 @@ static void test_validate(void **state)
     d.cap_pct = 101;
     assert_int_equal(domxml_validate(&d, err, sizeof(err)), -1);
     base_def(&d);
-    d.ssh_port = 0;
+    d.ssh_port = 70000;
     assert_int_equal(domxml_validate(&d, err, sizeof(err)), -1);
+    base_def(&d);
+    d.ssh_port = 0; /* no network: the KVM probe's VM */
+    assert_int_equal(domxml_validate(&d, err, sizeof(err)), 0);
     base_def(&d);
     d.ncells = 2;
     snprintf(d.cells[0].cpus, sizeof(d.cells[0].cpus), "0");
@@ -139,7 +180,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_plain),    cmocka_unit_test(test_golden_numa_cap_pin),
         cmocka_unit_test(test_golden_escaping), cmocka_unit_test(test_split_numa),
-        cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_validate),        cmocka_unit_test(test_network_restricted),
+        cmocka_unit_test(test_golden_probe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
