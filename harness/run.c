@@ -9,6 +9,7 @@
 #include "domxml.h"
 #include "fsutil.h"
 #include "guest.h"
+#include "plotgen.h"
 #include "image.h"
 #include "imgdisk.h"
 #include "keys.h"
@@ -68,6 +69,8 @@ void run_install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
+    /* The handler only sets a flag: gnuplot, the analysis's long step, polls it. */
+    plotgen_set_cancel(run_interrupted);
 }
 
 int run_interrupted(void)

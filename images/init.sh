@@ -13,6 +13,11 @@ mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 exec </dev/console >/dev/console 2>&1
 # The harness times the boot by this line (and the kernel banner before it).
 echo "vmsweep: init started"
+# Each step's end on the console, in seconds since the kernel started (boot profiling).
+step() {
+	read -r up _ </proc/uptime
+	echo "vmsweep: step $1 done at ${up}s"
+}
 
 param() { # value of vmsweep.$1= on the kernel command line, else $2
 	for w in $(cat /proc/cmdline); do
@@ -23,6 +28,7 @@ param() { # value of vmsweep.$1= on the kernel command line, else $2
 
 # Modules in dependency order: modprobe reads the modules.dep the image build wrote.
 for m in $(cat /etc/vmsweep/modules); do modprobe "$m" 2>/dev/null || echo "vmsweep: cannot load module '$m'"; done
+step modules
 
 # Disk images: the initramfs finds the root filesystem (root=UUID=... or root=/dev/...)
 # and hands over to the same /init on it, which knows it is on the disk by its marker.
@@ -58,6 +64,7 @@ for dev in /sys/class/net/e*; do
 	fi
 	break
 done
+step network
 
 # The results disk is the virtio disk whose serial the harness set.
 mkdir -p /results
@@ -67,6 +74,8 @@ for b in /sys/block/vd*; do
 		mount -t ext4 -o noatime "/dev/${b##*/}" /results && echo "vmsweep: results disk /dev/${b##*/} on /results"
 	fi
 done
+
+step results-disk
 
 date +%s > /run/vmsweep.boot
 param deadman 300 > /run/vmsweep.deadman

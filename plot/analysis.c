@@ -71,6 +71,7 @@ void analysis_free(struct analysis *a)
         group_clear(&a->groups[i]);
     free(a->groups);
     free(a->scaling);
+    free(a->accel);
     free(a);
 }
 

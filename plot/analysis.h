@@ -70,6 +70,7 @@ struct analysis {
     struct analysis_scaling *scaling;
     size_t n_scaling;
     double slo_p99_us; /* 0: none */
+    char *accel;       /* "kvm", "tcg" (from the run's manifest; malloc'd) or NULL: unknown */
 };
 
 /*

@@ -134,19 +134,24 @@ static int ratio_interval(const double *base, size_t nb, const double *cur, size
     double *rb = malloc(nb * sizeof(*rb)), *rc = malloc(nc * sizeof(*rc));
     double *ratios = malloc(COMPARE_BOOT_ITERS * sizeof(*ratios));
     uint64_t s = COMPARE_BOOT_SEED;
-    size_t n = 0;
+    size_t n = 0, iters = COMPARE_BOOT_ITERS;
     int ret = -1;
 
-    if (!rb || !rc || !ratios)
+    if (!rb || !rc || !ratios || nb == 0 || nc == 0)
         goto cleanup;
-    for (unsigned i = 0; i < COMPARE_BOOT_ITERS; i++) {
+    if ((nb + nc) * iters > COMPARE_BOOT_WORK) {
+        iters = COMPARE_BOOT_WORK / (nb + nc);
+        if (iters < COMPARE_BOOT_MIN_ITERS)
+            iters = COMPARE_BOOT_MIN_ITERS;
+    }
+    for (size_t i = 0; i < iters; i++) {
         double mb, mc;
         for (size_t j = 0; j < nb; j++)
             rb[j] = base[rng_next(&s) % nb];
         for (size_t j = 0; j < nc; j++)
             rc[j] = cur[rng_next(&s) % nc];
-        if (stats_median(rb, nb, &mb) < 0 || stats_median(rc, nc, &mc) < 0)
-            goto cleanup;
+        mb = stats_median_inplace(rb, nb);
+        mc = stats_median_inplace(rc, nc);
         if (mb != 0)
             ratios[n++] = mc / mb;
     }

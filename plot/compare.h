@@ -21,8 +21,13 @@
 #define COMPARE_DEFAULT_ALPHA     0.01 /* significance level of the rank test */
 #define COMPARE_NOISE_MULT        3.0  /* a change must also exceed 3 x the larger CV */
 #define COMPARE_BOOT_ITERS        2000 /* bootstrap resamples for the ratio's interval */
-#define COMPARE_BOOT_LEVEL        0.95 /* confidence level of that interval */
-#define COMPARE_BOOT_SEED         0x766d73776565ULL /* fixed: same input, same interval */
+/* Values drawn in all the resamples of one level at most: with many runs a level gets
+ * fewer resamples (never under COMPARE_BOOT_MIN_ITERS), so a hostile CSV with a million
+ * runs per level costs seconds, not hours. */
+#define COMPARE_BOOT_WORK      40000000
+#define COMPARE_BOOT_MIN_ITERS 200
+#define COMPARE_BOOT_LEVEL     0.95              /* confidence level of that interval */
+#define COMPARE_BOOT_SEED      0x766d73776565ULL /* fixed: same input, same interval */
 
 /* Metrics a comparison or an SLO can be made on (columns of the CSV schema). */
 enum compare_metric {

@@ -317,3 +317,19 @@ void compareinput_free(struct compareinput *in)
     free(in->arg);
     free(in);
 }
+
+char *compareinput_csv_fact(const char *csv, enum compareinput_field f)
+{
+    struct compareinput in = {0};
+    char *mpath = find_manifest(csv, 0), *ret = NULL;
+
+    if (mpath && read_manifest(&in, mpath, NULL) == 0) {
+        ret = in.fields[f];
+        in.fields[f] = NULL;
+    }
+    for (int i = 0; i < COMPAREINPUT_FIELD_COUNT; i++)
+        free(in.fields[i]);
+    free(in.manifest);
+    free(mpath);
+    return ret;
+}

@@ -53,6 +53,13 @@ const char *compareinput_field_name(enum compareinput_field f);
 int compareinput_diff(const struct compareinput *base, const struct compareinput *cur, char ***out,
                       size_t *n);
 
+/*
+ * The value of field f in the manifest that belongs to the CSV file csv (found as
+ * compareinput_load finds it), malloc'd; NULL when there is no manifest, it lacks the
+ * field or cannot be read (nothing is reported: the caller goes on without it).
+ */
+char *compareinput_csv_fact(const char *csv, enum compareinput_field f);
+
 /* Release a side; NULL is accepted. */
 void compareinput_free(struct compareinput *in);
 

@@ -7,6 +7,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -382,6 +385,12 @@ static int parse_header(struct parser *p, int idx[CSV_COL_COUNT], size_t *ncols)
             fprintf(p->diag, "%s: the file is empty: expected a CSV header line\n", p->name);
         return -1;
     }
+    /* The pairwise check below is quadratic: the cap keeps it to 32k comparisons. */
+    if (p->nfields > CSV_MAX_COLUMNS) {
+        perr(p, p->rec_line, 1, "the header has %zu columns, more than the %d a sweep CSV may have",
+             p->nfields, CSV_MAX_COLUMNS);
+        return -1;
+    }
     for (int c = 0; c < CSV_COL_COUNT; c++)
         idx[c] = -1;
     for (size_t i = 0; i < p->nfields; i++) {
@@ -484,16 +493,43 @@ int csv_read(const char *path, FILE *diag, struct csv_table **out)
     FILE *f = NULL;
     char *buf = NULL;
     size_t len = 0, cap = 0;
-    int ret = -1;
+    struct stat st;
+    int fd = -1, ret = -1;
 
-    f = fopen(path, "rb");
+    /* Only a regular file is read (a FIFO would block, /dev/zero never end), and at most
+     * CSV_MAX_BYTES of it.  O_NONBLOCK keeps the open itself from waiting on a FIFO. */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        if (diag)
+            fprintf(diag, "cannot open '%s': %s\n", path, strerror(errno));
+        goto cleanup;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        if (diag)
+            fprintf(diag, "'%s' is not a regular file: give a CSV file\n", path);
+        goto cleanup;
+    }
+    if ((unsigned long long)st.st_size > CSV_MAX_BYTES) {
+        if (diag)
+            fprintf(diag, "'%s' has %lld bytes, more than the %llu MiB a sweep CSV may have\n",
+                    path, (long long)st.st_size, CSV_MAX_BYTES >> 20);
+        goto cleanup;
+    }
+    f = fdopen(fd, "rb");
     if (!f) {
         if (diag)
             fprintf(diag, "cannot open '%s': %s\n", path, strerror(errno));
         goto cleanup;
     }
+    fd = -1;
     for (;;) {
         size_t got;
+        if (len > CSV_MAX_BYTES) {
+            if (diag)
+                fprintf(diag, "'%s' grew past the %llu MiB a sweep CSV may have while read\n", path,
+                        CSV_MAX_BYTES >> 20);
+            goto cleanup;
+        }
         if (cap - len < 65536) {
             char *n = realloc(buf, cap + 65536 + cap / 2);
             if (!n) {
@@ -516,6 +552,8 @@ int csv_read(const char *path, FILE *diag, struct csv_table **out)
     }
     ret = csv_parse_buffer(path, buf, len, diag, out);
 cleanup:
+    if (fd >= 0)
+        close(fd);
     if (f)
         fclose(f);
     free(buf);

@@ -16,8 +16,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CSV_PLAN_MAX 128      /* longest plan name + 1 */
-#define CSV_MAX_ROWS 10000000 /* refuse files with more data rows than this */
+#define CSV_PLAN_MAX    128          /* longest plan name + 1 */
+#define CSV_MAX_ROWS    10000000     /* refuse files with more data rows than this */
+#define CSV_MAX_COLUMNS 256          /* refuse headers with more columns than this */
+#define CSV_MAX_BYTES   (1ULL << 30) /* refuse files larger than this (1 GiB) */
 
 /* One data row.  Optional numeric columns that are absent or empty hold NAN. */
 struct csv_row {

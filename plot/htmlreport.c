@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "outfile.h"
 
@@ -41,6 +42,16 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
           "th{background:#eee}td.l{text-align:left}\nimg{max-width:100%;border:1px solid #ddd}\n"
           ".warn{color:#a40}\n</style></head><body>\n<h1>vmsweep report</h1>\n",
           f);
+    /* How the guest ran, before any number: emulated numbers must not pass for native. */
+    if (a->accel && strcmp(a->accel, "tcg") == 0)
+        fputs("<p class=\"warn\" id=\"accel\">Accelerator: <b>TCG</b> &mdash; the guest's CPU was "
+              "emulated: compare ratios and shapes, not absolute numbers, with native "
+              "hardware.</p>\n",
+              f);
+    else if (a->accel && strcmp(a->accel, "kvm") == 0)
+        fputs("<p id=\"accel\">Accelerator: <b>KVM</b> (hardware virtualisation).</p>\n", f);
+    else
+        fputs("<p id=\"accel\">Accelerator: unknown (no run manifest beside the CSV).</p>\n", f);
     fputs("<h2>Knees</h2>\n<table><tr><th>plan</th><th>vCPUs</th><th>knee</th>"
           "<th>recommended</th><th>latency knee</th><th>Kneedle</th><th>USL N*</th>"
           "<th>USL &sigma;</th><th>USL &kappa;</th><th>USL R&sup2;</th><th>max qps</th></tr>\n",

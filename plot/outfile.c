@@ -115,34 +115,48 @@ cleanup:
 int outfile_slurp(const char *dir, const char *name, char **data, size_t *len, FILE *diag)
 {
     char *path = NULL, *buf = NULL;
-    FILE *f = NULL;
-    long size;
-    int ret = -1;
+    struct stat st;
+    size_t got = 0;
+    int fd = -1, ret = -1;
 
     if (asprintf(&path, "%s/%s", dir, name) < 0) {
         path = NULL;
         goto cleanup;
     }
-    f = fopen(path, "rb");
-    if (!f || fseek(f, 0, SEEK_END) < 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0) {
+    /* A regular file only (a FIFO would block, a device never end), of bounded size;
+     * O_NONBLOCK keeps the open itself from waiting on a FIFO. */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
         if (diag)
             fprintf(diag, "vmsweep plot: cannot read '%s': %s\n", path, strerror(errno));
         goto cleanup;
     }
-    buf = malloc((size_t)size + 1);
-    if (!buf || fread(buf, 1, (size_t)size, f) != (size_t)size) {
+    if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size > OUTFILE_MAX_SLURP) {
         if (diag)
-            fprintf(diag, "vmsweep plot: cannot read '%s'\n", path);
+            fprintf(diag, "vmsweep plot: cannot read '%s': %s\n", path,
+                    S_ISREG(st.st_mode) ? "larger than the 64 MiB read at most"
+                                        : "not a regular file");
         goto cleanup;
     }
-    buf[size] = '\0';
+    buf = malloc((size_t)st.st_size + 1);
+    if (!buf)
+        goto cleanup;
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* shorter than it was: keep what there is */
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
     *data = buf;
-    *len = (size_t)size;
+    *len = got;
     buf = NULL;
     ret = 0;
 cleanup:
-    if (f)
-        fclose(f);
+    if (fd >= 0)
+        close(fd);
     free(buf);
     free(path);
     return ret;

@@ -14,7 +14,13 @@ int outfile_mkdir(const char *dir, FILE *diag);
 /* Atomically replace dir/name with len bytes of data; -1 with a message on diag. */
 int outfile_write(const char *dir, const char *name, const void *data, size_t len, FILE *diag);
 
-/* Read the whole file dir/name into a malloc'd buffer (*len bytes, NUL-terminated). */
+/* Bytes outfile_slurp reads at most (plots and manifests are far smaller). */
+#define OUTFILE_MAX_SLURP (64ULL << 20)
+
+/*
+ * Read the whole regular file dir/name into a malloc'd buffer (*len bytes,
+ * NUL-terminated).  A FIFO, device or a file over OUTFILE_MAX_SLURP is refused.
+ */
 int outfile_slurp(const char *dir, const char *name, char **data, size_t *len, FILE *diag);
 
 /*

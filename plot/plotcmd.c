@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "compareinput.h"
 #include "htmlreport.h"
 #include "kneejson.h"
 #include "outfile.h"
@@ -149,6 +150,8 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
     }
     if (analysis_load(csvs, n, o->slo_p99_us, stderr, &a) < 0)
         goto cleanup;
+    /* The run's manifest (beside the CSV or one up) says how the guest ran. */
+    a->accel = compareinput_csv_fact(csvs[0], COMPAREINPUT_ACCEL);
     ret = PLOTCMD_EXIT_FAILURE;
     if (!dir) {
         dircopy = strdup(csvs[0]);

@@ -8,10 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *plotgen_ext(enum plotgen_format fmt)
@@ -22,6 +26,15 @@ const char *plotgen_ext(enum plotgen_format fmt)
 static int has_scaling(const struct analysis *a)
 {
     return a->n_scaling > 0;
+}
+
+const char *plotgen_accel_note(const struct analysis *a)
+{
+    if (a->accel && strcmp(a->accel, "tcg") == 0)
+        return " - guest under TCG (emulated CPU: compare ratios, not absolute numbers)";
+    if (a->accel && strcmp(a->accel, "kvm") == 0)
+        return " - guest under KVM";
+    return "";
 }
 
 size_t plotgen_outputs(const struct analysis *a, enum plotgen_format fmt,
@@ -60,6 +73,17 @@ static void gp_title(FILE *f, const struct analysis_group *g, const char *suffix
     fputs(" noenhanced", f);
 }
 
+/* Order of level indexes for the Pareto frontier: p99 ascending, then qps descending. */
+static int by_p99_then_qps(const void *a, const void *b, void *arg)
+{
+    const struct analysis_level *lv = arg;
+    const struct analysis_level *x = &lv[*(const size_t *)a], *y = &lv[*(const size_t *)b];
+
+    if (x->p99_us != y->p99_us)
+        return x->p99_us < y->p99_us ? -1 : 1;
+    return (x->qps < y->qps) - (x->qps > y->qps);
+}
+
 static void datablocks(FILE *f, const struct analysis *a)
 {
     for (size_t i = 0; i < a->n_groups; i++) {
@@ -84,16 +108,7 @@ static void datablocks(FILE *f, const struct analysis *a)
             if (ord) {
                 for (size_t j = 0; j < n; j++)
                     ord[j] = j;
-                for (size_t j = 1; j < n; j++) { /* insertion sort by p99, then -qps */
-                    size_t k = ord[j], m = j;
-                    while (m > 0 && (g->levels[ord[m - 1]].p99_us > g->levels[k].p99_us ||
-                                     (g->levels[ord[m - 1]].p99_us == g->levels[k].p99_us &&
-                                      g->levels[ord[m - 1]].qps < g->levels[k].qps))) {
-                        ord[m] = ord[m - 1];
-                        m--;
-                    }
-                    ord[m] = k;
-                }
+                qsort_r(ord, n, sizeof(*ord), by_p99_then_qps, (void *)g->levels);
                 for (size_t j = 0; j < n; j++) {
                     const struct analysis_level *l = &g->levels[ord[j]];
                     if (l->qps > best) {
@@ -207,18 +222,20 @@ int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
     else
         fprintf(f, "set terminal pngcairo size %d,%d font 'sans,10'\n", PLOTGEN_WIDTH,
                 PLOTGEN_HEIGHT);
-    fprintf(f, "set grid\nset key top left box opaque\nset samples 400\n\n");
+    fprintf(f, "set grid\nset key top left box opaque\nset samples 400\n");
+    /* Every title says how the guest ran: emulated numbers must not pass for native. */
+    fprintf(f, "accel = '%s'\n\n", plotgen_accel_note(a));
     datablocks(f, a);
 
     fprintf(f, "\n# Throughput vs concurrency: knee marked, USL fit dashed.\n");
     fprintf(f, "set output outprefix.'qps_vs_concurrency.%s'\n", ext);
-    fprintf(f, "set title 'Throughput vs concurrency'\nset xlabel 'concurrency (log2)'\n"
+    fprintf(f, "set title 'Throughput vs concurrency'.accel\nset xlabel 'concurrency (log2)'\n"
                "set ylabel 'qps'\n");
     qps_plot(f, a, 1);
 
     fprintf(f, "\n# Latency percentiles vs concurrency.\n");
     fprintf(f, "set output outprefix.'latency_vs_concurrency.%s'\n", ext);
-    fprintf(f, "set title 'Latency vs concurrency'\nset xlabel 'concurrency (log2)'\n"
+    fprintf(f, "set title 'Latency vs concurrency'.accel\nset xlabel 'concurrency (log2)'\n"
                "set ylabel 'latency (us, log)'\nset logscale x 2\nset logscale y\n"
                "set yrange [*:*]\n");
     xrange(f, a);
@@ -238,7 +255,7 @@ int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
 
     fprintf(f, "\n# Throughput vs tail latency; the line is the Pareto frontier.\n");
     fprintf(f, "set output outprefix.'qps_vs_p99.%s'\n", ext);
-    fprintf(f, "set title 'Throughput vs p99 latency (Pareto frontier)'\n"
+    fprintf(f, "set title 'Throughput vs p99 latency (Pareto frontier)'.accel\n"
                "set xlabel 'p99 latency (us, log)'\nset ylabel 'qps'\nunset logscale\n"
                "set logscale x\nset xrange [*:*]\nset yrange [0:*]\n");
     fprintf(f, "plot ");
@@ -254,8 +271,9 @@ int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
         int first = 1;
         fprintf(f, "\n# Maximum throughput vs vCPUs, with ideal linear scaling dashed.\n");
         fprintf(f, "set output outprefix.'scaling.%s'\n", ext);
-        fprintf(f, "set title 'Scaling with VM size'\nset xlabel 'vCPUs'\nset ylabel 'max qps'\n"
-                   "unset logscale\nset yrange [0:*]\n");
+        fprintf(f,
+                "set title 'Scaling with VM size'.accel\nset xlabel 'vCPUs'\nset ylabel 'max qps'\n"
+                "unset logscale\nset yrange [0:*]\n");
         {
             uint64_t vmax = 0;
             fprintf(f, "set xtics (");
@@ -332,18 +350,61 @@ int plotgen_have_gnuplot(void)
     return found;
 }
 
+static int (*plotgen_cancel)(void);
+static unsigned plotgen_timeout_ms = PLOTGEN_TIMEOUT_MS;
+
+void plotgen_set_cancel(int (*cancel)(void))
+{
+    plotgen_cancel = cancel;
+}
+
+void plotgen_set_timeout_ms(unsigned ms)
+{
+    plotgen_timeout_ms = ms ? ms : PLOTGEN_TIMEOUT_MS;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE *capture,
                 FILE *diag)
 {
-    int pfd[2] = {-1, -1}, status = 0, ret = -1;
-    char *eopt = NULL;
-    pid_t pid;
+    int pfd[2] = {-1, -1}, status = 0, ret = -1, logfd = -1;
+    char *eopt = NULL, *logtmp = NULL, *logpath = NULL;
+    const char *stopped = NULL;
+    uint64_t deadline = now_ms() + plotgen_timeout_ms;
+    pid_t pid = -1;
 
     if (outprefix && asprintf(&eopt, "outprefix='%s'", outprefix) < 0) {
         eopt = NULL;
         goto cleanup;
     }
-    if (pipe(pfd) < 0) {
+    /* gnuplot's warnings (e.g. "empty x range" on a flat curve) are noise on the user's
+     * terminal: they go to gnuplot.log next to the script, written as every output is (a
+     * new file, O_EXCL, renamed over the name), so a link planted there is not followed. */
+    if (outprefix) {
+        if (asprintf(&logtmp, "%s/.gnuplot.log.XXXXXX", dir) < 0 ||
+            asprintf(&logpath, "%s/gnuplot.log", dir) < 0) {
+            logtmp = logpath = NULL;
+            goto cleanup;
+        }
+        logfd = mkostemp(logtmp, O_CLOEXEC);
+        if (logfd < 0) {
+            free(logtmp);
+            logtmp = NULL;
+        }
+        if (logfd < 0 || fchmod(logfd, 0644) < 0) {
+            if (diag)
+                fprintf(diag, "vmsweep plot: cannot create a file in '%s': %s\n", dir,
+                        strerror(errno));
+            goto cleanup;
+        }
+    }
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
         if (diag)
             fprintf(diag, "vmsweep plot: cannot create a pipe: %s\n", strerror(errno));
         goto cleanup;
@@ -356,26 +417,42 @@ int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE
         goto cleanup;
     }
     if (pid == 0) {
-        close(pfd[0]);
+        /* Its own process group: a deadline kills gnuplot and anything it started. */
+        setpgid(0, 0);
         if (dup2(pfd[1], STDOUT_FILENO) < 0 || chdir(dir) < 0)
             _exit(126);
-        /* gnuplot's warnings (e.g. "empty x range" on a flat curve) are noise on the
-         * user's terminal: keep them next to the script instead. */
-        int logfd = outprefix ? open("gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0644)
-                              : open("/dev/null", O_WRONLY);
-        if (logfd >= 0)
-            dup2(logfd, STDERR_FILENO);
+        int errfd = logfd >= 0 ? logfd : open("/dev/null", O_WRONLY);
+        if (errfd >= 0)
+            dup2(errfd, STDERR_FILENO);
         if (eopt)
             execlp("gnuplot", "gnuplot", "-e", eopt, script, (char *)NULL);
         else
             execlp("gnuplot", "gnuplot", script, (char *)NULL);
         _exit(127);
     }
+    setpgid(pid, pid);
     close(pfd[1]);
     pfd[1] = -1;
     for (;;) {
+        struct pollfd pf = {.fd = pfd[0], .events = POLLIN};
         char buf[4096];
-        ssize_t r = read(pfd[0], buf, sizeof buf);
+        ssize_t r;
+        int rc;
+
+        if (plotgen_cancel && plotgen_cancel()) {
+            stopped = "interrupted";
+            break;
+        }
+        if (now_ms() >= deadline) {
+            stopped = "deadline";
+            break;
+        }
+        rc = poll(&pf, 1, 200);
+        if (rc < 0 && errno != EINTR)
+            break;
+        if (rc <= 0)
+            continue;
+        r = read(pfd[0], buf, sizeof buf);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -383,11 +460,45 @@ int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE
         if (capture)
             fwrite(buf, 1, (size_t)r, capture);
     }
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
+    /* Output closed (or a stop): wait for the exit, within the same deadline. */
+    while (!stopped) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR) {
             if (diag)
                 fprintf(diag, "vmsweep plot: cannot wait for gnuplot: %s\n", strerror(errno));
+            pid = -1;
             goto cleanup;
+        }
+        if (plotgen_cancel && plotgen_cancel())
+            stopped = "interrupted";
+        else if (now_ms() >= deadline)
+            stopped = "deadline";
+        else
+            poll(NULL, 0, 50);
+    }
+    if (stopped) {
+        kill(-pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        pid = -1;
+        if (diag) {
+            if (strcmp(stopped, "deadline") == 0)
+                fprintf(diag, "vmsweep plot: gnuplot did not finish '%s/%s' within %u s: stopped\n",
+                        dir, script, plotgen_timeout_ms / 1000);
+            else
+                fprintf(diag, "vmsweep plot: interrupted: gnuplot stopped\n");
+        }
+        goto cleanup;
+    }
+    pid = -1;
+    if (logfd >= 0) {
+        close(logfd);
+        logfd = -1;
+        if (rename(logtmp, logpath) == 0) {
+            free(logtmp);
+            logtmp = NULL;
         }
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -400,10 +511,22 @@ int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE
     }
     ret = 0;
 cleanup:
+    if (pid > 0) {
+        kill(-pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    }
     if (pfd[0] >= 0)
         close(pfd[0]);
     if (pfd[1] >= 0)
         close(pfd[1]);
+    if (logfd >= 0)
+        close(logfd);
+    if (logtmp) {
+        unlink(logtmp);
+        free(logtmp);
+    }
+    free(logpath);
     free(eopt);
     return ret;
 }

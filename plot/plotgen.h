@@ -18,6 +18,12 @@
 
 enum plotgen_format { PLOTGEN_PNG, PLOTGEN_SVG };
 
+/*
+ * What the titles add about the accelerator the guest ran under (from a->accel), e.g.
+ * " - guest under TCG (emulated CPU: ...)"; "" when unknown.  A static string.
+ */
+const char *plotgen_accel_note(const struct analysis *a);
+
 /* The file extension of a format, "png" or "svg". */
 const char *plotgen_ext(enum plotgen_format fmt);
 
@@ -45,10 +51,24 @@ int plotgen_have_gnuplot(void);
 
 /*
  * Run `gnuplot [-e "outprefix='PREFIX'"] SCRIPT` in directory dir.  gnuplot's standard
- * output goes to capture (NULL: discarded), its errors to our stderr.  -1 with a
- * message on diag when gnuplot cannot be started or fails.
+ * output goes to capture (NULL: discarded), its errors to dir/gnuplot.log (with a prefix;
+ * else discarded).  -1 with a message on diag when gnuplot cannot be started, fails,
+ * runs past the deadline or is cancelled (it is killed, with its process group).
  */
 int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE *capture,
                 FILE *diag);
+
+/* How long gnuplot may take for one script before it is killed (and the run fails). */
+#define PLOTGEN_TIMEOUT_MS 120000u
+
+/* Set the deadline of plotgen_run (0: PLOTGEN_TIMEOUT_MS); for tests and slow hosts. */
+void plotgen_set_timeout_ms(unsigned ms);
+
+/*
+ * A function plotgen_run polls (every 200 ms) while gnuplot runs: nonzero kills gnuplot
+ * and fails the run, e.g. on Ctrl-C in `vmsweep run`, whose signal handler only sets a
+ * flag.  NULL (the default): none.
+ */
+void plotgen_set_cancel(int (*cancel)(void));
 
 #endif

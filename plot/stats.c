@@ -31,6 +31,54 @@ int stats_median(const double *x, size_t n, double *out)
     return 0;
 }
 
+/* The k-th smallest of x[lo..hi] (inclusive), reordering x: Hoare partition around the
+ * median of three, iterating into the side that holds k. */
+static double select_kth(double *x, size_t lo, size_t hi, size_t k)
+{
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2, i = lo, j = hi;
+        double a = x[lo], b = x[mid], c = x[hi];
+        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+
+        while (i <= j) {
+            while (x[i] < pivot)
+                i++;
+            while (x[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = x[i];
+                x[i] = x[j];
+                x[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j && j != (size_t)-1 && i > j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return x[k];
+    }
+    return x[k];
+}
+
+double stats_median_inplace(double *x, size_t n)
+{
+    double hi = select_kth(x, 0, n - 1, n / 2), lo;
+
+    if (n % 2)
+        return hi;
+    /* x[0..n/2) now holds values <= hi: the lower middle is their maximum. */
+    lo = x[0];
+    for (size_t i = 1; i < n / 2; i++)
+        if (x[i] > lo)
+            lo = x[i];
+    return (lo + hi) / 2.0;
+}
+
 int stats_mad(const double *x, size_t n, double *out)
 {
     double med, *d;

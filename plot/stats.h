@@ -15,6 +15,12 @@
 /* Median of x[0..n); -1 when n == 0 or allocation fails. */
 int stats_median(const double *x, size_t n, double *out);
 
+/*
+ * The median of x[0..n) (n > 0), found in place in expected O(n) (quickselect): x is
+ * reordered.  Equal to stats_median's result.
+ */
+double stats_median_inplace(double *x, size_t n);
+
 /* Median absolute deviation from the median (unscaled); -1 when n == 0. */
 int stats_mad(const double *x, size_t n, double *out);
 

@@ -11,9 +11,12 @@ cache=${XDG_CACHE_HOME:-$HOME/.cache}/vmsweep
 img=$cache/images/tiny
 [ -f "$img/manifest.json" ] || { echo "SKIP: no guest image: run 'make image'"; exit 77; }
 export img cache
-exec unshare -m bash -c '
+# (--propagation unchanged, then made private by hand: in a chroot / is not a mount point
+# and unshare's own --make-rprivate / fails; /tmp, a mount there, is made private instead.)
+exec unshare -m --propagation unchanged bash -c '
 set -u
-mount --make-rprivate / 2>/dev/null
+mount --make-rprivate / 2>/dev/null || mount --make-rprivate /tmp 2>/dev/null ||
+	{ echo "SKIP: cannot make the mounts of a private namespace private"; exit 77; }
 mount -t tmpfs -o mode=1777 tmpfs /tmp || { echo "SKIP: cannot mount a private /tmp"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }

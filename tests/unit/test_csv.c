@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -161,6 +163,56 @@ static void test_read_file(void **state)
     assert_null(t);
 }
 
+/* Reading msg from csv_read(path); returns the message (caller frees), asserting failure. */
+static char *read_err(const char *path)
+{
+    struct csv_table *t = NULL;
+    char *msg = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&msg, &len);
+    assert_non_null(m);
+    assert_int_equal(csv_read(path, m, &t), -1);
+    fclose(m);
+    assert_null(t);
+    return msg;
+}
+
+/* A FIFO would block a reader for ever and /dev/zero never ends: both are refused at once
+ * (before this check, the FIFO hung the test and /dev/zero ate all memory). */
+static void test_read_not_regular(void **state)
+{
+    char dir[] = "/tmp/vmsweep-test-csv-XXXXXX", fifo[64];
+    char *msg;
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(fifo, sizeof fifo, "%s/sweep.csv", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    msg = read_err(fifo);
+    assert_non_null(strstr(msg, "is not a regular file"));
+    free(msg);
+    msg = read_err("/dev/zero");
+    assert_non_null(strstr(msg, "is not a regular file"));
+    free(msg);
+    unlink(fifo);
+    rmdir(dir);
+}
+
+/* A header of 300000 columns is refused by its count, not checked pair by pair (which
+ * took minutes). */
+static void test_too_many_columns(void **state)
+{
+    size_t n = 300000, len = 0;
+    char *text = malloc(n * 8 + 64);
+    (void)state;
+    assert_non_null(text);
+    len += (size_t)sprintf(text, "plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)sprintf(text + len, ",c%zu", i);
+    text[len++] = '\n';
+    expect_error_n(text, len, "more than the 256 a sweep CSV may have");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +221,8 @@ int main(void)
         cmocka_unit_test(test_header_only_and_free_null),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_read_file),
+        cmocka_unit_test(test_read_not_regular),
+        cmocka_unit_test(test_too_many_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,12 +82,38 @@ static void test_bootstrap(void **state)
     assert_int_equal(stats_bootstrap_median_ci(x, 8, 10, 1.5, 1, &lo, &hi), -1);
 }
 
+/* The quickselect median equals the sorting one on random, duplicate-heavy and sorted
+ * inputs of every small length and a few large ones. */
+static void test_median_inplace(void **state)
+{
+    static double x[5001], y[5001];
+    uint64_t r = 88172645463325252ULL;
+    (void)state;
+    for (size_t n = 1; n <= 5001; n += (n < 64 ? 1 : 997)) {
+        for (int kind = 0; kind < 4; kind++) {
+            double want;
+            for (size_t i = 0; i < n; i++) {
+                r ^= r << 13;
+                r ^= r >> 7;
+                r ^= r << 17;
+                x[i] = kind == 0   ? (double)(r % 1000000)
+                       : kind == 1 ? (double)(r % 3)
+                       : kind == 2 ? (double)i
+                                   : (double)(n - i);
+                y[i] = x[i];
+            }
+            assert_int_equal(stats_median(x, n, &want), 0);
+            assert_true(stats_median_inplace(y, n) == want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_median),     cmocka_unit_test(test_mad),
-        cmocka_unit_test(test_mean_sd_cv), cmocka_unit_test(test_modz),
-        cmocka_unit_test(test_bootstrap),
+        cmocka_unit_test(test_median), cmocka_unit_test(test_median_inplace),
+        cmocka_unit_test(test_mad),    cmocka_unit_test(test_mean_sd_cv),
+        cmocka_unit_test(test_modz),   cmocka_unit_test(test_bootstrap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
