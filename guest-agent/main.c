@@ -1,10 +1,12 @@
 /* vmsweep-agent — entry point: options, then --sysinfo, --dry-run or the sweep. */
 #include <stdio.h>
+#include <string.h>
 
 #ifndef VMSWEEP_VERSION
 #define VMSWEEP_VERSION "unknown" /* the Makefile passes the real one */
 #endif
 
+#include "hostsync.h"
 #include "opts.h"
 #include "sweep.h"
 #include "sysinfo.h"
@@ -13,6 +15,10 @@ int main(int argc, char **argv)
 {
     struct opts o;
     int ret;
+
+    /* Not a sweep option: the harness's first command after restoring a saved state. */
+    if (argc == 4 && strcmp(argv[1], "--host-sync") == 0)
+        return hostsync_main(argv[2], argv[3]);
 
     if (opts_parse(&o, argc, argv, sysinfo_online_cpus(), stderr) < 0) {
         opts_free(&o);

@@ -202,7 +202,9 @@ int console_open(const char *sock, const char *path, struct console **out)
         log_error("cannot connect to the VM's serial console '%s': %s", sock, strerror(errno));
         goto fail;
     }
-    c->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    /* Appended to when it exists (a VM restored after its first boot was saved); a link
+     * there is never followed. */
+    c->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (c->fd < 0) {
         log_error("cannot create the console log '%s': %s", path, strerror(errno));
         goto fail;

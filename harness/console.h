@@ -41,8 +41,8 @@ struct console;
 
 /*
  * Connect to the console socket sock (QEMU listening, the guest paused) and copy what
- * comes into a new file at path (created with O_EXCL: an existing file or symlink there
- * is an error), from a thread of its own.  Returns 0 and *out, or -1 (reported).
+ * comes into the file at path (created, or appended to; a symlink there is an error),
+ * from a thread of its own.  Returns 0 and *out, or -1 (reported).
  */
 int console_open(const char *sock, const char *path, struct console **out);
 

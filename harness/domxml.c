@@ -212,6 +212,11 @@ int domxml_build(const struct vm_def *def, char **xml)
     bprintf(&b, "  <name>");
     bescape(&b, def->name);
     bprintf(&b, "</name>\n");
+    if (def->uuid) {
+        bprintf(&b, "  <uuid>");
+        bescape(&b, def->uuid);
+        bprintf(&b, "</uuid>\n");
+    }
     bprintf(&b, "  <memory unit='MiB'>%llu</memory>\n", (unsigned long long)def->memory_mib);
     bprintf(&b, "  <vcpu placement='static'>%u</vcpu>\n", def->vcpus);
     if (def->cap_pct > 0 || def->pin) {

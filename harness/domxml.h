@@ -21,7 +21,8 @@ struct vm_cell {
 
 struct vm_def {
     const char *name;
-    bool kvm; /* domain type kvm, else qemu (TCG) */
+    const char *uuid; /* NULL: libvirt makes one (set to restore a saved state) */
+    bool kvm;         /* domain type kvm, else qemu (TCG) */
     unsigned vcpus;
     uint64_t memory_mib;
     const char *cpu_model; /* e.g. EPYC-Rome; "host" = host-passthrough (kvm only) */

@@ -18,6 +18,7 @@
 #include "salvage.h"
 #include "units.h"
 #include "vm.h"
+#include "vmstate.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +101,7 @@ struct run_ctx {
     cJSON *sizes;
     struct spec_strv csvs;    /* CSVs brought home, for the analysis */
     struct spec_strv ab_dirs; /* --interleave: size folders with base/ and candidate/ */
+    char versions[200];       /* QEMU, libvirt and vmsweep versions: part of a state's key */
 };
 
 /* One VM size in flight. */
@@ -115,6 +118,7 @@ struct size_ctx {
     bool no_progress;   /* the kernel printed nothing in time */
     bool agent_started; /* rows may be on the results disk from here on */
     bool vm_died;
+    bool restored; /* started from a saved state: clock and RNG need the host's */
     char label[32];
 };
 
@@ -391,6 +395,39 @@ static void guest_model_check(struct size_ctx *sc, const cJSON *guest, cJSON *m)
 }
 
 /* Push the agent and the user's files, run setup commands. */
+/*
+ * A guest started from a saved state has the clock and random generator of the moment it
+ * was saved: give it the host's time and fresh random bytes (the agent sets the clock and
+ * reseeds the kernel's generator).  The dead-man feed is stamped with the new time first,
+ * so the clock's jump does not look like a silent host.
+ */
+static int size_host_sync(struct size_ctx *sc)
+{
+    unsigned char seed[32];
+    char hex[2 * sizeof(seed) + 1], *cmd = NULL;
+    struct timespec ts;
+    int st = -1, ret = -1;
+
+    if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+        log_error("%s: cannot get random bytes for the guest: %s", sc->label, strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(seed); i++)
+        snprintf(hex + 2 * i, 3, "%02x", seed[i]);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    cmd = fsutil_printf("touch -d @%lld /run/vmsweep.feed; " RUN_AGENT_PATH
+                        " --host-sync %lld%09ld %s",
+                        (long long)ts.tv_sec + 1, (long long)ts.tv_sec, ts.tv_nsec, hex);
+    if (cmd && guest_exec(sc->g, cmd, 20000, NULL, &st) == 0 && st == 0)
+        ret = 0;
+    else
+        log_error("%s: cannot set the clock and reseed the random generator of the restored "
+                  "guest (exit %d)",
+                  sc->label, st);
+    free(cmd);
+    return ret;
+}
+
 static int size_prepare(struct size_ctx *sc, cJSON *m)
 {
     const struct spec *s = sc->rc->s;
@@ -408,6 +445,8 @@ static int size_prepare(struct size_ctx *sc, cJSON *m)
         return -1;
     }
     if (guest_push(sc->g, sc->rc->o->agent, RUN_AGENT_PATH, 0755) < 0)
+        return -1;
+    if (sc->restored && size_host_sync(sc) < 0)
         return -1;
     for (size_t i = 0; i < s->push.n; i++) {
         char *local = strdup(s->push.v[i]), *colon, *remote, *base;
@@ -680,11 +719,128 @@ static void boot_breakdown(struct size_ctx *sc, cJSON *timings)
     cJSON_AddNumberToObject(b, "ssh_s", (double)(guest_now_ms() - sc->boot_t0) / 1000.0);
 }
 
+/* The key of def's configuration in the saved-state cache (see vmstate.h): the XML with
+ * the per-run name, paths and port fixed. */
+static int size_state_key(const struct run_ctx *rc, const struct vm_def *def, char key[65])
+{
+    struct vm_def t = *def;
+    char *xml = NULL;
+
+    t.name = "vmsweep-state";
+    t.uuid = NULL;
+    t.results_disk = "/results.img";
+    t.console_sock = "/console.sock";
+    t.ssh_port = 1;
+    if (domxml_build(&t, &xml) < 0)
+        return -1;
+    vmstate_key(xml, rc->img.manifest_sha256, rc->versions, key);
+    free(xml);
+    return 0;
+}
+
+/*
+ * Start the size's VM from def: from the saved state at state, or booted when state is
+ * NULL; when QEMU finds the forward port taken, another is tried.  *xml gets the XML
+ * used.  0, or -1 (reported).
+ */
+static int size_launch(struct size_ctx *sc, struct vm_def *def, const char *state,
+                       const char *console, char **xml)
+{
+    for (int attempt = 0; attempt < RUN_PORT_TRIES && !sc->vm; attempt++) {
+        bool conflict = false;
+        int rc;
+
+        free(*xml);
+        *xml = NULL;
+        if (attempt > 0)
+            def->ssh_port = vm_free_port();
+        if (!def->ssh_port || domxml_build(def, xml) < 0)
+            return -1;
+        if (state)
+            rc = vm_restore(sc->rc->conn, state, *xml, def->name, def->console_sock, console,
+                            &sc->vm, &conflict);
+        else
+            rc = vm_start(sc->rc->conn, *xml, def->name, def->console_sock, console, NULL, 0,
+                          &sc->vm, &conflict);
+        if (rc < 0 && !conflict)
+            return -1;
+        if (!sc->vm)
+            log_info("%s: port %u was taken meanwhile; trying another", sc->label, def->ssh_port);
+    }
+    if (!sc->vm) {
+        log_error("%s: no free port for SSH after %d tries", sc->label, RUN_PORT_TRIES);
+        return -1;
+    }
+    sc->boot_t0 = guest_now_ms();
+    sc->port = def->ssh_port;
+    return 0;
+}
+
+/*
+ * Keep the guest just booted as the saved state of key, and go on from that state: the
+ * guest lets go of its results disk (each start gets a new one, and no block of the old
+ * may stay cached), the VM's state is saved (which stops it), published and restored at
+ * once, so this run and later ones start alike.  Returns 0 (connected again, restored),
+ * 1 when the state could not be saved (the guest runs on, connected), -1 when the VM is
+ * gone (reported).
+ */
+static int size_save_state(struct size_ctx *sc, struct vm_def *def, const char *key,
+                           const char *console, char **xml)
+{
+    static const char prep[] =
+        "umount /results && sync && echo 3 >/proc/sys/vm/drop_caches && "
+        "for b in /sys/block/vd*; do blockdev --flushbufs /dev/${b##*/}; done";
+    struct run_ctx *rc = sc->rc;
+    char uuid[64], *tmp = NULL;
+    int st = -1, ret = -1;
+
+    if (guest_exec(sc->g, prep, 20000, NULL, &st) < 0 || st != 0 || vm_uuid(sc->vm, uuid) < 0 ||
+        (tmp = vmstate_temp(key)) == NULL) {
+        log_warn("%s: the guest could not be made ready to save its state: going on cold",
+                 sc->label);
+        free(tmp);
+        return 1;
+    }
+    /* No SSH session may be open in the state: it would be restored half-dead. */
+    guest_close(sc->g);
+    sc->g = NULL;
+    if (vm_save(sc->vm, tmp) < 0) {
+        unlink(tmp);
+        free(tmp);
+        if (!vm_running(sc->vm))
+            return -1;
+        log_warn("%s: going on with the cold-booted VM", sc->label);
+        return guest_connect(sc->port, rc->img.hostkey, rc->keys.priv_path, guest_now_ms() + 60000,
+                             size_tick, sc, &sc->g) < 0
+                   ? -1
+                   : 1;
+    }
+    vm_destroy(sc->vm);
+    sc->vm = NULL;
+    /* Restored from our own file, published only once it proved to work: a parallel run
+     * of the same configuration may publish its own state under the key meanwhile. */
+    def->uuid = uuid;
+    if (size_launch(sc, def, tmp, console, xml) == 0 &&
+        guest_connect(sc->port, rc->img.hostkey, rc->keys.priv_path,
+                      guest_now_ms() + rc->s->boot_timeout_us / 1000, size_tick, sc, &sc->g) == 0) {
+        ret = 0;
+        if (vmstate_commit(key, tmp, def->name, uuid) < 0)
+            log_warn("%s: the saved state could not be kept for the next runs", sc->label);
+    } else {
+        unlink(tmp);
+    }
+    def->uuid = NULL;
+    free(tmp);
+    sc->restored = ret == 0;
+    return ret;
+}
+
 static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
 {
     const struct spec *s = rc->s;
     struct size_ctx sc = {.rc = rc, .vcpus = s->vcpus[idx]};
     struct vm_def def;
+    struct vmstate vs = {0};
     char name[96], *dir = NULL, *disk = NULL, *console = NULL, *cmdline = NULL, *xml = NULL;
     char *root = NULL, *sock = NULL;
     cJSON *timings = cJSON_AddObjectToObject(m, "timings_s");
@@ -739,29 +895,33 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
         goto cleanup;
     def.cpu_model = rc->cpu_model;
 
+    /* A configuration seen before starts from its saved state (vmstate.h).  Only VMs
+     * of the embedded driver with an initramfs image: a disk image's root is written. */
+    bool stateful = !rc->o->no_restore && !s->connect && !rc->img.disk;
+    char key[65] = "";
+    const char *start = "cold";
+    if (stateful && (size_state_key(rc, &def, key) < 0 || vmstate_find(key, &vs) < 0))
+        stateful = false;
+
     t0 = guest_now_ms();
-    for (int attempt = 0; attempt < RUN_PORT_TRIES && !sc.vm; attempt++) {
-        bool conflict = false;
-        free(xml);
-        xml = NULL;
-        if (attempt > 0)
-            def.ssh_port = vm_free_port();
-        if (!def.ssh_port || domxml_build(&def, &xml) < 0)
-            goto cleanup;
-        if (vm_start(rc->conn, xml, name, sock, console, NULL, 0, &sc.vm, &conflict) < 0 &&
-            !conflict)
-            goto cleanup;
-        if (!sc.vm)
-            log_info("%s: port %u was taken meanwhile; trying another", sc.label, def.ssh_port);
+    if (vs.path) {
+        def.name = vs.name;
+        def.uuid = vs.uuid;
+        if (size_launch(&sc, &def, vs.path, console, &xml) == 0) {
+            start = "restored";
+            sc.restored = true;
+        } else {
+            log_warn("%s: the saved state '%s' did not start: forgetting it and booting cold",
+                     sc.label, vs.path);
+            vmstate_drop(key);
+            def.name = name;
+            def.uuid = NULL;
+        }
     }
-    if (!sc.vm) {
-        log_error("%s: no free port for SSH after %d tries", sc.label, RUN_PORT_TRIES);
+    if (!sc.vm && size_launch(&sc, &def, NULL, console, &xml) < 0)
         goto cleanup;
-    }
-    sc.boot_t0 = guest_now_ms();
     cJSON_AddStringToObject(m, "domain_xml", xml);
     cJSON_AddNumberToObject(m, "ssh_port", def.ssh_port);
-    sc.port = def.ssh_port;
     add_timing(timings, "define_s", t0);
     if (check_caps(&sc, &def, m) < 0)
         goto cleanup;
@@ -771,7 +931,8 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
              sc.label, def.cpu_model, rc->accel.kvm ? "KVM" : "TCG",
              (unsigned long long)def.memory_mib, def.ncells, def.ssh_port);
     t0 = guest_now_ms();
-    sc.booting = true;
+    /* A restored guest prints no boot: only SSH tells it is up. */
+    sc.booting = !sc.restored;
     if (guest_connect(def.ssh_port, rc->img.hostkey, rc->keys.priv_path,
                       t0 + s->boot_timeout_us / 1000, size_tick, &sc, &sc.g) < 0) {
         char *tail = vm_console(sc.vm) ? console_tail(vm_console(sc.vm), 8) : NULL;
@@ -793,9 +954,24 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
         goto cleanup;
     }
     sc.booting = false;
-    boot_breakdown(&sc, timings);
+    if (!sc.restored)
+        boot_breakdown(&sc, timings);
     add_timing(timings, "boot_to_ssh_s", t0);
-    log_info("%s: SSH up after %.1f s", sc.label, (double)(guest_now_ms() - t0) / 1000.0);
+    log_info("%s: SSH up after %.1f s%s", sc.label, (double)(guest_now_ms() - t0) / 1000.0,
+             sc.restored ? " (restored from a saved state)" : "");
+    if (stateful && !sc.restored) {
+        uint64_t ts = guest_now_ms();
+        int saved = size_save_state(&sc, &def, key, console, &xml);
+        if (saved < 0)
+            goto cleanup;
+        if (saved == 0) {
+            start = "cold, saved";
+            add_timing(timings, "save_restore_s", ts);
+            log_info("%s: state saved for the next runs of this configuration (%.1f s)", sc.label,
+                     (double)(guest_now_ms() - ts) / 1000.0);
+        }
+    }
+    cJSON_AddStringToObject(m, "start", start);
 
     t0 = guest_now_ms();
     if (size_prepare(&sc, m) < 0)
@@ -836,6 +1012,7 @@ cleanup:
         unlink(sock);
     cJSON_AddStringToObject(m, "status", run_status_name(st));
     log_info("%s: %s", sc.label, run_status_name(st));
+    vmstate_free(&vs);
     free(xml);
     free(dir);
     free(disk);
@@ -1042,6 +1219,8 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     if (vm_connect(s->connect, &rc.conn) < 0)
         goto cleanup;
     vm_conn_versions(rc.conn, hv, sizeof(hv), lv, sizeof(lv));
+    snprintf(rc.versions, sizeof(rc.versions), "qemu %s libvirt %s vmsweep %s", hv, lv,
+             VMSWEEP_VERSION);
     if (accel_choose(rc.conn, s->accel, rc.img.kernel, run_interrupted, &rc.accel) < 0)
         goto cleanup;
     if (rc.accel.kvm)

@@ -25,6 +25,7 @@ struct run_opts {
     const char *agent;  /* the static agent binary to push */
     const char *outdir; /* created; one folder per VM size plus manifest.json */
     bool no_plot;       /* skip the analysis at the end */
+    bool no_restore;    /* boot cold, never from (or into) a saved state (vmstate.h) */
 };
 
 /*

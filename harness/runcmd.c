@@ -63,6 +63,7 @@ enum {
     OPT_ARG,
     OPT_SLO_P99,
     OPT_NO_PLOT,
+    OPT_NO_RESTORE,
     OPT_PROFILE,
     OPT_NAME,
     OPT_PRINT_SPEC,
@@ -109,6 +110,7 @@ static const struct option runcmd_opts[] = {
     {"output-dir", required_argument, NULL, 'o'},
     {"slo-p99", required_argument, NULL, OPT_SLO_P99},
     {"no-plot", no_argument, NULL, OPT_NO_PLOT},
+    {"no-restore", no_argument, NULL, OPT_NO_RESTORE},
     {"profile", required_argument, NULL, OPT_PROFILE},
     {"name", required_argument, NULL, OPT_NAME},
     {"print-spec", no_argument, NULL, OPT_PRINT_SPEC},
@@ -185,6 +187,8 @@ static const char runcmd_common_usage[] =
     "  --max-error-rate PCT  fail with exit 3 when errors/ops exceeds PCT at any level\n"
     "  --min-fairness F      fail with exit 3 when Jain's fairness drops below F\n"
     "  --no-plot             skip the analysis and plots\n"
+    "  --no-restore          boot every VM cold (by default a configuration seen before\n"
+    "                        starts from its saved state; manifest.json says which)\n"
     "  --profile NAME        apply sweeps/NAME.json (e.g. epyc-rome-8c-nps2)\n"
     "  --name NAME           name of the sweep\n"
     "  --print-spec          print the resolved spec as JSON and exit\n"
@@ -206,6 +210,7 @@ struct runcmd_opts {
     const char *profile;
     bool print_spec;
     bool no_plot;
+    bool no_restore;
     int verbosity;
     struct runcmd_flag *flags;
     size_t nflags;
@@ -417,6 +422,9 @@ static int runcmd_parse(int argc, char **argv, bool local, const char *usage, st
         case OPT_PRINT_SPEC:
             o->print_spec = true;
             break;
+        case OPT_NO_RESTORE:
+            o->no_restore = true;
+            break;
         case OPT_NO_PLOT:
             o->no_plot = true;
             break;
@@ -597,6 +605,7 @@ int runcmd_run(int argc, char **argv)
     ro.agent = agent;
     ro.outdir = outdir;
     ro.no_plot = o.no_plot;
+    ro.no_restore = o.no_restore;
     run_install_signals();
     ret = run_sweep(&s, &ro);
 cleanup:

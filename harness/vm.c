@@ -246,16 +246,23 @@ static int kill_qemus_of(const char *root)
 
 /*
  * The folder holding embed roots.  Under the cache when its path is short enough for the
- * sockets libvirt makes below it; else /tmp/vmsweep-<uid>/embed, which others could
- * have planted (a symlink to a folder of theirs would make vm_reap_stale delete its
- * contents): fsutil_private_dir refuses anything but real 0700 folders of ours there.
+ * sockets libvirt makes below it; else $TMPDIR/vmsweep-<uid>/embed ($TMPDIR when it is
+ * absolute and short enough, else /tmp), which others could have planted (a symlink to a
+ * folder of theirs would make vm_reap_stale delete its contents): fsutil_private_dir
+ * refuses anything but real 0700 folders of ours there.
  */
 static char *embed_base(void)
 {
     char *base = paths_cache_sub("embed");
     if (base && strlen(base) + 16 > VM_MAX_ROOT_LEN) {
+        const char *tmp = getenv("TMPDIR");
         free(base);
-        base = fsutil_printf("/tmp/vmsweep-%u/embed", (unsigned)geteuid());
+        base = tmp && tmp[0] == '/' ? fsutil_printf("%s/vmsweep-%u/embed", tmp, (unsigned)geteuid())
+                                    : NULL;
+        if (!base || strlen(base) + 16 > VM_MAX_ROOT_LEN) {
+            free(base);
+            base = fsutil_printf("/tmp/vmsweep-%u/embed", (unsigned)geteuid());
+        }
     }
     if (base && fsutil_private_dir(base) < 0) {
         free(base);
@@ -526,32 +533,12 @@ static void log_qemu_tail(const struct vm_conn *conn, const char *name)
     free(data);
 }
 
-int vm_start(struct vm_conn *conn, const char *xml, const char *name, const char *console_sock,
-             const char *console_path, char *err, size_t errlen, struct vm **out,
-             bool *port_conflict)
+/* Wrap the paused (with a console) or running domain dom: attach the console, resume. */
+static int vm_adopt(struct vm_conn *conn, virDomainPtr dom, const char *name,
+                    const char *console_sock, const char *console_path, struct vm **out)
 {
-    struct vm *vm = NULL;
-    virDomainPtr dom;
+    struct vm *vm = calloc(1, sizeof(*vm));
 
-    *port_conflict = false;
-    /* Paused first when the console is captured, so not a byte of it is missed. */
-    dom = virDomainCreateXML(conn->conn, xml, console_sock ? VIR_DOMAIN_START_PAUSED : 0);
-    if (dom == NULL) {
-        const char *why = vm_lasterr();
-        if (strstr(why, "host forwarding") || strstr(why, "Address already in use")) {
-            *port_conflict = true;
-            log_debug("forward port taken: %s", why);
-            return -1;
-        }
-        if (err) {
-            snprintf(err, errlen, "%s", why);
-            return -1;
-        }
-        log_error("cannot start VM '%s': %s", name, why);
-        log_qemu_tail(conn, name);
-        return -1;
-    }
-    vm = calloc(1, sizeof(*vm));
     if (vm == NULL || (vm->name = strdup(name)) == NULL) {
         log_error("out of memory");
         virDomainDestroy(dom);
@@ -575,6 +562,79 @@ int vm_start(struct vm_conn *conn, const char *xml, const char *name, const char
     }
     *out = vm;
     return 0;
+}
+
+int vm_start(struct vm_conn *conn, const char *xml, const char *name, const char *console_sock,
+             const char *console_path, char *err, size_t errlen, struct vm **out,
+             bool *port_conflict)
+{
+    virDomainPtr dom;
+
+    *port_conflict = false;
+    /* Paused first when the console is captured, so not a byte of it is missed. */
+    dom = virDomainCreateXML(conn->conn, xml, console_sock ? VIR_DOMAIN_START_PAUSED : 0);
+    if (dom == NULL) {
+        const char *why = vm_lasterr();
+        if (strstr(why, "host forwarding") || strstr(why, "Address already in use")) {
+            *port_conflict = true;
+            log_debug("forward port taken: %s", why);
+            return -1;
+        }
+        if (err) {
+            snprintf(err, errlen, "%s", why);
+            return -1;
+        }
+        log_error("cannot start VM '%s': %s", name, why);
+        log_qemu_tail(conn, name);
+        return -1;
+    }
+    return vm_adopt(conn, dom, name, console_sock, console_path, out);
+}
+
+int vm_uuid(struct vm *vm, char *uuid)
+{
+    if (virDomainGetUUIDString(vm->dom, uuid) < 0) {
+        log_error("cannot read the UUID of VM '%s': %s", vm->name, vm_lasterr());
+        return -1;
+    }
+    return 0;
+}
+
+int vm_save(struct vm *vm, const char *path)
+{
+    if (virDomainSaveFlags(vm->dom, path, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0) {
+        log_error("cannot save the state of VM '%s' to '%s': %s", vm->name, path, vm_lasterr());
+        return -1;
+    }
+    return 0;
+}
+
+int vm_restore(struct vm_conn *conn, const char *path, const char *xml, const char *name,
+               const char *console_sock, const char *console_path, struct vm **out,
+               bool *port_conflict)
+{
+    virDomainPtr dom;
+
+    *port_conflict = false;
+    if (virDomainRestoreFlags(conn->conn, path, xml,
+                              console_sock ? VIR_DOMAIN_SAVE_PAUSED : VIR_DOMAIN_SAVE_RUNNING) <
+        0) {
+        const char *why = vm_lasterr();
+        if (strstr(why, "host forwarding") || strstr(why, "Address already in use")) {
+            *port_conflict = true;
+            log_debug("forward port taken: %s", why);
+            return -1;
+        }
+        log_error("cannot restore VM '%s' from '%s': %s", name, path, why);
+        log_qemu_tail(conn, name);
+        return -1;
+    }
+    dom = virDomainLookupByName(conn->conn, name);
+    if (dom == NULL) {
+        log_error("VM '%s' restored from '%s' cannot be found: %s", name, path, vm_lasterr());
+        return -1;
+    }
+    return vm_adopt(conn, dom, name, console_sock, console_path, out);
 }
 
 struct console *vm_console(struct vm *vm)

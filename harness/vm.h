@@ -60,6 +60,24 @@ int vm_start(struct vm_conn *conn, const char *xml, const char *name, const char
              const char *console_path, char *err, size_t errlen, struct vm **out,
              bool *port_conflict);
 
+/* The domain's UUID (libvirt's text form, VIR_UUID_STRING_BUFLEN bytes); -1 reported. */
+int vm_uuid(struct vm *vm, char *uuid);
+
+/*
+ * Save the running VM's state (memory and devices) to the new file path: the domain
+ * stops (vm_destroy is still to be called).  -1 reported.
+ */
+int vm_save(struct vm *vm, const char *path);
+
+/*
+ * Start a domain from the state saved at path, with xml replacing its definition (same
+ * name, UUID and guest-visible devices; host-side paths and the forward port may
+ * differ).  Console and errors as for vm_start.
+ */
+int vm_restore(struct vm_conn *conn, const char *path, const char *xml, const char *name,
+               const char *console_sock, const char *console_path, struct vm **out,
+               bool *port_conflict);
+
 /* The console attached by vm_start, or NULL. */
 struct console *vm_console(struct vm *vm);
 

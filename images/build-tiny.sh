@@ -102,6 +102,7 @@ for m in $want; do add_module "$m"; done
 # Scripts and configuration.
 install -m 0755 "$here/init.sh" "$root/init"
 install -m 0755 "$here/deadman.sh" "$root/etc/vmsweep/deadman.sh"
+install -m 0755 "$here/sshd.sh" "$root/etc/vmsweep/sshd.sh"
 install -m 0755 "$here/udhcpc.script" "$root/etc/vmsweep/udhcpc.script"
 install -m 0644 "$here/inittab" "$root/etc/inittab"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"

@@ -320,16 +320,14 @@ void compareinput_free(struct compareinput *in)
 
 char *compareinput_csv_fact(const char *csv, enum compareinput_field f)
 {
-    struct compareinput in = {0};
-    char *mpath = find_manifest(csv, 0), *ret = NULL;
+    struct compareinput *in = calloc(1, sizeof(*in));
+    char *mpath = in ? find_manifest(csv, 0) : NULL, *ret = NULL;
 
-    if (mpath && read_manifest(&in, mpath, NULL) == 0) {
-        ret = in.fields[f];
-        in.fields[f] = NULL;
+    if (mpath && read_manifest(in, mpath, NULL) == 0) {
+        ret = in->fields[f];
+        in->fields[f] = NULL;
     }
-    for (int i = 0; i < COMPAREINPUT_FIELD_COUNT; i++)
-        free(in.fields[i]);
-    free(in.manifest);
+    compareinput_free(in);
     free(mpath);
     return ret;
 }

@@ -78,25 +78,51 @@ bare_med = statistics.median(bare) if bare else None
 row("bare QEMU boot, bzImage, to init (med 3)", f"{bare_med:.2f} s" if bare_med else "n/a",
     "reference")
 
-boots, overheads, breakdowns, rss = [], [], [], 0
-for i in range(5):
+MINIMAL = ["run", "--vcpus", "1", "--workload", "noop", "--concurrency", "1", "--duration", "1s",
+           "--warmup", "0", "--timeout", "10s", "--no-plot", "-q"]
+
+
+def minimal_run(extra):
+    """One minimal run: (its first size's manifest entry, wall time, timings)."""
+    global rss
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out")
         t0 = time.monotonic()
-        subprocess.run([vmsweep, "run", "--vcpus", "1", "--workload", "noop", "--concurrency", "1",
-                        "--duration", "1s", "--warmup", "0", "--timeout", "10s", "--no-plot",
-                        "-q", "-o", out], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([vmsweep] + MINIMAL + extra + ["-o", out], check=True,
+                       stdout=subprocess.DEVNULL)
         total = time.monotonic() - t0
         rss = max(rss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
         m = json.load(open(os.path.join(out, "manifest.json")))
-        t = m["sizes"][0]["timings_s"]
-        boots.append(t["boot_to_ssh_s"])
-        breakdowns.append(t)
-        overheads.append(total - t["sweep_s"])
+        return m, total, m["sizes"][0]["timings_s"]
+
+
+boots, starts, overheads, breakdowns, rss = [], [], [], [], 0
+for i in range(5):
+    m, total, t = minimal_run(["--no-restore"])
+    boots.append(t["boot_to_ssh_s"])
+    starts.append(t["define_s"] + t["boot_to_ssh_s"])
+    breakdowns.append(t)
+    overheads.append(total - t["sweep_s"])
 med = statistics.median(boots)
+
+# Saved-state restarts: one run saves the configuration's state, five restore it.  A
+# restore's start is its define step (the restore itself) plus the wait for SSH.
+minimal_run([])
+restores = []
+for i in range(5):
+    m, total, t = minimal_run([])
+    if m["sizes"][0].get("start") == "restored":
+        restores.append(t["define_s"] + t["boot_to_ssh_s"])
 row(f"boot to SSH, {m['image'].get('kernel_boot', '?')} (median of 5)", f"{med:.2f} s", "<= 10 s")
 if bare_med:
     row("  boot to SSH / bare bzImage boot", f"{med / bare_med:.2f}x", "<= 0.75x")
+if restores:
+    rmed = statistics.median(restores)
+    row("restore to SSH (median of 5)", f"{rmed:.2f} s", "")
+    row("  restore / cold start (define + boot) to SSH",
+        f"{rmed / statistics.median(starts):.2f}x", "< 0.5x")
+else:
+    row("restore to SSH", "n/a (not restored)", "")
 mid = breakdowns[boots.index(med)]
 for k in ("define_s", "boot_to_ssh_s", "push_s", "sweep_s", "pull_s"):
     row(f"  minimal run: {k[:-2]}", f"{mid.get(k, 0):.2f} s")
