@@ -63,6 +63,14 @@ all: $(VMSWEEP) $(AGENT)
 help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
+# The files that embed VMSWEEP_VERSION are rebuilt when it changes (a new commit), so the
+# binary never mixes two versions; the stamp is rewritten only when its text differs.
+VERSION_STAMP := $(BUILD)/version.stamp
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = '$(VERSION)' ] || \
+    echo '$(VERSION)' >$(VERSION_STAMP); })
+VERSIONED := $(shell grep -l VMSWEEP_VERSION harness/*.c guest-agent/*.c plot/*.c 2>/dev/null)
+$(VERSIONED:%.c=$(BUILD)/host/%.o) $(VERSIONED:%.c=$(BUILD)/agent/%.o): $(VERSION_STAMP)
+
 $(BUILD)/agent/%.o: %.c
 	@mkdir -p $(@D)
 	$(AGENT_CC) $(AGENT_CFLAGS) -c $< -o $@

@@ -47,7 +47,7 @@ if [ -n "$missing" ]; then
 fi
 
 # The embedded libvirt QEMU driver refuses to start without this account even
-# when qemu.conf runs QEMU as root (see DESIGN.md).
+# when qemu.conf runs QEMU as root (seen with libvirt 9.0 on Debian 12).
 if ! getent group libvirt-qemu >/dev/null; then
 	$SUDO groupadd --system libvirt-qemu
 fi

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#define REPORT_LITTLE_TOL 0.10 /* DESIGN.md: flag rows off Little's law by more than 10% */
+#define REPORT_LITTLE_TOL 0.10 /* flag rows off Little's law by more than 10% */
 #define REPORT_SATURATED  1.10 /* a level that adds less than 10% throughput */
 
 void report_assess(const struct row *rows, size_t i, char *buf, size_t len)

@@ -2,7 +2,7 @@
  * row — one result row of a sweep (one run of one concurrency level) and its CSV and
  * JSONL forms.  Shared by the agent (which writes rows) and the host tools (which can
  * reuse the header and the column order).  The first 17 columns are the fixed schema
- * of DESIGN.md; the rest are appended after them.
+ * every version of the CSV has had; the rest are appended after them.
  */
 #ifndef VMSWEEP_ROW_H
 #define VMSWEEP_ROW_H

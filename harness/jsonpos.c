@@ -190,6 +190,8 @@ static int check_duplicates(const struct jsonpos *jp, struct member *m, char *er
     size_t dup = SIZE_MAX, first = 0;
     unsigned line = 0, col = 0, fline = 0, fcol = 0;
 
+    if (jp->nitems < 2)
+        return 0;
     qsort(m, jp->nitems, sizeof(*m), member_cmp);
     for (size_t i = 1; i < jp->nitems; i++) {
         /* Sorted by index within equal names: m[i - 1] is the earlier occurrence. */

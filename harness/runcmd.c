@@ -8,7 +8,9 @@
 #include "runcmd.h"
 
 #include "analyse.h"
+#include "comparecmd.h"
 #include "fsutil.h"
+#include "image.h"
 #include "log.h"
 #include "paths.h"
 #include "run.h"
@@ -16,6 +18,7 @@
 #include "units.h"
 #include "vm.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +51,9 @@ enum {
     OPT_REFINE,
     OPT_INTERLEAVE,
     OPT_BASE_ARG,
-    OPT_VM_LAST = OPT_BASE_ARG,
+    OPT_REPLAY,
+    OPT_ALLOW_DRIFT,
+    OPT_VM_LAST = OPT_ALLOW_DRIFT,
     OPT_WORKLOAD,
     OPT_CONCURRENCY,
     OPT_DURATION,
@@ -111,6 +116,8 @@ static const struct option runcmd_opts[] = {
     {"slo-p99", required_argument, NULL, OPT_SLO_P99},
     {"no-plot", no_argument, NULL, OPT_NO_PLOT},
     {"no-restore", no_argument, NULL, OPT_NO_RESTORE},
+    {"replay", required_argument, NULL, OPT_REPLAY},
+    {"allow-drift", no_argument, NULL, OPT_ALLOW_DRIFT},
     {"profile", required_argument, NULL, OPT_PROFILE},
     {"name", required_argument, NULL, OPT_NAME},
     {"print-spec", no_argument, NULL, OPT_PRINT_SPEC},
@@ -156,6 +163,10 @@ static const char runcmd_run_usage[] =
     "  --base-arg KEY=VALUE  A/B with any workload: the baseline's --arg overrides\n"
     "  --refine              after the sweep, measure the skipped levels between knee/2\n"
     "                        and 2*knee in the same VM (a doubling grid only brackets it)\n"
+    "  --replay RUN_DIR      run again the sweep recorded in RUN_DIR/manifest.json, then\n"
+    "                        compare the new results with the old (exit 3: regression,\n"
+    "                        4: inconclusive); refused when the image or vmsweep changed\n"
+    "  --allow-drift         replay even so (the differences are reported)\n"
     "\n";
 
 static const char runcmd_local_usage[] = "usage: vmsweep local [SPEC.json] [options]\n"
@@ -211,6 +222,8 @@ struct runcmd_opts {
     bool print_spec;
     bool no_plot;
     bool no_restore;
+    const char *replay; /* a run folder whose recorded spec is the base */
+    bool allow_drift;
     int verbosity;
     struct runcmd_flag *flags;
     size_t nflags;
@@ -425,6 +438,12 @@ static int runcmd_parse(int argc, char **argv, bool local, const char *usage, st
         case OPT_NO_RESTORE:
             o->no_restore = true;
             break;
+        case OPT_REPLAY:
+            o->replay = optarg;
+            break;
+        case OPT_ALLOW_DRIFT:
+            o->allow_drift = true;
+            break;
         case OPT_NO_PLOT:
             o->no_plot = true;
             break;
@@ -459,10 +478,53 @@ static int runcmd_parse(int argc, char **argv, bool local, const char *usage, st
     return 0;
 }
 
-/* Build the spec: defaults, spec file, profile, flags; then check it. */
+/* RUN_DIR/manifest.json parsed (caller deletes), or NULL (reported). */
+static cJSON *replay_manifest(const char *dir)
+{
+    char *path = fsutil_printf("%s/manifest.json", dir), *text = NULL;
+    cJSON *m = NULL;
+
+    if (path && fsutil_read_file(path, &text, NULL) == 0) {
+        m = cJSON_Parse(text);
+        if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(m, "spec"))) {
+            log_error("'%s' is not the record of a vmsweep run (no \"spec\" in it)", path);
+            cJSON_Delete(m);
+            m = NULL;
+        }
+    }
+    free(text);
+    free(path);
+    return m;
+}
+
+/* The recorded spec of --replay DIR as the base layer, its output folder left out. */
+static int runcmd_replay_spec(const struct runcmd_opts *o, struct spec *s)
+{
+    cJSON *m = replay_manifest(o->replay);
+    char *text = m ? cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(m, "spec")) : NULL;
+    char *name = fsutil_printf("%s/manifest.json (spec)", o->replay);
+    int ret = -1;
+
+    if (o->spec_path)
+        log_error("give either a spec file or --replay, not both");
+    else if (text && name && spec_load_text(s, name, text) == 0) {
+        /* A replay never writes into the run it replays. */
+        free(s->output_dir);
+        s->output_dir = NULL;
+        ret = 0;
+    }
+    cJSON_Delete(m);
+    free(text);
+    free(name);
+    return ret;
+}
+
+/* Build the spec: defaults, spec file (or --replay), profile, flags; then check it. */
 static int runcmd_spec(const struct runcmd_opts *o, struct spec *s)
 {
     if (spec_init(s) < 0)
+        return -1;
+    if (o->replay && runcmd_replay_spec(o, s) < 0)
         return -1;
     if (o->spec_path && spec_load(s, o->spec_path) < 0)
         return -1;
@@ -572,6 +634,11 @@ static int runcmd_prepare(int argc, char **argv, bool local, const char *usage,
     runcmd_log_level(o);
     if (runcmd_spec(o, s) < 0)
         return -1;
+    /* The agent checks its own options (workload names, arguments) before a spec is
+     * printed too: a printed spec is one that runs. */
+    *agent = paths_agent();
+    if (!*agent || runcmd_validate_agent(s, *agent) < 0)
+        return -1;
     if (o->print_spec) {
         char *j = spec_to_json(s);
         puts(j ? j : "{}");
@@ -579,15 +646,55 @@ static int runcmd_prepare(int argc, char **argv, bool local, const char *usage,
         *exit_code = 0;
         return -1;
     }
-    *agent = paths_agent();
-    if (!*agent || runcmd_validate_agent(s, *agent) < 0)
-        return -1;
     *outdir = s->output_dir ? strdup(s->output_dir) : default_outdir();
     if (!*outdir) {
         *exit_code = 1;
         return -1;
     }
     runcmd_announce(s, local);
+    return 0;
+}
+
+/*
+ * What may make a replay differ from the run it replays: another guest image or another
+ * vmsweep.  Each is reported; -1 unless --allow-drift.
+ */
+static int runcmd_replay_drift(const struct runcmd_opts *o, const struct spec *s)
+{
+    cJSON *m = replay_manifest(o->replay);
+    struct image img;
+    int drift = 0;
+
+    if (m == NULL)
+        return -1;
+    memset(&img, 0, sizeof(img));
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(m, "vmsweep_version");
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(m, "image"), "manifest_sha256");
+    if (!cJSON_IsString(ver) || strcmp(ver->valuestring, VMSWEEP_VERSION) != 0) {
+        (o->allow_drift ? log_warn : log_error)(
+            "replay of '%s': it was run by vmsweep %s, this is %s", o->replay,
+            cJSON_IsString(ver) ? ver->valuestring : "(unknown)", VMSWEEP_VERSION);
+        drift++;
+    }
+    if (image_resolve(s->image, &img) == 0) {
+        if (!cJSON_IsString(sha) || strcmp(sha->valuestring, img.manifest_sha256) != 0) {
+            (o->allow_drift ? log_warn : log_error)(
+                "replay of '%s': image '%s' is not the one it ran (manifest sha256 %.12s then, "
+                "%.12s now)",
+                o->replay, s->image, cJSON_IsString(sha) ? sha->valuestring : "(unknown)",
+                img.manifest_sha256);
+            drift++;
+        }
+        image_free(&img);
+    }
+    cJSON_Delete(m);
+    if (drift && !o->allow_drift) {
+        log_error("not replaying '%s': its numbers could not be compared fairly (--allow-drift "
+                  "replays anyway)",
+                  o->replay);
+        return -1;
+    }
     return 0;
 }
 
@@ -606,8 +713,23 @@ int runcmd_run(int argc, char **argv)
     ro.outdir = outdir;
     ro.no_plot = o.no_plot;
     ro.no_restore = o.no_restore;
+    if (o.replay && runcmd_replay_drift(&o, &s) < 0) {
+        ret = 2;
+        goto cleanup;
+    }
     run_install_signals();
     ret = run_sweep(&s, &ro);
+    if (o.replay && ret == 0) {
+        /* The point of a replay: the same numbers as then?  compare says, as it exits. */
+        char *cargv[] = {"compare", (char *)o.replay, outdir, NULL};
+        int v = comparecmd_main(3, cargv);
+        log_info("replay of '%s': compare exited %d (%s)", o.replay, v,
+                 v == 0   ? "no regression"
+                 : v == 3 ? "regression"
+                 : v == 4 ? "inconclusive"
+                          : "no verdict");
+        ret = v == 2 ? 1 : v;
+    }
 cleanup:
     spec_free(&s);
     free(o.flags);

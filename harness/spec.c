@@ -609,11 +609,11 @@ static int apply_output(const struct spec_ctx *c, struct spec *s, const cJSON *o
     return 0;
 }
 
-/* Load path over s; depth guards against profiles naming profiles. */
-static int spec_load_depth(struct spec *s, const char *path, int depth)
+/* Load text (len bytes, named path in messages) over s; depth guards against profiles
+ * naming profiles. */
+static int spec_load_text_depth(struct spec *s, const char *path, const char *text, size_t len,
+                                int depth)
 {
-    char *text = NULL;
-    size_t len = 0;
     cJSON *root = NULL;
     struct jsonpos *jp = NULL;
     char err[256];
@@ -621,8 +621,6 @@ static int spec_load_depth(struct spec *s, const char *path, int depth)
     const cJSON *it;
     int ret = -1;
 
-    if (fsutil_read_file(path, &text, &len) < 0)
-        goto cleanup; /* reported */
     if (strlen(text) != len) {
         log_error("%s: not a JSON spec (it contains NUL bytes)", path);
         goto cleanup;
@@ -654,9 +652,12 @@ static int spec_load_depth(struct spec *s, const char *path, int depth)
     {
         const char *k = it->string;
         int rc = 0;
-        if (!strcmp(k, "profile") || !strcmp(k, "description"))
+        /* Informational: what the spec was made from (a printed or recorded spec says). */
+        if (!strcmp(k, "profile") || !strcmp(k, "description") || !strcmp(k, "source"))
             continue;
-        if (!strcmp(k, "name"))
+        if (!strcmp(k, "applied_profile"))
+            rc = get_str(&c, it, &s->profile); /* kept, not applied again */
+        else if (!strcmp(k, "name"))
             rc = get_str(&c, it, &s->name);
         else if (!strcmp(k, "vm"))
             rc = apply_vm(&c, s, it);
@@ -678,8 +679,24 @@ static int spec_load_depth(struct spec *s, const char *path, int depth)
 cleanup:
     cJSON_Delete(root);
     jsonpos_free(jp);
+    return ret;
+}
+
+static int spec_load_depth(struct spec *s, const char *path, int depth)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int ret = -1;
+
+    if (fsutil_read_file(path, &text, &len) == 0)
+        ret = spec_load_text_depth(s, path, text, len, depth);
     free(text);
     return ret;
+}
+
+int spec_load_text(struct spec *s, const char *name, const char *text)
+{
+    return spec_load_text_depth(s, name, text, strlen(text), 0);
 }
 
 int spec_load(struct spec *s, const char *path)
@@ -727,11 +744,11 @@ int spec_check(const struct spec *s)
         log_error("no VM size given (use --vcpus, e.g. --vcpus 1,2)");
         return -1;
     }
-    if (s->sockets && s->nsizes > 1) {
+    if (s->sockets) {
         for (size_t i = 0; i < s->nsizes; i++) {
             if (s->sockets * s->dies * s->cores * s->threads != s->vcpus[i]) {
-                log_error("topology %u:%u:%u:%u fixes %u vCPUs, but the sizes ask for %u: give "
-                          "one --vcpus size with --topology",
+                log_error("topology %u:%u:%u:%u fixes %u vCPUs, but a VM size asks for %u: give "
+                          "that --vcpus size with --topology (or another topology)",
                           s->sockets, s->dies, s->cores, s->threads,
                           s->sockets * s->dies * s->cores * s->threads, s->vcpus[i]);
                 return -1;
@@ -794,6 +811,16 @@ int spec_check(const struct spec *s)
         if (!ok)
             return -1;
     }
+    /* Every size's domain, checked now (topology, cells, cap): exit 2 before anything
+     * starts, not a refusal from libvirt when that size's VM is created. */
+    for (size_t i = 0; i < s->nsizes; i++) {
+        struct vm_def def;
+        memset(&def, 0, sizeof(def));
+        def.name = "vmsweep-check";
+        def.kernel = "vmlinuz"; /* the image is resolved later; only the shape is checked */
+        if (spec_vm_def(s, i, &def) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -850,6 +877,33 @@ static cJSON *strv_json(const struct spec_strv *v)
     return a;
 }
 
+/* A duration as the reader takes it back exactly: "<n>us" (a number would be seconds). */
+static cJSON *duration_json(uint64_t us)
+{
+    char buf[32];
+    if (us % UNITS_US_PER_SEC == 0) {
+        uint64_t secs = us / UNITS_US_PER_SEC; /* exact: no remainder */
+        return cJSON_CreateNumber((double)secs);
+    }
+    snprintf(buf, sizeof(buf), "%lluus", (unsigned long long)us);
+    return cJSON_CreateString(buf);
+}
+
+/* Workload arguments ("key=value" each) as the object apply_args reads. */
+static cJSON *args_json(const struct spec_strv *v)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; o && i < v->n; i++) {
+        const char *eq = strchr(v->v[i], '=');
+        char key[256];
+        if (eq == NULL || (size_t)(eq - v->v[i]) >= sizeof(key))
+            continue;
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - v->v[i]), v->v[i]);
+        cJSON_AddStringToObject(o, key, eq + 1);
+    }
+    return o;
+}
+
 char *spec_to_json(const struct spec *s)
 {
     static const char *const accel[] = {"auto", "kvm", "tcg"};
@@ -862,13 +916,15 @@ char *spec_to_json(const struct spec *s)
     cJSON_AddStringToObject(root, "name", s->name);
     if (s->source)
         cJSON_AddStringToObject(root, "source", s->source);
+    /* Everything the profile set is written out below: the spec stands alone, so it
+     * records the profile by a key the reader only notes. */
     if (s->profile)
-        cJSON_AddStringToObject(root, "profile", s->profile);
+        cJSON_AddStringToObject(root, "applied_profile", s->profile);
     vm = cJSON_AddObjectToObject(root, "vm");
     a = cJSON_AddArrayToObject(vm, "vcpus");
     for (size_t i = 0; i < s->nsizes; i++)
         cJSON_AddItemToArray(a, cJSON_CreateNumber(s->vcpus[i]));
-    cJSON_AddNumberToObject(vm, "memory_mib", (double)s->memory_mib);
+    cJSON_AddNumberToObject(vm, "memory", (double)s->memory_mib);
     cJSON_AddStringToObject(vm, "cpu_model", s->cpu_model);
     if (s->sockets) {
         snprintf(topo, sizeof(topo), "%u:%u:%u:%u", s->sockets, s->dies, s->cores, s->threads);
@@ -879,7 +935,7 @@ char *spec_to_json(const struct spec *s)
         for (unsigned i = 0; i < s->ncells; i++) {
             cJSON *cell = cJSON_CreateObject();
             cJSON_AddStringToObject(cell, "cpus", s->cells[i].cpus);
-            cJSON_AddNumberToObject(cell, "memory_mib", (double)s->cells[i].memory_mib);
+            cJSON_AddNumberToObject(cell, "memory", (double)s->cells[i].memory_mib);
             cJSON_AddItemToArray(a, cell);
         }
     } else {
@@ -893,27 +949,27 @@ char *spec_to_json(const struct spec *s)
         cJSON_AddStringToObject(vm, "connect", s->connect);
     cJSON_AddStringToObject(vm, "accel", accel[s->accel]);
     cJSON_AddStringToObject(vm, "cpu_fallback", fallback[s->cpu_fallback]);
-    cJSON_AddNumberToObject(vm, "deadman_s", s->deadman_s);
-    cJSON_AddNumberToObject(vm, "boot_timeout_s", (double)s->boot_timeout_us / 1e6);
+    cJSON_AddNumberToObject(vm, "deadman", s->deadman_s);
+    cJSON_AddItemToObject(vm, "boot_timeout", duration_json(s->boot_timeout_us));
     ag = cJSON_AddObjectToObject(root, "agent");
     cJSON_AddStringToObject(ag, "workload", s->workload);
     a = cJSON_AddArrayToObject(ag, "concurrency");
     for (size_t i = 0; i < s->nlevels; i++)
         cJSON_AddItemToArray(a, cJSON_CreateNumber((double)s->levels[i]));
-    cJSON_AddNumberToObject(ag, "duration_s", (double)s->duration_us / 1e6);
-    cJSON_AddNumberToObject(ag, "max_duration_s", (double)s->max_duration_us / 1e6);
+    cJSON_AddItemToObject(ag, "duration", duration_json(s->duration_us));
+    cJSON_AddItemToObject(ag, "max_duration", duration_json(s->max_duration_us));
     cJSON_AddNumberToObject(ag, "warmup", (double)s->warmup);
     cJSON_AddNumberToObject(ag, "runs", (double)s->runs);
-    cJSON_AddNumberToObject(ag, "timeout_s", (double)s->timeout_us / 1e6);
+    cJSON_AddItemToObject(ag, "timeout", duration_json(s->timeout_us));
     cJSON_AddNumberToObject(ag, "max_concurrency", (double)s->max_concurrency);
     if (s->cpu_threads)
         cJSON_AddNumberToObject(ag, "cpu_threads", s->cpu_threads);
     cJSON_AddBoolToObject(ag, "oversubscribe", s->oversubscribe);
     if (s->plan)
         cJSON_AddStringToObject(ag, "plan", s->plan);
-    cJSON_AddItemToObject(ag, "args", strv_json(&s->args));
+    cJSON_AddItemToObject(ag, "args", args_json(&s->args));
     if (s->base_args.n)
-        cJSON_AddItemToObject(ag, "base_args", strv_json(&s->base_args));
+        cJSON_AddItemToObject(ag, "base_args", args_json(&s->base_args));
     cJSON_AddItemToObject(ag, "push", strv_json(&s->push));
     cJSON_AddItemToObject(ag, "setup", strv_json(&s->setup));
     out = cJSON_AddObjectToObject(root, "output");

@@ -109,6 +109,10 @@ int spec_load(struct spec *s, const char *path);
  */
 int spec_load_profile(struct spec *s, const char *name);
 
+/* Apply the spec in text (e.g. the "spec" of a run's manifest) over s, as spec_load does;
+ * name stands for the file in messages. */
+int spec_load_text(struct spec *s, const char *name, const char *text);
+
 /* Parse "S:D:C:T" into the topology fields. -1 (no message) when malformed. */
 int spec_parse_topology(struct spec *s, const char *text);
 

@@ -2,8 +2,8 @@
  * vm — see vm.h.
  *
  * The embedded QEMU driver (qemu:///embed?root=DIR) needs no daemon, which is what makes
- * vmsweep usable in CI containers and on laptops.  Its rules, learnt the hard way (see
- * DESIGN.md): an event loop must run in a thread; DIR/etc/qemu.conf must say
+ * vmsweep usable in CI containers and on laptops.  Its rules, learnt the hard way
+ * (libvirt 9.0): an event loop must run in a thread; DIR/etc/qemu.conf must say
  * stdio_handler = "file" (no virtlogd); one root can be opened by one process at a time,
  * and a process can hold only one embedded driver; AUTODESTROY is refused; QEMU outlives
  * the process.  So each vmsweep process gets its own root, tracks its domains itself and

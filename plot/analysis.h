@@ -43,7 +43,7 @@ struct analysis_group {
     size_t runs; /* rows used over all levels */
     double max_qps;
     uint64_t max_qps_at;
-    uint64_t knee;         /* throughput knee (DESIGN.md) */
+    uint64_t knee;         /* throughput knee (knee.h) */
     uint64_t latency_knee; /* first level with p99 > 3x the lowest level's */
     uint64_t kneedle;      /* Kneedle on log2(concurrency) */
     int has_usl;           /* usl is valid (>= USL_MIN_LEVELS levels and a sane fit) */

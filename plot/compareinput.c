@@ -160,7 +160,9 @@ static int read_manifest(struct compareinput *in, const char *path, FILE *diag)
         dup_string(cJSON_GetObjectItemCaseSensitive(spec_vm, "cpu_model"));
     in->fields[COMPAREINPUT_VCPUS] = vcpu_list(m);
     in->fields[COMPAREINPUT_MEMORY] =
-        dup_string(cJSON_GetObjectItemCaseSensitive(spec_vm, "memory_mib"));
+        dup_string(cJSON_GetObjectItemCaseSensitive(spec_vm, "memory")
+                       ? cJSON_GetObjectItemCaseSensitive(spec_vm, "memory")
+                       : cJSON_GetObjectItemCaseSensitive(spec_vm, "memory_mib")); /* older runs */
     in->fields[COMPAREINPUT_IMAGE] = dup_string(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(m, "image"), "manifest_sha256"));
     in->fields[COMPAREINPUT_HOST_CPU] = dup_string(

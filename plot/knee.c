@@ -5,7 +5,7 @@
  * median over repetitions, so every method here is a simple rule on those points rather
  * than a smoothed curve:
  *
- *  - Throughput knee (the headline answer, DESIGN.md): walk the levels in ascending
+ *  - Throughput knee (the headline answer): walk the levels in ascending
  *    order and stop at the first one that is already near the top (>= 90% of the best
  *    throughput) and after which one more step of concurrency buys < 10%.  The level of
  *    the maximum always qualifies unless it is the last level, so "no knee" happens

@@ -1,6 +1,6 @@
 /*
  * knee — where a concurrency sweep saturates.  Three independent placements on one
- * curve of aggregated levels (ascending concurrency): the throughput knee of DESIGN.md,
+ * curve of aggregated levels (ascending concurrency): the throughput knee (the headline answer),
  * the latency knee, and Kneedle on log2(concurrency).  The USL fit lives in usl.h.
  */
 #ifndef VMSWEEP_KNEE_H

@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATS_MODZ_OUTLIER 14.8 /* |modified Z| above this flags an outlier (DESIGN.md) */
+/* |modified Z| (against the MAD) above this flags an outlier. */
+#define STATS_MODZ_OUTLIER 14.8
 
 /* Median of x[0..n); -1 when n == 0 or allocation fails. */
 int stats_median(const double *x, size_t n, double *out);

@@ -9,7 +9,7 @@
 [ "$(json tiny.json 'j.get("kernel_boot")')" = pvh ] ||
 	skip "the tiny image has no PVH kernel here (kernel without the PVH note, or no xz)"
 
-SHORT=(--vcpus 1 --workload noop --concurrency 1 --duration 1s --no-plot)
+SHORT=(--vcpus 1 --workload noop --concurrency 1 --duration 1s --no-plot --no-restore) # a cold boot: its breakdown is checked
 check_run() { # outdir expected-boot
 	[ "$(json "$1/manifest.json" 'j["image"]["kernel_boot"]')" = "$2" ] ||
 		fail "$1: manifest.json does not say kernel_boot $2"

@@ -10,6 +10,6 @@ m=out/manifest.json
 json $m 'j["sizes"][0]["domain_xml"]' | grep -q "<topology sockets='1' dies='1' cores='8' threads='1'/>" ||
 	fail "domain XML lacks the profile's topology"
 json $m 'j["sizes"][0]["guest"]["cpu_model"]' | grep -q EPYC-Rome || fail "not an EPYC-Rome guest"
-[ "$(json $m 'j["spec"]["profile"]')" = epyc-rome-8c-nps2 ] || fail "manifest does not name the profile"
+[ "$(json $m 'j["spec"]["applied_profile"]')" = epyc-rome-8c-nps2 ] || fail "manifest does not name the profile"
 [ -z "$(qemu_pids)" ] || fail "QEMU left running"
 ok "epyc-rome-8c-nps2: 8 EPYC-Rome CPUs in 2 NUMA nodes"
