@@ -1,6 +1,7 @@
 /*
- * Unit tests for harness/console.c's pure parts: boot milestones on a line, and removal
- * of terminal escape sequences from what a (hostile) guest printed.
+ * Unit tests for harness/console.c: boot milestones on a line, removal of terminal escape
+ * sequences from what a (hostile) guest printed, and the cap on console.log with a real
+ * socket standing in for QEMU's serial port.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -43,11 +48,48 @@ static void test_strip(void **state)
     assert_string_equal(s, "SeaBIOS\nok!red");
 }
 
+/* A guest that writes 20 MiB to its console: console.log keeps 16 MiB and says so. */
+static void test_cap(void **state)
+{
+    char dir[] = "/tmp/vmsweep-test-console-XXXXXX", sock[64], log[128], cmd[160];
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct console *c = NULL;
+    static char chunk[65536];
+    struct stat st;
+    int srv, peer;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(sock, sizeof sock, "%s/con", dir);
+    snprintf(log, sizeof log, "%s/console.log", dir);
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+    srv = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(srv >= 0);
+    assert_int_equal(bind(srv, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(srv, 1), 0);
+    assert_int_equal(console_open(sock, log, &c), 0);
+    peer = accept(srv, NULL, NULL);
+    assert_true(peer >= 0);
+    memset(chunk, 'x', sizeof chunk);
+    memcpy(chunk, "Linux version 6.1\n", 18);
+    for (int i = 0; i < 320; i++) /* 20 MiB */
+        assert_int_equal(write(peer, chunk, sizeof chunk), (ssize_t)sizeof chunk);
+    close(peer);
+    console_close(c, 5000);
+    assert_int_equal(stat(log, &st), 0);
+    assert_true(st.st_size >= (off_t)CONSOLE_MAX_BYTES);
+    assert_true(st.st_size < (off_t)CONSOLE_MAX_BYTES + 200); /* the cap and its note */
+    close(srv);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_marks),
         cmocka_unit_test(test_strip),
+        cmocka_unit_test(test_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
