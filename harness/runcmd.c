@@ -259,10 +259,8 @@ static int apply_flag(struct spec *s, const struct runcmd_flag *f)
         s->memory_mib = u >> 20;
         return 0;
     case OPT_CPU_MODEL:
-        if (strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-                strlen(v) ||
-            !*v)
-            return bad(n, v, "expected a QEMU CPU model name such as EPYC-Rome");
+        if (!spec_cpu_model_ok(v))
+            return bad(n, v, "expected " SPEC_CPU_MODEL_RULE);
         return spec_set_str(&s->cpu_model, v);
     case OPT_TOPOLOGY:
         return spec_parse_topology(s, v) < 0 ? bad(n, v, "expected S:D:C:T, e.g. 1:1:2:1") : 0;
@@ -273,8 +271,9 @@ static int apply_flag(struct spec *s, const struct runcmd_flag *f)
         s->ncells = 0;
         return 0;
     case OPT_CPU_CAP:
-        if (units_parse_u64(v, 1, 100, &u) < 0)
-            return bad(n, v, "expected a percentage 1..100");
+        /* 0 is no cap, as "cpu_cap": 0 in a spec (and what --print-spec writes). */
+        if (units_parse_u64(v, 0, 100, &u) < 0)
+            return bad(n, v, "expected a percentage 0..100 (0: no cap)");
         s->cpu_cap_pct = (unsigned)u;
         return 0;
     case OPT_PIN:
@@ -390,6 +389,9 @@ static int apply_flag(struct spec *s, const struct runcmd_flag *f)
         char *end = NULL;
         double d = strtod(v, &end);
         double lim = f->id == OPT_MAX_ERROR_RATE ? 100 : 1;
+        /* "5%" as compare takes it. */
+        if (f->id == OPT_MAX_ERROR_RATE && end != v && *end == '%')
+            end++;
         if (end == v || *end || !(d >= 0 && d <= lim))
             return bad(n, v,
                        f->id == OPT_MAX_ERROR_RATE ? "expected a percentage 0..100"

@@ -60,6 +60,12 @@ static int spec_err(const struct spec_ctx *c, const cJSON *item, const char *fmt
     return -1;
 }
 
+bool spec_cpu_model_ok(const char *name)
+{
+    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+    return name[0] != '\0' && strspn(name, ok) == strlen(name);
+}
+
 int spec_set_str(char **dst, const char *src)
 {
     char *copy = NULL;
@@ -426,6 +432,8 @@ static int apply_vm(const struct spec_ctx *c, struct spec *s, const cJSON *vm)
         } else if (!strcmp(k, "memory")) {
             rc = get_mib(c, it, 64, 1 << 22, &s->memory_mib);
         } else if (!strcmp(k, "cpu_model")) {
+            if (!cJSON_IsString(it) || !spec_cpu_model_ok(it->valuestring))
+                return spec_err(c, it, "'cpu_model' must be %s", SPEC_CPU_MODEL_RULE);
             rc = get_str(c, it, &s->cpu_model);
         } else if (!strcmp(k, "topology")) {
             if (!cJSON_IsString(it) || spec_parse_topology(s, it->valuestring) < 0)

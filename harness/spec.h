@@ -109,6 +109,11 @@ int spec_load(struct spec *s, const char *path);
  */
 int spec_load_profile(struct spec *s, const char *name);
 
+/* The one rule for a CPU model name, for the flag and the spec key alike. */
+#define SPEC_CPU_MODEL_RULE                                                                        \
+    "a QEMU CPU model name such as EPYC-Rome (letters, digits, '-', '_', '.')"
+bool spec_cpu_model_ok(const char *name);
+
 /* Apply the spec in text (e.g. the "spec" of a run's manifest) over s, as spec_load does;
  * name stands for the file in messages. */
 int spec_load_text(struct spec *s, const char *name, const char *text);

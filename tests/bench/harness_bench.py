@@ -130,16 +130,20 @@ for k, v in mid.get("boot", {}).items():
     row(f"    boot: {k[:-2]}", f"{v:.2f} s")
 row("everything but the sweep, per VM size", f"{statistics.median(overheads):.1f} s", "<= 15 s")
 
-# The demo's sweep (sweeps/default.json), its wall time over the time spent sweeping.
+# The demo's sweep (sweeps/default.json), its wall time over the time spent sweeping:
+# twice, as a CI job repeats it (the second start restores the first one's saved state).
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-with tempfile.TemporaryDirectory() as tmp:
-    out = os.path.join(tmp, "demo")
-    t0 = time.monotonic()
-    subprocess.run([vmsweep, "run", os.path.join(root, "sweeps", "default.json"), "-q", "-o", out],
-                   check=True, stdout=subprocess.DEVNULL)
-    wall = time.monotonic() - t0
-    rss = max(rss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    m = json.load(open(os.path.join(out, "manifest.json")))
-    sweep = sum(sz["timings_s"].get("sweep_s", 0) for sz in m["sizes"])
-row("demo wall time / sweep time", f"{wall / sweep:.2f}x" if sweep else "n/a", "<= 1.4x")
+for label in ("first", "repeated"):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "demo")
+        t0 = time.monotonic()
+        subprocess.run([vmsweep, "run", os.path.join(root, "sweeps", "default.json"), "-q",
+                        "-o", out], check=True, stdout=subprocess.DEVNULL)
+        wall = time.monotonic() - t0
+        rss = max(rss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        m = json.load(open(os.path.join(out, "manifest.json")))
+        sweep = sum(sz["timings_s"].get("sweep_s", 0) for sz in m["sizes"])
+        start = m["sizes"][0].get("start", "?")
+    row(f"demo wall / sweep time, {label} ({start})", f"{wall / sweep:.2f}x" if sweep else "n/a",
+        "<= 1.4x")
 row("harness peak RSS", f"{rss / 1024:.1f} MiB")

@@ -39,3 +39,25 @@ done
 check "flags" --vcpus 1,2 --memory 2G --workload cpu --arg work=5000 --concurrency 1,2,4 \
 	--duration 1500ms --timeout 20s --runs 3 --slo 'p99_us<=2000@2' --max-error-rate 1
 echo "ok: $n printed specs read back and print themselves"
+
+# One rule book: a value is accepted or refused alike as a flag and as a spec key.
+same() { # verdict flag value json
+	local want=$1 flag=$2 val=$3 json=$4 a b
+	"$VMSWEEP" run "$flag" "$val" --print-spec >/dev/null 2>&1
+	a=$?
+	echo "$json" >"$tmp/s.json"
+	"$VMSWEEP" run "$tmp/s.json" --print-spec >/dev/null 2>&1
+	b=$?
+	[ "$a" = "$want" ] && [ "$b" = "$want" ] ||
+		fail "$flag '$val' exits $a, the spec $json exits $b (both should exit $want)"
+}
+same 0 --cpu-cap 0 '{"vm": {"cpu_cap": 0}}'
+same 0 --cpu-cap 100 '{"vm": {"cpu_cap": 100}}'
+same 2 --cpu-cap 101 '{"vm": {"cpu_cap": 101}}'
+same 2 --cpu-model 'EPYC Rome<x>' '{"vm": {"cpu_model": "EPYC Rome<x>"}}'
+same 0 --cpu-model EPYC-Rome '{"vm": {"cpu_model": "EPYC-Rome"}}'
+same 2 --workload foo '{"agent": {"workload": "foo"}}'
+same 2 --max-duration 500ms '{"agent": {"max_duration": "500ms"}}'
+same 2 --topology 1:1:8:1 '{"vm": {"topology": "1:1:8:1"}}' # 8 vCPUs for the default size 2
+"$VMSWEEP" run --max-error-rate 5% --print-spec >/dev/null 2>&1 || fail "--max-error-rate 5% is refused (compare takes it)"
+echo "ok: flags and spec keys follow the same rules"
