@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cancel.h"
 #include "knee.h"
+#include "log.h"
 #include "stats.h"
 
 struct rowref {
@@ -40,9 +42,17 @@ static int warn(struct analysis_group *g, const char *fmt, ...)
     va_list ap;
     char *s = NULL, **n;
     int rc;
-    va_start(ap, fmt);
-    rc = vasprintf(&s, fmt, ap);
-    va_end(ap);
+
+    if (g->n_warnings == ANALYSIS_MAX_WARNINGS)
+        return 0;
+    if (g->n_warnings == ANALYSIS_MAX_WARNINGS - 1) {
+        s = strdup("more warnings for this curve are left out");
+        rc = s ? 0 : -1;
+    } else {
+        va_start(ap, fmt);
+        rc = vasprintf(&s, fmt, ap);
+        va_end(ap);
+    }
     if (rc < 0)
         return -1;
     n = realloc(g->warnings, (g->n_warnings + 1) * sizeof(*n));
@@ -304,6 +314,9 @@ static int make_group(struct analysis_group *g, const struct rowref *refs, size_
     while (i < n) {
         size_t j = i;
         int rc;
+        /* One curve can hold all the rows: look here too (the caller reports it). */
+        if (g->n_levels % 4096 == 0 && cancel_requested())
+            goto cleanup;
         while (j < n && refs[j].r->concurrency == refs[i].r->concurrency)
             j++;
         rc = make_level(g, refs + i, j - i, &g->levels[g->n_levels], buf);
@@ -387,22 +400,34 @@ int analysis_build(struct csv_table *const *tables, size_t n, double slo_p99_us,
     while (i < total) {
         size_t j = i;
         int rc;
+        if (cancel_requested()) {
+            if (diag)
+                fprintf(diag, "vmsweep plot: interrupted during the analysis\n");
+            goto cleanup;
+        }
         while (j < total && strcmp(refs[j].r->plan, refs[i].r->plan) == 0 &&
                refs[j].r->vcpus == refs[i].r->vcpus)
             j++;
         rc = make_group(&a->groups[a->n_groups], refs + i, j - i, slo_p99_us);
         if (rc < 0) {
             group_clear(&a->groups[a->n_groups]);
-            goto oom;
+            if (!cancel_requested())
+                goto oom;
+            if (diag)
+                fprintf(diag, "vmsweep plot: interrupted during the analysis\n");
+            goto cleanup;
         }
         if (rc == 0) {
             a->n_groups++;
         } else {
-            if (diag)
+            /* The plan name comes from the CSV: escaped for the terminal (log.h). */
+            char *plan = log_escape(refs[i].r->plan, strlen(refs[i].r->plan), false);
+            if (diag && plan)
                 fprintf(diag,
                         "vmsweep plot: warning: plan '%s' on %llu vCPUs: every run was killed "
                         "at its timeout; nothing to analyse\n",
-                        refs[i].r->plan, (unsigned long long)refs[i].r->vcpus);
+                        plan, (unsigned long long)refs[i].r->vcpus);
+            free(plan);
             group_clear(&a->groups[a->n_groups]);
         }
         i = j;

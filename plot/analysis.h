@@ -20,6 +20,9 @@
 
 #define ANALYSIS_LITTLE_TOL 0.10 /* Little's law: |qps·mean − N| / N above this is flagged */
 #define ANALYSIS_DISAGREE   2.0  /* methods more than this factor apart are reported */
+/* Warnings kept per curve: the last one says that more were left out (a hostile CSV
+ * can fail Little's law on every one of millions of rows). */
+#define ANALYSIS_MAX_WARNINGS 100
 
 /* One concurrency level of one curve: medians over the runs that were not killed. */
 struct analysis_level {
@@ -77,7 +80,8 @@ struct analysis {
  * Analyse the rows of n tables (several files may hold the same plan and VM size, e.g.
  * after a refinement pass: their rows are merged).  slo_p99_us > 0 caps the
  * recommendation.  Returns -1 with a sentence on diag when no row is usable (no data
- * rows, or every run was killed at its timeout), or when memory runs out.
+ * rows, or every run was killed at its timeout), when cancel_requested() (cancel.h), or
+ * when memory runs out.  O(rows log rows): sorted once, then every step is linear.
  */
 int analysis_build(struct csv_table *const *tables, size_t n, double slo_p99_us, FILE *diag,
                    struct analysis **out);

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "cancel.h"
 #include "ranktest.h"
 #include "stats.h"
 
@@ -121,29 +122,57 @@ static uint64_t rng_next(uint64_t *s)
     return *s * 0x2545F4914F6CDD1DULL;
 }
 
-static int dbl_cmp(const void *a, const void *b)
+/*
+ * Resamples for a level of nvals values in a comparison of total values: COMPARE_BOOT_ITERS,
+ * fewer when the level (COMPARE_BOOT_WORK) or the whole comparison
+ * (COMPARE_BOOT_TOTAL_WORK) would draw too many values, never under COMPARE_BOOT_MIN_ITERS
+ * unless that alone would draw more than COMPARE_BOOT_TOTAL_WORK (compare.h).
+ */
+static size_t boot_iters(size_t nvals, size_t total)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    size_t iters = COMPARE_BOOT_ITERS;
+
+    if (nvals > 0 && COMPARE_BOOT_WORK / nvals < iters)
+        iters = COMPARE_BOOT_WORK / nvals;
+    if (total > 0 && COMPARE_BOOT_TOTAL_WORK / total < iters)
+        iters = COMPARE_BOOT_TOTAL_WORK / total;
+    if (iters < COMPARE_BOOT_MIN_ITERS)
+        iters = COMPARE_BOOT_MIN_ITERS;
+    if (nvals > 0 && COMPARE_BOOT_TOTAL_WORK / nvals < iters)
+        iters = COMPARE_BOOT_TOTAL_WORK / nvals;
+    return iters < COMPARE_BOOT_FLOOR_ITERS ? COMPARE_BOOT_FLOOR_ITERS : iters;
 }
 
-/* Percentile bootstrap interval of median(cur) / median(base). */
-static int ratio_interval(const double *base, size_t nb, const double *cur, size_t nc, double *lo,
-                          double *hi)
+static int all_equal(const double *x, size_t n)
 {
-    double *rb = malloc(nb * sizeof(*rb)), *rc = malloc(nc * sizeof(*rc));
-    double *ratios = malloc(COMPARE_BOOT_ITERS * sizeof(*ratios));
+    for (size_t i = 1; i < n; i++)
+        if (x[i] != x[0])
+            return 0;
+    return 1;
+}
+
+/* Percentile bootstrap interval of median(cur) / median(base), from iters resamples. */
+static int ratio_interval(const double *base, size_t nb, const double *cur, size_t nc, size_t iters,
+                          double *lo, double *hi)
+{
+    double *rb = NULL, *rc = NULL, *ratios = NULL;
     uint64_t s = COMPARE_BOOT_SEED;
-    size_t n = 0, iters = COMPARE_BOOT_ITERS;
+    size_t n = 0;
     int ret = -1;
 
-    if (!rb || !rc || !ratios || nb == 0 || nc == 0)
-        goto cleanup;
-    if ((nb + nc) * iters > COMPARE_BOOT_WORK) {
-        iters = COMPARE_BOOT_WORK / (nb + nc);
-        if (iters < COMPARE_BOOT_MIN_ITERS)
-            iters = COMPARE_BOOT_MIN_ITERS;
+    if (nb == 0 || nc == 0)
+        return -1;
+    /* Every resample of constant sides (one run each, say) has the same ratio: that is the
+     * interval, with no resampling (a CSV of a million one-run levels costs nothing here). */
+    if (all_equal(base, nb) && all_equal(cur, nc)) {
+        *lo = *hi = base[0] != 0 ? cur[0] / base[0] : NAN;
+        return 0;
     }
+    rb = malloc(nb * sizeof(*rb));
+    rc = malloc(nc * sizeof(*rc));
+    ratios = malloc(iters * sizeof(*ratios));
+    if (!rb || !rc || !ratios)
+        goto cleanup;
     for (size_t i = 0; i < iters; i++) {
         double mb, mc;
         for (size_t j = 0; j < nb; j++)
@@ -159,9 +188,9 @@ static int ratio_interval(const double *base, size_t nb, const double *cur, size
         *lo = *hi = NAN;
     } else {
         double tail = (1 - COMPARE_BOOT_LEVEL) / 2;
-        qsort(ratios, n, sizeof(*ratios), dbl_cmp);
-        *lo = ratios[(size_t)floor(tail * (double)(n - 1))];
-        *hi = ratios[(size_t)ceil((1 - tail) * (double)(n - 1))];
+        /* Two selections, not a sort: the same elements as ratios sorted would give. */
+        *lo = stats_kth_inplace(ratios, n, (size_t)floor(tail * (double)(n - 1)));
+        *hi = stats_kth_inplace(ratios, n, (size_t)ceil((1 - tail) * (double)(n - 1)));
     }
     ret = 0;
 cleanup:
@@ -180,8 +209,10 @@ static double cv_or_zero(const double *x, size_t n)
     return fabs(cv);
 }
 
-int compare_samples(const double *base, size_t nb, const double *cur, size_t nc, int higher_better,
-                    const struct compare_opts *o, struct compare_level *out)
+/* compare_samples with iters bootstrap resamples. */
+static int compare_level_iters(const double *base, size_t nb, const double *cur, size_t nc,
+                               int higher_better, const struct compare_opts *o, size_t iters,
+                               struct compare_level *out)
 {
     struct compare_level l;
     struct ranktest_result rt;
@@ -194,7 +225,7 @@ int compare_samples(const double *base, size_t nb, const double *cur, size_t nc,
         return -1;
     if (ranktest_mann_whitney(cur, nc, base, nb, &rt) < 0)
         return -1;
-    if (ratio_interval(base, nb, cur, nc, &l.ratio_lo, &l.ratio_hi) < 0)
+    if (ratio_interval(base, nb, cur, nc, iters, &l.ratio_lo, &l.ratio_hi) < 0)
         return -1;
     l.n_base = nb;
     l.n_cur = nc;
@@ -224,6 +255,15 @@ int compare_samples(const double *base, size_t nb, const double *cur, size_t nc,
     }
     *out = l;
     return 0;
+}
+
+int compare_samples(const double *base, size_t nb, const double *cur, size_t nc, int higher_better,
+                    const struct compare_opts *o, struct compare_level *out)
+{
+    if (nb == 0 || nc == 0)
+        return -1;
+    return compare_level_iters(base, nb, cur, nc, higher_better, o, boot_iters(nb + nc, nb + nc),
+                               out);
 }
 
 /* A row pointer with its side, for grouping. */
@@ -270,29 +310,54 @@ missing:
     return -1;
 }
 
-/* Add the knee moves between analyses ab and ac to r. */
+/* Order of analysis groups (analysis.h: by plan, then vcpus). */
+static int group_cmp(const struct analysis_group *x, const struct analysis_group *y)
+{
+    int c = strcmp(x->plan, y->plan);
+    if (c)
+        return c;
+    return (x->vcpus > y->vcpus) - (x->vcpus < y->vcpus);
+}
+
+/*
+ * Add the knee moves between analyses ab and ac to r.  Both group lists are sorted the same
+ * way, so one merge walk pairs them: linear, where a nested loop over a million groups a
+ * side would never end.
+ */
 static int find_knee_moves(const struct analysis *ab, const struct analysis *ac,
                            struct compare_result *r)
 {
-    for (size_t i = 0; i < ab->n_groups; i++) {
-        const struct analysis_group *gb = &ab->groups[i];
-        for (size_t j = 0; j < ac->n_groups; j++) {
-            const struct analysis_group *gc = &ac->groups[j];
-            struct compare_knee *k, *grown;
-            if (strcmp(gb->plan, gc->plan) != 0 || gb->vcpus != gc->vcpus || gb->knee == gc->knee)
-                continue;
-            grown = realloc(r->knees, (r->n_knees + 1) * sizeof(*grown));
+    size_t i = 0, j = 0, cap = r->n_knees;
+
+    while (i < ab->n_groups && j < ac->n_groups) {
+        const struct analysis_group *gb = &ab->groups[i], *gc = &ac->groups[j];
+        int c = group_cmp(gb, gc);
+        struct compare_knee *k;
+
+        if (c < 0 || c > 0) {
+            i += c < 0;
+            j += c > 0;
+            continue;
+        }
+        i++;
+        j++;
+        if (gb->knee == gc->knee)
+            continue;
+        if (r->n_knees == cap) {
+            struct compare_knee *grown;
+            cap = cap ? cap * 2 : 8;
+            grown = realloc(r->knees, cap * sizeof(*grown));
             if (!grown)
                 return -1;
             r->knees = grown;
-            k = &r->knees[r->n_knees++];
-            memset(k, 0, sizeof(*k));
-            memcpy(k->plan, gb->plan, sizeof(k->plan));
-            k->vcpus = gb->vcpus;
-            k->knee_base = gb->knee;
-            k->knee_cur = gc->knee;
-            k->lower = gc->knee > 0 && (gb->knee == 0 || gc->knee < gb->knee);
         }
+        k = &r->knees[r->n_knees++];
+        memset(k, 0, sizeof(*k));
+        memcpy(k->plan, gb->plan, sizeof(k->plan));
+        k->vcpus = gb->vcpus;
+        k->knee_base = gb->knee;
+        k->knee_cur = gc->knee;
+        k->lower = gc->knee > 0 && (gb->knee == 0 || gc->knee < gb->knee);
     }
     return 0;
 }
@@ -334,6 +399,11 @@ int compare_tables(struct csv_table *const *base, size_t nb, struct csv_table *c
     for (size_t i = 0; i < n;) {
         size_t j = i, kb = 0, kc = 0, db = 0, dc = 0, seen[2] = {0, 0};
         struct compare_level *l;
+        if (cancel_requested()) {
+            if (diag)
+                fprintf(diag, "interrupted while comparing\n");
+            goto cleanup;
+        }
         while (j < n && same_level(refs[i].row, refs[j].row)) {
             const struct csv_row *row = refs[j].row;
             double v = compare_metric_value(row, o->metric);
@@ -369,7 +439,8 @@ int compare_tables(struct csv_table *const *base, size_t nb, struct csv_table *c
             r->levels = grown;
         }
         l = &r->levels[r->n_levels];
-        if (compare_samples(vb, kb, vc, kc, compare_metric_higher_is_better(o->metric), o, l) < 0)
+        if (compare_level_iters(vb, kb, vc, kc, compare_metric_higher_is_better(o->metric), o,
+                                boot_iters(kb + kc, n), l) < 0)
             goto oom;
         memcpy(l->plan, refs[i].row->plan, sizeof(l->plan));
         l->vcpus = refs[i].row->vcpus;
@@ -402,6 +473,12 @@ int compare_tables(struct csv_table *const *base, size_t nb, struct csv_table *c
     if (analysis_build(base, nb, 0, NULL, &ab) == 0 && analysis_build(cur, nc, 0, NULL, &ac) == 0 &&
         find_knee_moves(ab, ac, r) < 0)
         goto oom;
+    /* analysis_build is silent here (a side may have no usable knee): a stop is not. */
+    if (cancel_requested()) {
+        if (diag)
+            fprintf(diag, "interrupted while comparing\n");
+        goto cleanup;
+    }
     *out = r;
     r = NULL;
     ret = 0;

@@ -26,8 +26,16 @@
  * runs per level costs seconds, not hours. */
 #define COMPARE_BOOT_WORK      40000000
 #define COMPARE_BOOT_MIN_ITERS 200
-#define COMPARE_BOOT_LEVEL     0.95              /* confidence level of that interval */
-#define COMPARE_BOOT_SEED      0x766d73776565ULL /* fixed: same input, same interval */
+/* Values drawn in all the resamples of a whole comparison (compare_tables): with very many
+ * levels each gets fewer resamples (never under COMPARE_BOOT_MIN_ITERS), so a CSV of a
+ * million levels costs seconds; inputs under 100000 rows are not affected.  A single level
+ * so large that even COMPARE_BOOT_MIN_ITERS resamples would draw more than this many values
+ * gets as many as fit, but at least COMPARE_BOOT_FLOOR_ITERS (its interval is then narrow
+ * anyway). */
+#define COMPARE_BOOT_TOTAL_WORK  200000000
+#define COMPARE_BOOT_FLOOR_ITERS 10
+#define COMPARE_BOOT_LEVEL       0.95              /* confidence level of that interval */
+#define COMPARE_BOOT_SEED        0x766d73776565ULL /* fixed: same input, same interval */
 
 /* Metrics a comparison or an SLO can be made on (columns of the CSV schema). */
 enum compare_metric {
@@ -121,7 +129,7 @@ int compare_samples(const double *base, size_t nb, const double *cur, size_t nc,
  * Compare the rows of the base tables with those of the current tables: every level
  * present on both sides with at least one usable run on each, plus knee moves.  Returns
  * -1 with a sentence on diag when no level is common to both sides, when the metric is
- * missing from a table, or when memory runs out.
+ * missing from a table, when cancel_requested() (cancel.h), or when memory runs out.
  */
 int compare_tables(struct csv_table *const *base, size_t nb, struct csv_table *const *cur,
                    size_t nc, const struct compare_opts *o, FILE *diag,

@@ -16,6 +16,7 @@
 #include "comparejunit.h"
 #include "comparereport.h"
 #include "compareslo.h"
+#include "log.h"
 #include "outfile.h"
 
 #define COMPARECMD_MAX_SLOS 64
@@ -209,6 +210,27 @@ static int render(int (*fn)(FILE *, const struct comparereport *), const struct 
     return 0;
 }
 
+/*
+ * Print one rendering on f made safe for a terminal (and a CI log) as log_escape does:
+ * plan names come from the CSVs and may hold C1 controls or bytes that are not UTF-8.
+ */
+static int print_safe(FILE *f, int (*fn)(FILE *, const struct comparereport *),
+                      const struct comparereport *r)
+{
+    char *data = NULL, *safe;
+    size_t len = 0;
+
+    if (render(fn, r, &data, &len) < 0)
+        return -1;
+    safe = log_escape(data, len, true);
+    free(data);
+    if (!safe)
+        return -1;
+    fputs(safe, f);
+    free(safe);
+    return 0;
+}
+
 /* Replace the file at path with data, atomically. */
 static int write_file(const char *path, const char *data, size_t len)
 {
@@ -288,10 +310,11 @@ int comparecmd_main(int argc, char **argv)
         goto cleanup;
     for (size_t i = 0; i < n_warnings; i++)
         fprintf(stderr, "vmsweep compare: WARNING: not comparable: %s\n", warnings[i]);
-    if (!o.quiet)
-        comparereport_table(stdout, &rep);
-    if (o.github)
-        comparereport_github(stdout, &rep);
+    if ((!o.quiet && print_safe(stdout, comparereport_table, &rep) < 0) ||
+        (o.github && print_safe(stdout, comparereport_github, &rep) < 0)) {
+        fprintf(stderr, "vmsweep compare: out of memory while printing the results\n");
+        goto cleanup;
+    }
     fflush(stdout);
     ret = (int)rep.status;
 cleanup:

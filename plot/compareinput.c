@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "log.h"
 #include "outfile.h"
 
 static const char *const compareinput_field_names[COMPAREINPUT_FIELD_COUNT] = {
@@ -46,8 +47,34 @@ static int str_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * 1 when name is printable text (what log_escape leaves as it is).  Names of files read are
+ * echoed in every message about them: one with escape sequences or line breaks in it is
+ * refused rather than printed.
+ */
+static int printable_name(const char *name, FILE *diag, const char *dir)
+{
+    char *shown = log_escape(name, strlen(name), false);
+    int ok = shown && strcmp(shown, name) == 0;
+
+    if (shown && !ok && diag)
+        fprintf(diag,
+                "the directory '%s' holds '%s', whose name is not printable text: rename or "
+                "remove it\n",
+                dir, shown);
+    free(shown);
+    return ok;
+}
+
+/* The files a listing holds, grown by doubling. */
+struct file_list {
+    char ***paths;
+    size_t *n;
+    size_t cap;
+};
+
 /* Append the .csv files of dir (and of its vcpus-* subdirectories when depth > 0). */
-static int scan_dir(const char *dir, int depth, char ***paths, size_t *n, FILE *diag)
+static int scan_dir(const char *dir, int depth, struct file_list *l, FILE *diag)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -59,13 +86,16 @@ static int scan_dir(const char *dir, int depth, char ***paths, size_t *n, FILE *
         return -1;
     }
     while ((e = readdir(d)) != NULL) {
-        char *p = NULL, **grown;
-        if (e->d_name[0] == '.')
+        char *p = NULL;
+        int vcpus_dir = depth > 0 && strncmp(e->d_name, "vcpus-", 6) == 0;
+        if (e->d_name[0] == '.' || (!vcpus_dir && !ends_with(e->d_name, ".csv")))
             continue;
+        if (!printable_name(e->d_name, diag, dir))
+            goto cleanup;
         if (asprintf(&p, "%s/%s", dir, e->d_name) < 0)
             goto oom;
-        if (depth > 0 && strncmp(e->d_name, "vcpus-", 6) == 0 && is_dir(p)) {
-            int rc = scan_dir(p, depth - 1, paths, n, diag);
+        if (vcpus_dir && is_dir(p)) {
+            int rc = scan_dir(p, depth - 1, l, diag);
             free(p);
             if (rc < 0)
                 goto cleanup;
@@ -75,13 +105,25 @@ static int scan_dir(const char *dir, int depth, char ***paths, size_t *n, FILE *
             free(p);
             continue;
         }
-        grown = realloc(*paths, (*n + 1) * sizeof(*grown));
-        if (!grown) {
+        if (*l->n == COMPAREINPUT_MAX_FILES) {
+            if (diag)
+                fprintf(diag,
+                        "the directory '%s' holds more than the %d CSV files a side may have\n",
+                        dir, COMPAREINPUT_MAX_FILES);
             free(p);
-            goto oom;
+            goto cleanup;
         }
-        *paths = grown;
-        (*paths)[(*n)++] = p;
+        if (*l->n == l->cap) {
+            size_t cap = l->cap ? l->cap * 2 : 16;
+            char **grown = realloc(*l->paths, cap * sizeof(*grown));
+            if (!grown) {
+                free(p);
+                goto oom;
+            }
+            *l->paths = grown;
+            l->cap = cap;
+        }
+        (*l->paths)[(*l->n)++] = p;
     }
     ret = 0;
     goto cleanup;
@@ -146,7 +188,7 @@ static int read_manifest(struct compareinput *in, const char *path, FILE *diag)
         goto cleanup;
     slash = strrchr(dir, '/');
     *slash = '\0';
-    if (outfile_slurp(dir, slash + 1, &data, &len, diag) < 0)
+    if (outfile_slurp(dir, slash + 1, COMPAREINPUT_MAX_MANIFEST, &data, &len, diag) < 0)
         goto cleanup;
     m = cJSON_ParseWithLength(data, len);
     if (!cJSON_IsObject(m)) {
@@ -235,7 +277,8 @@ int compareinput_load(const char *arg, FILE *diag, struct compareinput **out)
     }
     dir = is_dir(arg);
     if (dir) {
-        if (scan_dir(arg, 1, &in->paths, &in->n, diag) < 0)
+        struct file_list l = {&in->paths, &in->n, 0};
+        if (scan_dir(arg, 1, &l, diag) < 0)
             goto fail;
         if (in->n == 0) {
             if (diag)
@@ -279,15 +322,22 @@ int compareinput_diff(const struct compareinput *base, const struct compareinput
 
     for (int f = 0; f < COMPAREINPUT_FIELD_COUNT; f++) {
         const char *a = base->fields[f], *b = cur->fields[f];
-        char *s = NULL, **grown;
+        char *s = NULL, **grown, *ea, *eb;
+        int rc;
         if (!a || !b || strcmp(a, b) == 0)
             continue;
         grown = realloc(lines, (k + 1) * sizeof(*grown));
         if (!grown)
             goto oom;
         lines = grown;
-        if (asprintf(&s, "%s differs: BASE '%s', CURRENT '%s'", compareinput_field_names[f], a, b) <
-            0)
+        ea = log_escape(a, strlen(a), false);
+        eb = log_escape(b, strlen(b), false);
+        rc = ea && eb ? asprintf(&s, "%s differs: BASE '%s', CURRENT '%s'",
+                                 compareinput_field_names[f], ea, eb)
+                      : -1;
+        free(ea);
+        free(eb);
+        if (rc < 0)
             goto oom;
         lines[k++] = s;
     }

@@ -12,6 +12,9 @@
 
 #include "csv.h"
 
+#define COMPAREINPUT_MAX_FILES    4096          /* CSV files one side may have */
+#define COMPAREINPUT_MAX_MANIFEST (16ULL << 20) /* bytes of a manifest.json (16 MiB) */
+
 /* Manifest facts that make two runs comparable, in the order of compareinput_field_name. */
 enum compareinput_field {
     COMPAREINPUT_ACCEL,
@@ -37,7 +40,9 @@ struct compareinput {
  * Read one side.  arg is a CSV file (a manifest.json beside it, or one directory up when
  * it sits in a vcpus-N directory, is used too) or a directory: every .csv file in it and in its
  * vcpus-N subdirectories is read.  Returns -1 with a sentence on diag when arg does not
- * exist, a directory holds no CSV, a CSV or the manifest is malformed, or memory runs out.
+ * exist, a directory holds no CSV or more than COMPAREINPUT_MAX_FILES of them, or one whose
+ * name is not printable text, a CSV or the manifest is malformed or too large
+ * (COMPAREINPUT_MAX_MANIFEST), or memory runs out.  Only regular files are read.
  */
 int compareinput_load(const char *arg, FILE *diag, struct compareinput **out);
 
@@ -46,9 +51,10 @@ const char *compareinput_field_name(enum compareinput_field f);
 
 /*
  * Sentences naming every field both manifests give and that differs, e.g. "accelerator
- * differs: BASE 'kvm', CURRENT 'tcg'"; *out is a malloc'd array of malloc'd strings (free
- * each, then the array), *n their number (0 and NULL when comparable or when a side has
- * no manifest).  Returns -1 when memory runs out.
+ * differs: BASE 'kvm', CURRENT 'tcg'", values escaped as log_escape does (a manifest cannot
+ * put control characters on the terminal or line breaks in a report).  *out is a malloc'd
+ * array of malloc'd strings (free each, then the array), *n their number (0 and NULL when
+ * comparable or when a side has no manifest).  Returns -1 when memory runs out.
  */
 int compareinput_diff(const struct compareinput *base, const struct compareinput *cur, char ***out,
                       size_t *n);

@@ -15,7 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cancel.h"
 #include "units.h"
+
+/* Rows parsed between two looks at cancel_requested(). */
+#define CSV_CANCEL_EVERY 4096
 
 enum csv_col {
     CSV_COL_PLAN,
@@ -62,7 +66,8 @@ struct parser {
     size_t scratch_len, scratch_cap;
     struct field *fields;
     size_t nfields, fields_cap;
-    size_t rec_line; /* line the current record starts on */
+    size_t rec_line;  /* line the current record starts on */
+    size_t rec_start; /* offset of the current record's first byte */
 };
 
 static void perr(const struct parser *p, size_t line, size_t col, const char *fmt, ...)
@@ -138,6 +143,16 @@ static int oom(const struct parser *p)
     return -1;
 }
 
+/* 1 (reported) when the record being read is past CSV_MAX_LINE bytes. */
+static int line_too_long(const struct parser *p)
+{
+    if (p->pos - p->rec_start < CSV_MAX_LINE)
+        return 0;
+    perr(p, p->rec_line, 1, "the line is longer than the %d bytes a sweep CSV line may have",
+         CSV_MAX_LINE);
+    return 1;
+}
+
 /*
  * Read the next record into p->fields.  Returns 1 when a record was read, 0 at the end
  * of the input, -1 on error (reported).  Blank lines are skipped.
@@ -158,8 +173,15 @@ static int next_record(struct parser *p)
     if (p->pos >= p->len)
         return 0;
     p->rec_line = p->line;
+    p->rec_start = p->pos;
     for (;;) {
         size_t col = p->pos - p->line_start + 1;
+        /* Both caps are checked while the record is read, so a hostile line costs at most
+         * CSV_MAX_LINE bytes of scratch and CSV_MAX_COLUMNS fields, whatever its size. */
+        if (p->nfields == CSV_MAX_COLUMNS) {
+            perr(p, p->line, col, "more than the %d columns a sweep CSV may have", CSV_MAX_COLUMNS);
+            return -1;
+        }
         if (field_start(p, p->line, col) < 0)
             return oom(p);
         if (p->pos < p->len && p->buf[p->pos] == '"') {
@@ -171,6 +193,8 @@ static int next_record(struct parser *p)
                     perr(p, qline, qcol, "quoted field is never closed");
                     return -1;
                 }
+                if (line_too_long(p))
+                    return -1;
                 c = p->buf[p->pos];
                 if (c == '\0') {
                     perr(p, p->line, p->pos - p->line_start + 1,
@@ -207,6 +231,8 @@ static int next_record(struct parser *p)
                 char c = p->buf[p->pos];
                 if (c == ',' || c == '\n' || c == '\r')
                     break;
+                if (line_too_long(p))
+                    return -1;
                 if (c == '\0') {
                     perr(p, p->line, p->pos - p->line_start + 1,
                          "NUL byte in the data: this is not a CSV text file");
@@ -374,9 +400,46 @@ static int set_value(const struct parser *p, struct csv_row *r, int col, size_t 
     }
 }
 
+/* Header field indexes ordered by name, then position (for qsort_r over the parser). */
+static int by_name_then_index(const void *a, const void *b, void *arg)
+{
+    const struct parser *p = arg;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(fstr(p, x), fstr(p, y));
+    if (c)
+        return c;
+    return (x > y) - (x < y);
+}
+
+/*
+ * -1 (reported) when a non-empty header name appears twice.  Sorted, equal names are
+ * neighbours: O(n log n) instead of comparing every pair.  The second occurrence nearest the
+ * start of the line is the one reported, as a reader scanning left to right would find it.
+ */
+static int check_duplicates(const struct parser *p)
+{
+    size_t *ord = malloc((p->nfields ? p->nfields : 1) * sizeof(*ord)), dup = SIZE_MAX;
+    char sh[200];
+
+    if (!ord)
+        return oom(p);
+    for (size_t i = 0; i < p->nfields; i++)
+        ord[i] = i;
+    qsort_r(ord, p->nfields, sizeof(*ord), by_name_then_index, (void *)p);
+    for (size_t i = 1; i < p->nfields; i++) {
+        if (*fstr(p, ord[i]) && strcmp(fstr(p, ord[i]), fstr(p, ord[i - 1])) == 0 && ord[i] < dup)
+            dup = ord[i];
+    }
+    free(ord);
+    if (dup == SIZE_MAX)
+        return 0;
+    perr(p, p->fields[dup].line, p->fields[dup].col, "column '%s' appears twice",
+         shown(fstr(p, dup), sh, sizeof sh));
+    return -1;
+}
+
 static int parse_header(struct parser *p, int idx[CSV_COL_COUNT], size_t *ncols)
 {
-    char sh[200];
     int rc = next_record(p);
     if (rc < 0)
         return -1;
@@ -385,23 +448,12 @@ static int parse_header(struct parser *p, int idx[CSV_COL_COUNT], size_t *ncols)
             fprintf(p->diag, "%s: the file is empty: expected a CSV header line\n", p->name);
         return -1;
     }
-    /* The pairwise check below is quadratic: the cap keeps it to 32k comparisons. */
-    if (p->nfields > CSV_MAX_COLUMNS) {
-        perr(p, p->rec_line, 1, "the header has %zu columns, more than the %d a sweep CSV may have",
-             p->nfields, CSV_MAX_COLUMNS);
+    if (check_duplicates(p) < 0)
         return -1;
-    }
     for (int c = 0; c < CSV_COL_COUNT; c++)
         idx[c] = -1;
     for (size_t i = 0; i < p->nfields; i++) {
         const char *h = fstr(p, i);
-        for (size_t j = 0; j < i; j++) {
-            if (*h && strcmp(h, fstr(p, j)) == 0) {
-                perr(p, p->fields[i].line, p->fields[i].col, "column '%s' appears twice",
-                     shown(h, sh, sizeof sh));
-                return -1;
-            }
-        }
         for (int c = 0; c < CSV_COL_COUNT; c++) {
             if (strcmp(h, csv_col_names[c]) == 0)
                 idx[c] = (int)i;
@@ -446,6 +498,11 @@ int csv_parse_buffer(const char *name, const char *buf, size_t len, FILE *diag,
     t->has_mean = idx[CSV_COL_MEAN] >= 0;
     while ((rc = next_record(&p)) == 1) {
         struct csv_row *r;
+        if (t->n % CSV_CANCEL_EVERY == 0 && cancel_requested()) {
+            if (diag)
+                fprintf(diag, "%s: interrupted while reading it\n", name);
+            goto cleanup;
+        }
         if (p.nfields != ncols) {
             const struct field *f = &p.fields[p.nfields - 1];
             perr(&p, f->line, f->col, "expected %zu fields as in the header, found %zu", ncols,
@@ -524,6 +581,11 @@ int csv_read(const char *path, FILE *diag, struct csv_table **out)
     fd = -1;
     for (;;) {
         size_t got;
+        if (cancel_requested()) {
+            if (diag)
+                fprintf(diag, "%s: interrupted while reading it\n", path);
+            goto cleanup;
+        }
         if (len > CSV_MAX_BYTES) {
             if (diag)
                 fprintf(diag, "'%s' grew past the %llu MiB a sweep CSV may have while read\n", path,

@@ -16,9 +16,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/*
+ * Limits.  A sweep CSV is small (tens of columns, a few hundred rows); the caps only keep a
+ * hostile or corrupt file from costing unbounded time or memory, and each refusal names the
+ * file (and line) and the cap.
+ */
 #define CSV_PLAN_MAX    128          /* longest plan name + 1 */
 #define CSV_MAX_ROWS    10000000     /* refuse files with more data rows than this */
-#define CSV_MAX_COLUMNS 256          /* refuse headers with more columns than this */
+#define CSV_MAX_COLUMNS 256          /* refuse lines with more fields than this */
+#define CSV_MAX_LINE    65536        /* refuse lines (records) longer than this, bytes */
 #define CSV_MAX_BYTES   (1ULL << 30) /* refuse files larger than this (1 GiB) */
 
 /* One data row.  Optional numeric columns that are absent or empty hold NAN. */
@@ -58,7 +64,11 @@ struct csv_table {
 int csv_parse_buffer(const char *name, const char *buf, size_t len, FILE *diag,
                      struct csv_table **out);
 
-/* Read and parse the file at path, as csv_parse_buffer. */
+/*
+ * Read and parse the file at path, as csv_parse_buffer.  Only a regular file is read (a
+ * FIFO or a device is refused at once, "'path' is not a regular file"), of at most
+ * CSV_MAX_BYTES.  Parsing stops with "interrupted" when cancel_requested() (cancel.h).
+ */
 int csv_read(const char *path, FILE *diag, struct csv_table **out);
 
 /* Release a table; NULL is accepted. */

@@ -112,7 +112,7 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
     for (size_t i = 0; i < n_plots; i++) {
         char *data = NULL;
         size_t len = 0;
-        if (outfile_slurp(dir, plots[i], &data, &len, diag) < 0)
+        if (outfile_slurp(dir, plots[i], OUTFILE_MAX_SLURP, &data, &len, diag) < 0)
             return -1;
         fputs("<p><img alt=\"", f);
         outfile_xml_escape(f, plots[i]);

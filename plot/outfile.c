@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
+
 int outfile_mkdir(const char *dir, FILE *diag)
 {
     char *p = strdup(dir);
@@ -49,70 +51,21 @@ cleanup:
 
 int outfile_write(const char *dir, const char *name, const void *data, size_t len, FILE *diag)
 {
-    char *tmp = NULL, *dst = NULL;
-    int fd = -1, ret = -1;
-    const char *p = data;
+    char *dst = NULL;
+    int ret;
 
     if (asprintf(&dst, "%s/%s", dir, name) < 0) {
-        dst = NULL;
-        goto oom;
-    }
-    if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, name) < 0) {
-        tmp = NULL;
-        goto oom;
-    }
-    fd = mkstemp(tmp);
-    if (fd < 0) {
         if (diag)
-            fprintf(diag, "vmsweep plot: cannot create a file in '%s': %s\n", dir, strerror(errno));
-        free(tmp);
-        tmp = NULL;
-        goto cleanup;
+            fprintf(diag, "vmsweep plot: out of memory\n");
+        return -1;
     }
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            if (diag)
-                fprintf(diag, "vmsweep plot: cannot write '%s': %s\n", dst, strerror(errno));
-            goto cleanup;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-        fd = -1;
-        if (diag)
-            fprintf(diag, "vmsweep plot: cannot write '%s': %s\n", dst, strerror(errno));
-        goto cleanup;
-    }
-    fd = -1;
-    if (rename(tmp, dst) < 0) {
-        if (diag)
-            fprintf(diag, "vmsweep plot: cannot rename '%s' to '%s': %s\n", tmp, dst,
-                    strerror(errno));
-        goto cleanup;
-    }
-    free(tmp);
-    tmp = NULL;
-    ret = 0;
-    goto cleanup;
-oom:
-    if (diag)
-        fprintf(diag, "vmsweep plot: out of memory\n");
-cleanup:
-    if (fd >= 0)
-        close(fd);
-    if (tmp) {
-        unlink(tmp);
-        free(tmp);
-    }
+    ret = fsutil_write_atomic(dst, data, len, 0644);
     free(dst);
     return ret;
 }
 
-int outfile_slurp(const char *dir, const char *name, char **data, size_t *len, FILE *diag)
+int outfile_slurp(const char *dir, const char *name, unsigned long long max, char **data,
+                  size_t *len, FILE *diag)
 {
     char *path = NULL, *buf = NULL;
     struct stat st;
@@ -121,6 +74,8 @@ int outfile_slurp(const char *dir, const char *name, char **data, size_t *len, F
 
     if (asprintf(&path, "%s/%s", dir, name) < 0) {
         path = NULL;
+        if (diag)
+            fprintf(diag, "vmsweep plot: out of memory\n");
         goto cleanup;
     }
     /* A regular file only (a FIFO would block, a device never end), of bounded size;
@@ -131,16 +86,25 @@ int outfile_slurp(const char *dir, const char *name, char **data, size_t *len, F
             fprintf(diag, "vmsweep plot: cannot read '%s': %s\n", path, strerror(errno));
         goto cleanup;
     }
-    if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size > OUTFILE_MAX_SLURP) {
+    if (!S_ISREG(st.st_mode)) {
         if (diag)
-            fprintf(diag, "vmsweep plot: cannot read '%s': %s\n", path,
-                    S_ISREG(st.st_mode) ? "larger than the 64 MiB read at most"
-                                        : "not a regular file");
+            fprintf(diag, "vmsweep plot: '%s' is not a regular file\n", path);
+        goto cleanup;
+    }
+    if ((unsigned long long)st.st_size > max) {
+        if (diag)
+            fprintf(diag,
+                    "vmsweep plot: cannot read '%s': it has %lld bytes, more than the %llu read at "
+                    "most\n",
+                    path, (long long)st.st_size, max);
         goto cleanup;
     }
     buf = malloc((size_t)st.st_size + 1);
-    if (!buf)
+    if (!buf) {
+        if (diag)
+            fprintf(diag, "vmsweep plot: out of memory while reading '%s'\n", path);
         goto cleanup;
+    }
     while (got < (size_t)st.st_size) {
         ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
         if (n < 0 && errno == EINTR)

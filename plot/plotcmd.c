@@ -17,6 +17,7 @@
 #include "compareinput.h"
 #include "htmlreport.h"
 #include "kneejson.h"
+#include "log.h"
 #include "outfile.h"
 #include "summary.h"
 #include "units.h"
@@ -58,6 +59,22 @@ static void membuf_free(struct membuf *m)
     m->f = NULL;
     free(m->data);
     m->data = NULL;
+}
+
+/*
+ * Write len bytes of data to the terminal made safe as log_escape does: plan names and
+ * file names come from the CSV and may hold C1 controls or bytes that are not UTF-8 (the
+ * files on disk keep them as they are).  -1 when out of memory (reported).
+ */
+static int terminal_write(FILE *terminal, const char *data, size_t len)
+{
+    char *safe = log_escape(data, len, true);
+
+    if (!safe)
+        return -1;
+    fputs(safe, terminal);
+    free(safe);
+    return 0;
 }
 
 /* Render plots into dir with gnuplot; the names rendered are returned in *n_done. */
@@ -200,11 +217,17 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
         goto cleanup;
 
     if (!o->quiet && terminal) {
-        fwrite(sum.data, 1, sum.len, terminal);
-        if (chart.data && chart.len)
-            fwrite(chart.data, 1, chart.len, terminal);
-        fprintf(terminal, "vmsweep plot: results in %s/ (knee_summary.txt, knee.json, %s)\n", dir,
-                n_plots ? "plots, report.html" : "report.html; no plots");
+        char *line = NULL;
+        int ok;
+        if (asprintf(&line, "vmsweep plot: results in %s/ (knee_summary.txt, knee.json, %s)\n", dir,
+                     n_plots ? "plots, report.html" : "report.html; no plots") < 0)
+            goto oom;
+        ok = terminal_write(terminal, sum.data, sum.len) == 0 &&
+             (!chart.data || terminal_write(terminal, chart.data, chart.len) == 0) &&
+             terminal_write(terminal, line, strlen(line)) == 0;
+        free(line);
+        if (!ok)
+            goto cleanup;
         fflush(terminal);
     }
     ret = plots_failed ? PLOTCMD_EXIT_FAILURE : PLOTCMD_EXIT_OK;

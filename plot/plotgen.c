@@ -1,7 +1,9 @@
 /*
  * plotgen — see plotgen.h.  Strings from the data (plan names) are written as gnuplot
- * single-quoted strings, where only '' needs escaping, and titles are `noenhanced` so
- * that '_' or '^' in a plan name are printed as they are.
+ * single-quoted strings, where only '' needs escaping and neither backquote command
+ * substitution nor macros (@) happen; control bytes are dropped so that no string can end
+ * its line and start a command (gnuplot runs shell commands: `system`, `!`, backquotes).
+ * Titles are `noenhanced` so that '_' or '^' in a plan name are printed as they are.
  */
 #include "plotgen.h"
 
@@ -17,6 +19,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "cancel.h"
+#include "fsutil.h"
 
 const char *plotgen_ext(enum plotgen_format fmt)
 {
@@ -50,7 +55,7 @@ size_t plotgen_outputs(const struct analysis *a, enum plotgen_format fmt,
     return n;
 }
 
-/* A gnuplot single-quoted string. */
+/* A gnuplot single-quoted string: ' doubled, control bytes (line ends) dropped. */
 static void gp_str(FILE *f, const char *s)
 {
     fputc('\'', f);
@@ -137,6 +142,35 @@ static void datablocks(FILE *f, const struct analysis *a)
         }
         i = j;
     }
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * One x tic per distinct VM size, ascending, and the x range of the scaling plot.  Sorted
+ * and then deduplicated: O(n log n) in the number of curves, which a CSV can make huge.
+ */
+static int scaling_xtics(FILE *f, const struct analysis *a)
+{
+    uint64_t *v = malloc((a->n_groups ? a->n_groups : 1) * sizeof(*v));
+
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < a->n_groups; i++)
+        v[i] = a->groups[i].vcpus;
+    qsort(v, a->n_groups, sizeof(*v), u64_cmp);
+    fprintf(f, "set xtics (");
+    for (size_t i = 0; i < a->n_groups; i++) {
+        if (i == 0 || v[i] != v[i - 1])
+            fprintf(f, "%s%llu", i ? ", " : "", (unsigned long long)v[i]);
+    }
+    fprintf(f, ")\nset xrange [0:%g]\n", a->n_groups ? (double)v[a->n_groups - 1] * 1.1 : 1.0);
+    free(v);
+    return 0;
 }
 
 static void xrange(FILE *f, const struct analysis *a)
@@ -274,20 +308,8 @@ int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
         fprintf(f,
                 "set title 'Scaling with VM size'.accel\nset xlabel 'vCPUs'\nset ylabel 'max qps'\n"
                 "unset logscale\nset yrange [0:*]\n");
-        {
-            uint64_t vmax = 0;
-            fprintf(f, "set xtics (");
-            for (size_t i = 0; i < a->n_groups; i++) {
-                int seen = 0;
-                for (size_t j = 0; j < i; j++)
-                    seen |= a->groups[j].vcpus == a->groups[i].vcpus;
-                if (!seen)
-                    fprintf(f, "%s%llu", vmax ? ", " : "", (unsigned long long)a->groups[i].vcpus);
-                if (a->groups[i].vcpus > vmax)
-                    vmax = a->groups[i].vcpus;
-            }
-            fprintf(f, ")\nset xrange [0:%g]\n", (double)vmax * 1.1);
-        }
+        if (scaling_xtics(f, a) < 0)
+            return -1;
         fprintf(f, "plot ");
         for (size_t i = 0; i < a->n_groups;) {
             size_t j = i;
@@ -350,12 +372,11 @@ int plotgen_have_gnuplot(void)
     return found;
 }
 
-static int (*plotgen_cancel)(void);
 static unsigned plotgen_timeout_ms = PLOTGEN_TIMEOUT_MS;
 
 void plotgen_set_cancel(int (*cancel)(void))
 {
-    plotgen_cancel = cancel;
+    cancel_set_hook(cancel);
 }
 
 void plotgen_set_timeout_ms(unsigned ms)
@@ -373,36 +394,36 @@ static uint64_t now_ms(void)
 int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE *capture,
                 FILE *diag)
 {
+    struct fsutil_atomic log = {.fd = -1, .dirfd = -1};
     int pfd[2] = {-1, -1}, status = 0, ret = -1, logfd = -1;
-    char *eopt = NULL, *logtmp = NULL, *logpath = NULL;
+    char *eopt = NULL, *logpath = NULL;
+    size_t eopt_len = 0;
     const char *stopped = NULL;
     uint64_t deadline = now_ms() + plotgen_timeout_ms;
     pid_t pid = -1;
 
-    if (outprefix && asprintf(&eopt, "outprefix='%s'", outprefix) < 0) {
-        eopt = NULL;
-        goto cleanup;
+    /* The prefix is a gnuplot string like any other: quoted, so it cannot add commands. */
+    if (outprefix) {
+        FILE *e = open_memstream(&eopt, &eopt_len);
+        if (!e)
+            goto oom;
+        fputs("outprefix=", e);
+        gp_str(e, outprefix);
+        if (fclose(e) != 0)
+            goto oom;
     }
     /* gnuplot's warnings (e.g. "empty x range" on a flat curve) are noise on the user's
-     * terminal: they go to gnuplot.log next to the script, written as every output is (a
-     * new file, O_EXCL, renamed over the name), so a link planted there is not followed. */
+     * terminal: they go to gnuplot.log next to the script, written as every output is
+     * (fsutil_atomic_begin: a new file with a random name, O_EXCL and O_NOFOLLOW, renamed
+     * over the name), so a link planted at gnuplot.log is replaced, never followed. */
     if (outprefix) {
-        if (asprintf(&logtmp, "%s/.gnuplot.log.XXXXXX", dir) < 0 ||
-            asprintf(&logpath, "%s/gnuplot.log", dir) < 0) {
-            logtmp = logpath = NULL;
-            goto cleanup;
+        if (asprintf(&logpath, "%s/gnuplot.log", dir) < 0) {
+            logpath = NULL;
+            goto oom;
         }
-        logfd = mkostemp(logtmp, O_CLOEXEC);
-        if (logfd < 0) {
-            free(logtmp);
-            logtmp = NULL;
-        }
-        if (logfd < 0 || fchmod(logfd, 0644) < 0) {
-            if (diag)
-                fprintf(diag, "vmsweep plot: cannot create a file in '%s': %s\n", dir,
-                        strerror(errno));
-            goto cleanup;
-        }
+        if (fsutil_atomic_begin(&log, logpath, 0644) < 0)
+            goto cleanup; /* reported */
+        logfd = log.fd;
     }
     if (pipe2(pfd, O_CLOEXEC) < 0) {
         if (diag)
@@ -439,7 +460,7 @@ int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE
         ssize_t r;
         int rc;
 
-        if (plotgen_cancel && plotgen_cancel()) {
+        if (cancel_requested()) {
             stopped = "interrupted";
             break;
         }
@@ -471,7 +492,7 @@ int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE
             pid = -1;
             goto cleanup;
         }
-        if (plotgen_cancel && plotgen_cancel())
+        if (cancel_requested())
             stopped = "interrupted";
         else if (now_ms() >= deadline)
             stopped = "deadline";
@@ -485,22 +506,18 @@ int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE
         pid = -1;
         if (diag) {
             if (strcmp(stopped, "deadline") == 0)
-                fprintf(diag, "vmsweep plot: gnuplot did not finish '%s/%s' within %u s: stopped\n",
-                        dir, script, plotgen_timeout_ms / 1000);
+                fprintf(diag, "vmsweep plot: gnuplot did not finish '%s/%s' within %g s: stopped\n",
+                        dir, script, plotgen_timeout_ms / 1000.0);
             else
                 fprintf(diag, "vmsweep plot: interrupted: gnuplot stopped\n");
         }
         goto cleanup;
     }
     pid = -1;
-    if (logfd >= 0) {
-        close(logfd);
-        logfd = -1;
-        if (rename(logtmp, logpath) == 0) {
-            free(logtmp);
-            logtmp = NULL;
-        }
-    }
+    /* The log is kept also when gnuplot failed: it says why.  Failing to keep it is not
+     * worth failing the plots for (fsutil has reported it). */
+    if (logfd >= 0)
+        fsutil_atomic_commit(&log);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (diag)
             fprintf(diag,
@@ -510,6 +527,10 @@ int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE
         goto cleanup;
     }
     ret = 0;
+    goto cleanup;
+oom:
+    if (diag)
+        fprintf(diag, "vmsweep plot: out of memory while starting gnuplot\n");
 cleanup:
     if (pid > 0) {
         kill(-pid, SIGKILL);
@@ -520,12 +541,7 @@ cleanup:
         close(pfd[0]);
     if (pfd[1] >= 0)
         close(pfd[1]);
-    if (logfd >= 0)
-        close(logfd);
-    if (logtmp) {
-        unlink(logtmp);
-        free(logtmp);
-    }
+    fsutil_atomic_end(&log);
     free(logpath);
     free(eopt);
     return ret;

@@ -65,9 +65,9 @@ int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE
 void plotgen_set_timeout_ms(unsigned ms);
 
 /*
- * A function plotgen_run polls (every 200 ms) while gnuplot runs: nonzero kills gnuplot
- * and fails the run, e.g. on Ctrl-C in `vmsweep run`, whose signal handler only sets a
- * flag.  NULL (the default): none.
+ * The same as cancel_set_hook(cancel) (cancel.h), kept for existing callers: plotgen_run
+ * polls cancel_requested() every 200 ms while gnuplot runs (nonzero kills gnuplot and fails
+ * the run), and so do the CSV reader and the analysis.  NULL: no hook.
  */
 void plotgen_set_cancel(int (*cancel)(void));
 

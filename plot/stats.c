@@ -65,6 +65,11 @@ static double select_kth(double *x, size_t lo, size_t hi, size_t k)
     return x[k];
 }
 
+double stats_kth_inplace(double *x, size_t n, size_t k)
+{
+    return select_kth(x, 0, n - 1, k);
+}
+
 double stats_median_inplace(double *x, size_t n)
 {
     double hi = select_kth(x, 0, n - 1, n / 2), lo;
@@ -167,17 +172,17 @@ int stats_bootstrap_median_ci(const double *x, size_t n, unsigned iters, double 
     sample = malloc(n * sizeof(*sample));
     if (!meds || !sample)
         goto cleanup;
+    /* Selection, not sorting, per resample and for the two percentiles: the cost is
+     * O(iters * n), not O(iters * n log n). */
     for (unsigned it = 0; it < iters; it++) {
         for (size_t i = 0; i < n; i++)
             sample[i] = x[xorshift(&state) % n];
-        qsort(sample, n, sizeof(*sample), cmp_double);
-        meds[it] = sorted_median(sample, n);
+        meds[it] = stats_median_inplace(sample, n);
     }
-    qsort(meds, iters, sizeof(*meds), cmp_double);
     ilo = (size_t)floor((1 - level) / 2 * (iters - 1));
     ihi = (size_t)ceil((1 + level) / 2 * (iters - 1));
-    *lo = meds[ilo];
-    *hi = meds[ihi < iters ? ihi : iters - 1];
+    *lo = stats_kth_inplace(meds, iters, ilo);
+    *hi = stats_kth_inplace(meds, iters, ihi < iters ? ihi : iters - 1);
     ret = 0;
 cleanup:
     free(meds);

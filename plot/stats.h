@@ -22,6 +22,13 @@ int stats_median(const double *x, size_t n, double *out);
  */
 double stats_median_inplace(double *x, size_t n);
 
+/*
+ * The k-th smallest of x[0..n) (k < n, counted from 0), found in place in expected O(n)
+ * (quickselect): x is reordered.  Equal to element k of x sorted ascending; a percentile
+ * without sorting.
+ */
+double stats_kth_inplace(double *x, size_t n, size_t k);
+
 /* Median absolute deviation from the median (unscaled); -1 when n == 0. */
 int stats_mad(const double *x, size_t n, double *out);
 

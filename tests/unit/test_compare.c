@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "cancel.h"
 #include "compare.h"
 #include "comparecmd.h"
 #include "compareinput.h"
@@ -234,6 +236,133 @@ static void test_knee_move(void **state)
     compare_result_free(r);
     csv_free(b);
     csv_free(c);
+}
+
+/* A table of n rows in memory, optional columns NAN as csv.c leaves them absent. */
+static struct csv_table *table_new(size_t n)
+{
+    struct csv_table *t = calloc(1, sizeof(*t));
+    assert_non_null(t);
+    t->name = strdup("mem.csv");
+    t->rows = calloc(n ? n : 1, sizeof(*t->rows));
+    assert_non_null(t->name);
+    assert_non_null(t->rows);
+    t->n = n;
+    for (size_t i = 0; i < n; i++) {
+        struct csv_row *r = &t->rows[i];
+        r->max_us = r->mean_us = r->errors = r->ops = r->fairness = NAN;
+        r->p50_us = 10;
+        r->p90_us = 20;
+        r->p99_us = 30;
+        r->vcpus = 2;
+        r->line = i + 2;
+    }
+    return t;
+}
+
+/* Plan k on two levels: flat (knee at N=1) or still growing (no knee). */
+static void knee_plan(struct csv_row *r, size_t k, int flat)
+{
+    snprintf(r[0].plan, sizeof r[0].plan, "p%07zu", k);
+    snprintf(r[1].plan, sizeof r[1].plan, "p%07zu", k);
+    r[0].concurrency = 1;
+    r[1].concurrency = 2;
+    r[0].qps = flat ? 100 : 50;
+    r[1].qps = 100;
+}
+
+/* 200000 curves a side: knee moves are paired by one merge walk over the sorted curves
+ * (a loop over every pair took minutes), curves on one side only are skipped. */
+static void test_many_knee_moves(void **state)
+{
+    const size_t n = 200000;
+    struct csv_table *b = table_new(2 * n), *c = table_new(2 * n);
+    struct compare_result *r = NULL;
+    (void)state;
+    /* BASE: plans 0..n-1, all flat.  CURRENT: plans 1..n, the odd ones still growing. */
+    for (size_t k = 0; k < n; k++) {
+        knee_plan(&b->rows[2 * k], k, 1);
+        knee_plan(&c->rows[2 * k], k + 1, (k + 1) % 2 == 0);
+    }
+    assert_int_equal(compare_tables(&b, 1, &c, 1, &default_opts, stderr, &r), 0);
+    assert_int_equal(r->n_levels, 2 * (n - 1));
+    assert_int_equal(r->only_base, 2);
+    assert_int_equal(r->only_cur, 2);
+    assert_int_equal(r->n_knees, n / 2);
+    assert_string_equal(r->knees[0].plan, "p0000001");
+    assert_int_equal(r->knees[0].knee_base, 1);
+    assert_int_equal(r->knees[0].knee_cur, 0);
+    assert_false(r->knees[0].lower);
+    assert_string_equal(r->knees[n / 2 - 1].plan, "p0199999");
+    compare_result_free(r);
+    csv_free(b);
+    csv_free(c);
+}
+
+/* 100000 levels of two runs a side: the bootstrap's resamples are shared out over the
+ * levels and its percentiles selected, not sorted (2000 sorted resamples a level took
+ * minutes on a million levels).  Every interval still holds the ratios it can reach; a
+ * level with one run a side gets the exact ratio. */
+static void test_many_levels_bootstrap(void **state)
+{
+    const size_t n = 100000;
+    struct csv_table *b = table_new(2 * n + 1), *c = table_new(2 * n + 1);
+    struct compare_result *r = NULL;
+    (void)state;
+    for (size_t i = 0; i < 2 * n; i++) {
+        strcpy(b->rows[i].plan, "p");
+        strcpy(c->rows[i].plan, "p");
+        b->rows[i].concurrency = c->rows[i].concurrency = i / 2 + 1;
+        b->rows[i].run_idx = c->rows[i].run_idx = i % 2;
+        b->rows[i].qps = i % 2 ? 104 : 100;
+        c->rows[i].qps = i % 2 ? 208 : 200;
+    }
+    /* One more level, one run a side. */
+    strcpy(b->rows[2 * n].plan, "q");
+    strcpy(c->rows[2 * n].plan, "q");
+    b->rows[2 * n].concurrency = c->rows[2 * n].concurrency = 1;
+    b->rows[2 * n].qps = 100;
+    c->rows[2 * n].qps = 150;
+    assert_int_equal(compare_tables(&b, 1, &c, 1, &default_opts, stderr, &r), 0);
+    assert_int_equal(r->n_levels, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        const struct compare_level *l = &r->levels[i];
+        assert_true(l->ratio_lo >= 200.0 / 104 && l->ratio_lo <= l->ratio_hi &&
+                    l->ratio_hi <= 208.0 / 100);
+    }
+    assert_string_equal(r->levels[n].plan, "q");
+    assert_true(r->levels[n].ratio_lo == 1.5 && r->levels[n].ratio_hi == 1.5);
+    compare_result_free(r);
+    csv_free(b);
+    csv_free(c);
+}
+
+static int stop_now(void)
+{
+    return 1;
+}
+
+/* The cancel hook stops a comparison with one sentence. */
+static void test_cancel(void **state)
+{
+    struct csv_table *b = NULL;
+    struct compare_result *r = NULL;
+    char *msg = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&msg, &len);
+    (void)state;
+    assert_non_null(m);
+    assert_int_equal(csv_read(DATA "base.csv", stderr, &b), 0);
+    cancel_set_hook(stop_now);
+    assert_int_equal(compare_tables(&b, 1, &b, 1, &default_opts, m, &r), -1);
+    cancel_set_hook(NULL);
+    fclose(m);
+    assert_null(r);
+    assert_string_equal(msg, "interrupted while comparing\n");
+    free(msg);
+    assert_int_equal(compare_tables(&b, 1, &b, 1, &default_opts, stderr, &r), 0);
+    compare_result_free(r);
+    csv_free(b);
 }
 
 static void test_slo_parse(void **state)
@@ -509,6 +638,116 @@ static void test_run_dirs_and_manifests(void **state)
     rmdir(top);
 }
 
+/* compareinput_load's message for arg, asserting that it fails. */
+static char *load_err(const char *arg)
+{
+    struct compareinput *in = NULL;
+    char *msg = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&msg, &len);
+    assert_non_null(m);
+    assert_int_equal(compareinput_load(arg, m, &in), -1);
+    fclose(m);
+    assert_null(in);
+    return msg;
+}
+
+/* Create an empty file at dir/name. */
+static void touch_in(const char *dir, const char *name)
+{
+    char path[256];
+    int fd;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+static void unlink_in(const char *dir, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    assert_int_equal(unlink(path), 0);
+}
+
+/* A side with more CSV files than COMPAREINPUT_MAX_FILES is refused, naming the directory,
+ * before any is read; so is one holding a name with control characters (it would be echoed
+ * in every message), shown escaped. */
+static void test_hostile_directories(void **state)
+{
+    char dir[] = "/tmp/vmsweep-test-compare.XXXXXX", name[32], *msg;
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    for (int i = 0; i <= COMPAREINPUT_MAX_FILES; i++) {
+        snprintf(name, sizeof(name), "f%05d.csv", i);
+        touch_in(dir, name);
+    }
+    msg = load_err(dir);
+    assert_non_null(strstr(msg, "holds more than the 4096 CSV files a side may have"));
+    assert_non_null(strstr(msg, dir));
+    free(msg);
+    for (int i = 0; i <= COMPAREINPUT_MAX_FILES; i++) {
+        snprintf(name, sizeof(name), "f%05d.csv", i);
+        unlink_in(dir, name);
+    }
+    touch_in(dir, "a\x1b]0;owned\x07.csv");
+    msg = load_err(dir);
+    assert_non_null(strstr(msg, "'a\\x1b]0;owned\\x07.csv', whose name is not printable text"));
+    assert_null(strchr(msg, '\x1b'));
+    free(msg);
+    unlink_in(dir, "a\x1b]0;owned\x07.csv");
+    assert_int_equal(rmdir(dir), 0);
+}
+
+/* The manifest is read only when it is a regular file (a FIFO there is passed over, not
+ * waited on) of at most COMPAREINPUT_MAX_MANIFEST bytes; its values reach the reports
+ * escaped, so a manifest cannot send control sequences to the terminal or break lines. */
+static void test_hostile_manifests(void **state)
+{
+    char top[] = "/tmp/vmsweep-test-compare.XXXXXX", a[128], b[128], path[160], *msg;
+    struct compareinput *in = NULL, *in2 = NULL;
+    char **w = NULL;
+    size_t nw = 0;
+    int fd;
+    (void)state;
+    assert_non_null(mkdtemp(top));
+    snprintf(a, sizeof(a), "%s/a", top);
+    snprintf(b, sizeof(b), "%s/b", top);
+    make_run_dir(a, "kvm", DATA "base.csv");
+    make_run_dir(b, "tcg\\u001b]0;owned\\u0007\\nverdict: ok", DATA "base.csv");
+    assert_int_equal(compareinput_load(a, stderr, &in), 0);
+    assert_int_equal(compareinput_load(b, stderr, &in2), 0);
+    assert_int_equal(compareinput_diff(in, in2, &w, &nw), 0);
+    assert_int_equal(nw, 1);
+    assert_string_equal(
+        w[0], "accelerator differs: BASE 'kvm', CURRENT 'tcg\\x1b]0;owned\\x07\\x0averdict: ok'");
+    free(w[0]);
+    free(w);
+    compareinput_free(in);
+    compareinput_free(in2);
+
+    /* 17 MiB (sparse: no disk used) is over the cap. */
+    snprintf(path, sizeof(path), "%s/manifest.json", b);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 17 << 20), 0);
+    close(fd);
+    msg = load_err(b);
+    assert_non_null(strstr(msg, "manifest.json': it has 17825792 bytes, more than the 16777216"));
+    free(msg);
+
+    /* A FIFO in its place: the side loads without a manifest, at once. */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(compareinput_load(b, stderr, &in), 0);
+    assert_null(in->manifest);
+    assert_null(in->fields[COMPAREINPUT_ACCEL]);
+    compareinput_free(in);
+    remove_run_dir(a);
+    remove_run_dir(b);
+    assert_int_equal(rmdir(top), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +764,11 @@ int main(void)
         cmocka_unit_test(test_junit),
         cmocka_unit_test(test_junit_escaping),
         cmocka_unit_test(test_run_dirs_and_manifests),
+        cmocka_unit_test(test_many_knee_moves),
+        cmocka_unit_test(test_many_levels_bootstrap),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_hostile_directories),
+        cmocka_unit_test(test_hostile_manifests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

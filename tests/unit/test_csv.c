@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "cancel.h"
 #include "csv.h"
 
 #define HDR17                                                                                      \
@@ -197,20 +198,91 @@ static void test_read_not_regular(void **state)
     rmdir(dir);
 }
 
-/* A header of 300000 columns is refused by its count, not checked pair by pair (which
- * took minutes). */
+/* The header line of n columns: the required ones, then c0, c1, ... */
+static char *wide_header(size_t n, size_t *len)
+{
+    char *text = malloc(n * 10 + 64);
+    assert_non_null(text);
+    *len = (size_t)sprintf(text, "plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us");
+    for (size_t i = 7; i < n; i++)
+        *len += (size_t)sprintf(text + *len, ",c%zu", i);
+    text[(*len)++] = '\n';
+    return text;
+}
+
+/* A header of 300000 columns is refused at its 257th field, pointed at, without reading
+ * the rest of the line or checking pairs of names (which took minutes). */
 static void test_too_many_columns(void **state)
 {
-    size_t n = 300000, len = 0;
-    char *text = malloc(n * 8 + 64);
+    size_t len;
+    char *text = wide_header(300000, &len);
+    (void)state;
+    expect_error_n(text, len, "data.csv:1:1198: more than the 256 columns a sweep CSV may have");
+    free(text);
+    /* Exactly the cap is fine. */
+    text = wide_header(CSV_MAX_COLUMNS, &len);
+    {
+        struct csv_table *t = NULL;
+        assert_null(parse_err_n(text, len, &t));
+        assert_int_equal(t->n, 0);
+        csv_free(t);
+    }
+    free(text);
+}
+
+/* Duplicate names are found by sorting; the one reported is the first second occurrence
+ * from the left, as the pairwise check found it: here c9's, although c8 sorts first. */
+static void test_duplicate_columns(void **state)
+{
+    size_t len;
+    char *text = wide_header(CSV_MAX_COLUMNS - 2, &len), *dup = malloc(len + 16);
+    (void)state;
+    assert_non_null(dup);
+    memcpy(dup, text, len - 1);
+    strcpy(dup + len - 1, ",c9,c8\n");
+    expect_error(dup, "data.csv:1:1188: column 'c9' appears twice");
+    free(dup);
+    free(text);
+}
+
+/* A line over CSV_MAX_LINE bytes is refused while it is read, naming where it starts. */
+static void test_line_too_long(void **state)
+{
+    const char *hdr = "plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\n";
+    size_t n = strlen(hdr) + CSV_MAX_LINE + 64;
+    char *text = malloc(n + 1);
     (void)state;
     assert_non_null(text);
-    len += (size_t)sprintf(text, "plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us");
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)sprintf(text + len, ",c%zu", i);
-    text[len++] = '\n';
-    expect_error_n(text, len, "more than the 256 a sweep CSV may have");
+    strcpy(text, hdr);
+    strcat(text, "\"");
+    memset(text + strlen(text), 'x', CSV_MAX_LINE);
+    text[strlen(hdr) + 1 + CSV_MAX_LINE] = '\0';
+    strcat(text, "\",1,1,5,1,2,3\n");
+    expect_error(text, "data.csv:2:1: the line is longer than the 65536 bytes");
+    /* Unquoted too. */
+    text[strlen(hdr)] = 'y';
+    *strchr(text + strlen(hdr), '"') = 'y';
+    expect_error(text, "data.csv:2:1: the line is longer than the 65536 bytes");
     free(text);
+}
+
+static int stop_now(void)
+{
+    return 1;
+}
+
+/* The cancel hook stops a read (Ctrl-C during a huge CSV); without it the same text reads. */
+static void test_cancel(void **state)
+{
+    const char *text = "plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\ncpu,1,1,5,1,2,3\n";
+    struct csv_table *t = NULL;
+    (void)state;
+    cancel_set_hook(stop_now);
+    expect_error(text, "data.csv: interrupted while reading it");
+    cancel_set_hook(NULL);
+    assert_null(parse_err(text, &t));
+    assert_int_equal(t->n, 1);
+    csv_free(t);
 }
 
 int main(void)
@@ -223,6 +295,9 @@ int main(void)
         cmocka_unit_test(test_read_file),
         cmocka_unit_test(test_read_not_regular),
         cmocka_unit_test(test_too_many_columns),
+        cmocka_unit_test(test_duplicate_columns),
+        cmocka_unit_test(test_line_too_long),
+        cmocka_unit_test(test_cancel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
