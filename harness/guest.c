@@ -47,8 +47,14 @@ struct guest {
     const char *what;   /* guest path of the transfer in progress, for messages */
     uint64_t next_tick; /* when a transfer calls its tick next */
     uint64_t stdout_dropped;
+    uint64_t banner_ms; /* when the server's banner first came (guest_now_ms) */
     unsigned port;
 };
+
+uint64_t guest_banner_ms(const struct guest *g)
+{
+    return g->banner_ms;
+}
 
 uint64_t guest_now_ms(void)
 {
@@ -164,6 +170,7 @@ int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, u
     struct guest *g = NULL;
     int ret = -1;
     long timeout_s = 15; /* the banner is there: key exchange under TCG can be slow */
+    uint64_t banner_at = 0;
     int no = 0, yes = 1;
     char *hostkey_type = NULL;
 
@@ -187,6 +194,8 @@ int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, u
             sleep_ms(100);
             continue;
         }
+        if (banner_at == 0)
+            banner_at = guest_now_ms();
         s = ssh_new();
         if (s == NULL) {
             log_error("out of memory");
@@ -226,6 +235,7 @@ int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, u
         goto cleanup;
     }
     g->s = s;
+    g->banner_ms = banner_at;
     g->port = port;
     s = NULL;
     *out = g;

@@ -94,6 +94,9 @@ int guest_exec_stream(struct guest *g, const char *cmd, uint64_t deadline_ms, gu
  */
 uint64_t guest_stdout_dropped(const struct guest *g);
 
+/* When guest_connect first saw the SSH server's banner (guest_now_ms clock). */
+uint64_t guest_banner_ms(const struct guest *g);
+
 /* Copy a local file to the guest with the given mode (SFTP), within GUEST_XFER_MS. */
 int guest_push(struct guest *g, const char *local, const char *remote, mode_t mode);
 

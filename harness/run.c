@@ -722,6 +722,9 @@ static void boot_breakdown(struct size_ctx *sc, cJSON *timings)
         if (at)
             cJSON_AddNumberToObject(b, marks[i].key, (double)(at - sc->boot_t0) / 1000.0);
     }
+    if (sc->g && guest_banner_ms(sc->g) >= sc->boot_t0)
+        cJSON_AddNumberToObject(b, "ssh_banner_s",
+                                (double)(guest_banner_ms(sc->g) - sc->boot_t0) / 1000.0);
     cJSON_AddNumberToObject(b, "ssh_s", (double)(guest_now_ms() - sc->boot_t0) / 1000.0);
 }
 
@@ -1227,8 +1230,10 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     /* A full or read-only output disk must stop us before a VM burns minutes. */
     if (manifest_write(rc.manifest, rc.manifest_path) < 0)
         goto cleanup;
+    uint64_t t_conn = guest_now_ms();
     if (vm_connect(s->connect, &rc.conn) < 0)
         goto cleanup;
+    log_debug("connected to libvirt in %llu ms", (unsigned long long)(guest_now_ms() - t_conn));
     vm_conn_versions(rc.conn, hv, sizeof(hv), lv, sizeof(lv));
     snprintf(rc.versions, sizeof(rc.versions), "qemu %s libvirt %s vmsweep %s", hv, lv,
              VMSWEEP_VERSION);
@@ -1241,6 +1246,8 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     else
         log_info("accelerator: TCG: %s (emulated: compare ratios, not absolute numbers)",
                  rc.accel.reason);
+    log_debug("accelerator chosen %llu ms after connecting",
+              (unsigned long long)(guest_now_ms() - t_conn));
     if (run_cpu_check(&rc) < 0)
         goto cleanup;
     cJSON_AddStringToObject(rc.manifest, "accel", rc.accel.kvm ? "kvm" : "tcg");

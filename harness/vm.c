@@ -25,6 +25,7 @@
 #include <linux/kvm.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -402,6 +403,49 @@ static void caps_share(const char *root, bool in)
     free(mine);
 }
 
+/* Give every thread of this process the CPU set mask. */
+static void set_all_affinity(const cpu_set_t *mask)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid > 0 && sched_setaffinity(tid, sizeof(*mask), mask) < 0)
+            log_debug("cannot set the CPU affinity of thread %d: %s", (int)tid, strerror(errno));
+    }
+    closedir(d);
+}
+
+/*
+ * virConnectOpen on one fixed CPU.  The embedded driver reads the host's CPUID when it
+ * starts and keeps QEMU's capabilities only while it reads the same again; on a VM host
+ * some CPUID bits (the APIC ID) differ from CPU to CPU, so a driver started on another
+ * CPU than the cached capabilities' probed every QEMU binary again (8 s per run under
+ * TCG here).  The first CPU we may use is always the same; the mask of every thread is
+ * put back after (libvirt starts threads while it opens).
+ */
+static virConnectPtr open_pinned(const char *uri)
+{
+    cpu_set_t old, one;
+    virConnectPtr conn;
+    int first = -1;
+
+    if (sched_getaffinity(0, sizeof(old), &old) < 0)
+        return virConnectOpen(uri);
+    for (int i = 0; i < CPU_SETSIZE && first < 0; i++)
+        if (CPU_ISSET(i, &old))
+            first = i;
+    CPU_ZERO(&one);
+    CPU_SET(first < 0 ? 0 : first, &one);
+    set_all_affinity(&one);
+    conn = virConnectOpen(uri);
+    set_all_affinity(&old);
+    return conn;
+}
+
 int vm_connect(const char *uri, struct vm_conn **out)
 {
     struct vm_conn *c = calloc(1, sizeof(*c));
@@ -440,7 +484,7 @@ int vm_connect(const char *uri, struct vm_conn **out)
     if (vm_event_start() < 0)
         goto fail;
     log_debug("connecting to '%s'", c->uri);
-    c->conn = virConnectOpen(c->uri);
+    c->conn = open_pinned(c->uri);
     if (c->conn == NULL) {
         const char *why = vm_lasterr();
         log_error("cannot connect to libvirt at '%s': %s", c->uri, why);

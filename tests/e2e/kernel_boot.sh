@@ -2,7 +2,7 @@
 # The tiny image boots its kernel uncompressed through the PVH entry (vmlinux), and an
 # image built with --no-pvh boots the compressed bzImage: both paths reach SSH and run a
 # sweep, the manifest says which kernel boot was used, and its boot breakdown is there
-# and in order (kernel banner, init, guest up, SSH).
+# and in order (kernel banner, init, guest up, SSH banner, SSH session).
 . "$(dirname "$0")/_lib.sh"
 
 "$VMSWEEP" image inspect tiny >tiny.json || fail "cannot inspect the tiny image"
@@ -20,6 +20,9 @@ b = json.load(open(sys.argv[1]))["sizes"][0]["timings_s"]["boot"]
 steps = [b[k] for k in ("kernel_s", "init_s", "guest_up_s", "ssh_s")]
 assert all(isinstance(x, (int, float)) and x >= 0 for x in steps), steps
 assert steps == sorted(steps), steps
+# The SSH banner: after init (dropbear starts with the network, maybe before "guest up"),
+# before the session is up.
+assert b["init_s"] <= b["ssh_banner_s"] <= b["ssh_s"], b
 PY
 	[ "$(json "$1/manifest.json" 'j["sizes"][0]["status"]')" = complete ] || fail "$1: size not complete"
 }
