@@ -802,9 +802,11 @@ static int fxp_recv(struct guest *g, struct guest_xfer *x, void *data, size_t n)
             ;
         if (xfer_check(g, x) < 0)
             return -1;
-        if (ssh_channel_poll_timeout(g->sftp, 100, 0) == SSH_ERROR) {
-            log_error("the SFTP session with the guest failed: %s", ssh_get_error(g->s));
-            return -1;
+        /* Wait on the socket itself: it wakes when the reply comes, where libssh's
+         * ssh_channel_poll_timeout sat out its whole timeout (100 ms a request). */
+        if (ssh_channel_poll(g->sftp, 0) == 0) {
+            struct pollfd pfd = {.fd = ssh_get_fd(g->s), .events = POLLIN};
+            poll(&pfd, 1, 100);
         }
     }
     return 0;

@@ -441,8 +441,10 @@ static int size_prepare(struct size_ctx *sc, cJSON *m)
         log_warn("%s: the results disk is not mounted in the guest: rows cannot be salvaged "
                  "if the guest dies",
                  sc->label);
+    log_debug("%s: pushing the agent", sc->label);
     if (guest_push(sc->g, sc->rc->o->agent, RUN_AGENT_PATH, 0755) < 0)
         return -1;
+    log_debug("%s: agent pushed", sc->label);
     for (size_t i = 0; i < s->push.n; i++) {
         char *local = strdup(s->push.v[i]), *colon, *remote, *base;
         int rc;
@@ -1000,7 +1002,9 @@ cleanup:
         pulled_ok = true;
         st = RUN_INCOMPLETE;
     }
+    log_debug("%s: closing the session", sc.label);
     guest_close(sc.g);
+    log_debug("%s: session closed", sc.label);
     if (sc.vm) {
         vm_destroy(sc.vm);
         /* Rows the session could not bring home are still on the results disk. */

@@ -686,6 +686,30 @@ struct console *vm_console(struct vm *vm)
     return vm->console;
 }
 
+/*
+ * SIGKILL the QEMU of vm when it is ours to kill (embedded driver: its pidfile in our
+ * root, its command line naming the root).  QEMU takes 1.5 s to exit on libvirt's SIGTERM
+ * under TCG here, for nothing: what the guest wrote to its results disk was fsynced into
+ * the host's page cache, which a killed QEMU does not lose.
+ */
+static void kill_qemu_fast(struct vm *vm)
+{
+    char *pidf =
+        vm->owner->root ? fsutil_printf("%s/run/qemu/%s.pid", vm->owner->root, vm->name) : NULL;
+    char *text = NULL;
+    long pid;
+
+    if (pidf && fsutil_exists(pidf) && fsutil_read_file(pidf, &text, NULL) == 0 &&
+        (pid = atol(text)) > 1 && proc_is_qemu_of((pid_t)pid, vm->owner->root)) {
+        if (kill((pid_t)pid, SIGKILL) == 0)
+            log_debug("killed QEMU %ld of VM '%s'", pid, vm->name);
+    } else {
+        log_debug("no QEMU of VM '%s' found by '%s'", vm->name, pidf ? pidf : "(no root)");
+    }
+    free(text);
+    free(pidf);
+}
+
 void vm_destroy(struct vm *vm)
 {
     if (vm == NULL)
@@ -693,6 +717,7 @@ void vm_destroy(struct vm *vm)
     track(vm, false);
     int state = 0, reason = 0;
     if (virDomainGetState(vm->dom, &state, &reason, 0) == 0 && state != VIR_DOMAIN_SHUTOFF) {
+        kill_qemu_fast(vm);
         if (virDomainDestroy(vm->dom) < 0)
             log_warn("cannot destroy VM '%s': %s", vm->name, vm_lasterr());
         else
