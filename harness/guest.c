@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #define GUEST_CHUNK        (32 * 1024)   /* bytes per SFTP read or write request */
+#define GUEST_PUSH_AHEAD   8             /* write requests of a push in flight at once */
 #define GUEST_ROUND        (1024 * 1024) /* bytes read per stream between deadline checks */
 #define GUEST_TICK_MS      200
 #define GUEST_SFTP_VERSION 3
@@ -832,6 +833,61 @@ static int fxp_recv_packet(struct guest *g, struct guest_xfer *x, size_t *len)
     return 0;
 }
 
+static int fxp_unexpected(struct guest *g, uint8_t type, struct rd *body, uint32_t *code);
+
+/*
+ * Send the request in w (plus data, the tail of its last string) without waiting for its
+ * reply; *id gets the request's id.  On failure the channel is dropped.
+ */
+static int fxp_post(struct guest *g, struct guest_xfer *x, struct wr *w, const void *data,
+                    size_t dlen, uint32_t *id)
+{
+    if (w->full) {
+        log_error("a path in the guest is too long: '%s'", g->what);
+        return -1;
+    }
+    if (xfer_check(g, x) < 0)
+        return -1;
+    *id = ++g->sftp_id;
+    put_u32(w->buf, (uint32_t)(w->len - 4 + dlen));
+    put_u32(w->buf + 5, *id);
+    if (fxp_send(g, x, w->buf, w->len) < 0 || (dlen && fxp_send(g, x, data, dlen) < 0)) {
+        fxp_drop(g);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Read the reply to request id, which must be a status: 0 when it says OK, else -1 with
+ * *code (a reply out of order or malformed drops the channel, reported).
+ */
+static int fxp_status_reply(struct guest *g, struct guest_xfer *x, uint32_t id, uint32_t *code)
+{
+    struct rd body;
+    size_t len;
+
+    *code = SSH_FX_FAILURE;
+    if (fxp_recv_packet(g, x, &len) < 0) {
+        fxp_drop(g);
+        return -1;
+    }
+    if (get_u32(g->pkt + 1) != id) {
+        log_error("the guest's SFTP server answered request %u with a reply to %u during '%s'", id,
+                  get_u32(g->pkt + 1), g->what);
+        fxp_drop(g);
+        return -1;
+    }
+    body.p = g->pkt + 5;
+    body.left = len - 5;
+    if (g->pkt[0] != SSH_FXP_STATUS || rd_u32(&body, code) < 0) {
+        fxp_unexpected(g, g->pkt[0], &body, code);
+        *code = SSH_FX_FAILURE;
+        return -1;
+    }
+    return *code == SSH_FX_OK ? 0 : -1;
+}
+
 /*
  * Send the request in w (plus data, the tail of its last string) and read its reply:
  * *type and the body after the id in *body.  On failure the channel is dropped.
@@ -991,7 +1047,8 @@ int guest_push(struct guest *g, const char *local, const char *remote, mode_t mo
     struct wr w;
     char buf[GUEST_CHUNK];
     uint64_t off = 0;
-    uint32_t code;
+    uint32_t code, ids[GUEST_PUSH_AHEAD];
+    size_t first = 0, inflight = 0;
     int fd = -1, ret = -1;
     bool open_h = false;
 
@@ -1007,26 +1064,44 @@ int guest_push(struct guest *g, const char *local, const char *remote, mode_t mo
                  mode & 07777, &h) < 0)
         goto cleanup;
     open_h = true;
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            log_error("cannot read '%s': %s", local, strerror(errno));
-            goto cleanup;
+    /* Up to GUEST_PUSH_AHEAD writes in flight: one round trip per chunk costs tens of
+     * milliseconds in an emulated guest.  The server answers in order. */
+    for (bool eof = false; !eof || inflight > 0;) {
+        ssize_t n = 0;
+        /* Post another write only when the channel's window takes it whole; else read a
+         * reply, which also lets libssh take the server's window adjustments. */
+        bool room = inflight == 0 || ssh_channel_window_size(g->sftp) >= GUEST_CHUNK + 512;
+        if (!eof && inflight < GUEST_PUSH_AHEAD && room) {
+            n = read(fd, buf, sizeof(buf));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                log_error("cannot read '%s': %s", local, strerror(errno));
+                goto cleanup;
+            }
+            eof = n == 0;
         }
-        if (n == 0)
-            break;
-        wr_start(&w, SSH_FXP_WRITE);
-        wr_str(&w, h.h, h.len);
-        wr_u64(&w, off);
-        wr_u32(&w, (uint32_t)n);
-        if (fxp_status_call(g, &x, &w, buf, (size_t)n, &code) < 0) {
+        if (n > 0) {
+            wr_start(&w, SSH_FXP_WRITE);
+            wr_str(&w, h.h, h.len);
+            wr_u64(&w, off);
+            wr_u32(&w, (uint32_t)n);
+            if (fxp_post(g, &x, &w, buf, (size_t)n, &ids[(first + inflight) % GUEST_PUSH_AHEAD]) <
+                0)
+                goto cleanup;
+            inflight++;
+            off += (uint64_t)n;
+            continue;
+        }
+        if (inflight == 0)
+            continue;
+        if (fxp_status_reply(g, &x, ids[first], &code) < 0) {
             if (g->sftp)
                 log_error("cannot write '%s' in the guest: %s", remote, fxp_status_text(code));
             goto cleanup;
         }
-        off += (uint64_t)n;
+        first = (first + 1) % GUEST_PUSH_AHEAD;
+        inflight--;
     }
     open_h = false;
     if (fxp_close_handle(g, &x, &h) < 0) {

@@ -67,7 +67,7 @@ done
 step network
 # SSH as soon as the network is up: the host is waiting for it.  (/etc/vmsweep/sshd.sh,
 # which init respawns, takes over when this one ends.)
-/usr/sbin/dropbear -F -E -s -g -p 22 -r /etc/dropbear/dropbear_ed25519_host_key &
+/usr/sbin/dropbear -F -E -s -g -W 1048576 -p 22 -r /etc/dropbear/dropbear_ed25519_host_key &
 echo $! >/run/dropbear.early
 step sshd
 

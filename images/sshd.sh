@@ -7,4 +7,4 @@ if [ -f /run/dropbear.early ]; then
 	rm -f /run/dropbear.early
 	while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
 fi
-exec /usr/sbin/dropbear -F -E -s -g -p 22 -r /etc/dropbear/dropbear_ed25519_host_key
+exec /usr/sbin/dropbear -F -E -s -g -W 1048576 -p 22 -r /etc/dropbear/dropbear_ed25519_host_key

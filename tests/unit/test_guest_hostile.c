@@ -951,7 +951,7 @@ static void test_real_sftp(void **state)
     char root[] = "/tmp/vmsweep-sftp-XXXXXX";
     char *src, *remote, *local, *sub, *data = NULL, *big;
     char **names = NULL;
-    size_t n = 0, len = 0, biglen = 3 * 32768 + 123;
+    size_t n = 0, len = 0, biglen = 20 * 32768 + 123; /* more chunks than a push has in flight */
     struct stat st;
     (void)state;
 
