@@ -42,15 +42,24 @@ struct console {
 
 _Static_assert(CONSOLE_MAX_BYTES == 16u << 20, "the note in console_take says 16 MiB");
 
-/* What a milestone looks like on the console (first match wins). */
+/* Each milestone: what it looks like on the console (first match wins), and its name in
+ * the manifest's boot breakdown. */
 static const struct {
     enum console_mark mark;
     const char *text;
+    const char *key;
 } console_marks[] = {
-    {CONSOLE_KERNEL, "Linux version "},
-    {CONSOLE_INIT, "vmsweep: init"},
-    {CONSOLE_UP, "vmsweep: guest up"},
+    {CONSOLE_KERNEL, "Linux version ", "kernel_s"},
+    {CONSOLE_INIT, "vmsweep: init", "init_s"},
+    {CONSOLE_UP, "vmsweep: guest up", "guest_up_s"},
 };
+_Static_assert(sizeof(console_marks) / sizeof(console_marks[0]) == CONSOLE_NMARKS,
+               "one row per milestone, in enum order");
+
+const char *console_mark_key(enum console_mark mark)
+{
+    return console_marks[mark].key;
+}
 
 static uint64_t console_now_ms(void)
 {

@@ -52,6 +52,9 @@ int console_open(const char *sock, const char *path, struct console **out);
  */
 uint64_t console_mark_ms(struct console *c, enum console_mark mark);
 
+/* The milestone's key in the manifest's boot breakdown, e.g. "kernel_s" (static). */
+const char *console_mark_key(enum console_mark mark);
+
 /* Bytes received so far (kept and dropped). */
 uint64_t console_bytes(struct console *c);
 

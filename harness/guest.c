@@ -859,15 +859,14 @@ static int fxp_post(struct guest *g, struct guest_xfer *x, struct wr *w, const v
 }
 
 /*
- * Read the reply to request id, which must be a status: 0 when it says OK, else -1 with
- * *code (a reply out of order or malformed drops the channel, reported).
+ * Read the reply to request id: *type and the body after the id in *body.  A reply to
+ * another request, or none, drops the channel (reported).
  */
-static int fxp_status_reply(struct guest *g, struct guest_xfer *x, uint32_t id, uint32_t *code)
+static int fxp_reply(struct guest *g, struct guest_xfer *x, uint32_t id, uint8_t *type,
+                     struct rd *body)
 {
-    struct rd body;
     size_t len;
 
-    *code = SSH_FX_FAILURE;
     if (fxp_recv_packet(g, x, &len) < 0) {
         fxp_drop(g);
         return -1;
@@ -878,10 +877,26 @@ static int fxp_status_reply(struct guest *g, struct guest_xfer *x, uint32_t id, 
         fxp_drop(g);
         return -1;
     }
-    body.p = g->pkt + 5;
-    body.left = len - 5;
-    if (g->pkt[0] != SSH_FXP_STATUS || rd_u32(&body, code) < 0) {
-        fxp_unexpected(g, g->pkt[0], &body, code);
+    *type = g->pkt[0];
+    body->p = g->pkt + 5;
+    body->left = len - 5;
+    return 0;
+}
+
+/*
+ * Read the reply to request id, which must be a status: 0 when it says OK, else -1 with
+ * *code (a reply out of order or malformed drops the channel, reported).
+ */
+static int fxp_status_reply(struct guest *g, struct guest_xfer *x, uint32_t id, uint32_t *code)
+{
+    struct rd body;
+    uint8_t type;
+
+    *code = SSH_FX_FAILURE;
+    if (fxp_reply(g, x, id, &type, &body) < 0)
+        return -1;
+    if (type != SSH_FXP_STATUS || rd_u32(&body, code) < 0) {
+        fxp_unexpected(g, type, &body, code);
         *code = SSH_FX_FAILURE;
         return -1;
     }
@@ -895,32 +910,11 @@ static int fxp_status_reply(struct guest *g, struct guest_xfer *x, uint32_t id, 
 static int fxp_call(struct guest *g, struct guest_xfer *x, struct wr *w, const void *data,
                     size_t dlen, uint8_t *type, struct rd *body)
 {
-    uint32_t id = ++g->sftp_id;
-    size_t len;
+    uint32_t id;
 
-    if (w->full) {
-        log_error("a path in the guest is too long: '%s'", g->what);
+    if (fxp_post(g, x, w, data, dlen, &id) < 0)
         return -1;
-    }
-    if (xfer_check(g, x) < 0)
-        return -1;
-    put_u32(w->buf, (uint32_t)(w->len - 4 + dlen));
-    put_u32(w->buf + 5, id);
-    if (fxp_send(g, x, w->buf, w->len) < 0 || (dlen && fxp_send(g, x, data, dlen) < 0) ||
-        fxp_recv_packet(g, x, &len) < 0)
-        goto drop;
-    if (get_u32(g->pkt + 1) != id) {
-        log_error("the guest's SFTP server answered request %u with a reply to %u during '%s'", id,
-                  get_u32(g->pkt + 1), g->what);
-        goto drop;
-    }
-    *type = g->pkt[0];
-    body->p = g->pkt + 5;
-    body->left = len - 5;
-    return 0;
-drop:
-    fxp_drop(g);
-    return -1;
+    return fxp_reply(g, x, id, type, body);
 }
 
 /*
@@ -1013,18 +1007,12 @@ static int fxp_open(struct guest *g, struct guest_xfer *x, uint8_t op, const cha
 static int fxp_status_call(struct guest *g, struct guest_xfer *x, struct wr *w, const void *data,
                            size_t dlen, uint32_t *code)
 {
-    struct rd body;
-    uint8_t type;
+    uint32_t id;
 
     *code = SSH_FX_FAILURE;
-    if (fxp_call(g, x, w, data, dlen, &type, &body) < 0)
+    if (fxp_post(g, x, w, data, dlen, &id) < 0)
         return -1;
-    if (type != SSH_FXP_STATUS || rd_u32(&body, code) < 0) {
-        fxp_unexpected(g, type, &body, code);
-        *code = SSH_FX_FAILURE;
-        return -1;
-    }
-    return *code == SSH_FX_OK ? 0 : -1;
+    return fxp_status_reply(g, x, id, code);
 }
 
 /* Close a handle.  Quiet: the caller knows what failing to close means for it. */

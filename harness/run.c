@@ -3,13 +3,13 @@
 #include "accel.h"
 #include "analyse.h"
 #include "analysis.h"
+#include "cancel.h"
 #include "comparecmd.h"
 #include "console.h"
 #include "cpucheck.h"
 #include "domxml.h"
 #include "fsutil.h"
 #include "guest.h"
-#include "plotgen.h"
 #include "image.h"
 #include "imgdisk.h"
 #include "keys.h"
@@ -71,8 +71,8 @@ void run_install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
-    /* The handler only sets a flag: gnuplot, the analysis's long step, polls it. */
-    plotgen_set_cancel(run_interrupted);
+    /* The handler only sets a flag: the analysis and gnuplot poll it (cancel.h). */
+    cancel_set_hook(run_interrupted);
 }
 
 int run_interrupted(void)
@@ -179,28 +179,24 @@ static void size_progress(const char *line, void *arg)
     log_info("%s %s", sc->label, line);
 }
 
+/* Is name "sweep_<something>END", the shape of the agent's output files? */
+static bool sweep_named(const char *name, const char *end)
+{
+    size_t len = strlen(name), n = strlen(end);
+    return !strncmp(name, "sweep_", 6) && len > 6 + n && !strcmp(name + len - n, end);
+}
+
 /* Is name one of the agent's CSV files (sweep_<timestamp>[_k].csv)? */
 static bool sweep_csv(const char *name)
 {
-    size_t len = strlen(name);
-    return !strncmp(name, "sweep_", 6) && len > 4 && !strcmp(name + len - 4, ".csv");
+    return sweep_named(name, ".csv");
 }
 
 /* Is name one the agent writes (sweep_<time>[_k].csv, .jsonl or _summary.txt)?  Only
  * those are pulled: anything else in the folder was put there by the guest's code. */
 static bool sweep_output(const char *name)
 {
-    static const char *const ends[] = {".csv", ".jsonl", "_summary.txt"};
-    size_t len = strlen(name);
-
-    if (strncmp(name, "sweep_", 6) != 0)
-        return false;
-    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
-        size_t n = strlen(ends[i]);
-        if (len > 6 + n && !strcmp(name + len - n, ends[i]))
-            return true;
-    }
-    return false;
+    return sweep_csv(name) || sweep_named(name, ".jsonl") || sweep_named(name, "_summary.txt");
 }
 
 /* The A/B sides of --interleave: the guest folder and local folder name of each. */
@@ -708,21 +704,14 @@ static unsigned run_first_port(void)
  */
 static void boot_breakdown(struct size_ctx *sc, cJSON *timings)
 {
-    static const struct {
-        enum console_mark mark;
-        const char *key;
-    } marks[] = {
-        {CONSOLE_KERNEL, "kernel_s"},
-        {CONSOLE_INIT, "init_s"},
-        {CONSOLE_UP, "guest_up_s"},
-    };
     struct console *c = vm_console(sc->vm);
     cJSON *b = cJSON_AddObjectToObject(timings, "boot");
 
-    for (size_t i = 0; c && i < sizeof(marks) / sizeof(marks[0]); i++) {
-        uint64_t at = console_mark_ms(c, marks[i].mark);
+    for (int m = 0; c && m < CONSOLE_NMARKS; m++) {
+        uint64_t at = console_mark_ms(c, (enum console_mark)m);
         if (at)
-            cJSON_AddNumberToObject(b, marks[i].key, (double)(at - sc->boot_t0) / 1000.0);
+            cJSON_AddNumberToObject(b, console_mark_key((enum console_mark)m),
+                                    (double)(at - sc->boot_t0) / 1000.0);
     }
     if (sc->g && guest_banner_ms(sc->g) >= sc->boot_t0)
         cJSON_AddNumberToObject(b, "ssh_banner_s",

@@ -374,11 +374,6 @@ int plotgen_have_gnuplot(void)
 
 static unsigned plotgen_timeout_ms = PLOTGEN_TIMEOUT_MS;
 
-void plotgen_set_cancel(int (*cancel)(void))
-{
-    cancel_set_hook(cancel);
-}
-
 void plotgen_set_timeout_ms(unsigned ms)
 {
     plotgen_timeout_ms = ms ? ms : PLOTGEN_TIMEOUT_MS;

@@ -53,7 +53,7 @@ int plotgen_have_gnuplot(void);
  * Run `gnuplot [-e "outprefix='PREFIX'"] SCRIPT` in directory dir.  gnuplot's standard
  * output goes to capture (NULL: discarded), its errors to dir/gnuplot.log (with a prefix;
  * else discarded).  -1 with a message on diag when gnuplot cannot be started, fails,
- * runs past the deadline or is cancelled (it is killed, with its process group).
+ * runs past the deadline or is cancelled (cancel.h; it is killed, with its process group).
  */
 int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE *capture,
                 FILE *diag);
@@ -63,12 +63,5 @@ int plotgen_run(const char *dir, const char *script, const char *outprefix, FILE
 
 /* Set the deadline of plotgen_run (0: PLOTGEN_TIMEOUT_MS); for tests and slow hosts. */
 void plotgen_set_timeout_ms(unsigned ms);
-
-/*
- * The same as cancel_set_hook(cancel) (cancel.h), kept for existing callers: plotgen_run
- * polls cancel_requested() every 200 ms while gnuplot runs (nonzero kills gnuplot and fails
- * the run), and so do the CSV reader and the analysis.  NULL: no hook.
- */
-void plotgen_set_cancel(int (*cancel)(void));
 
 #endif

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "cancel.h"
 #include "plotgen.h"
 
 struct fix {
@@ -54,7 +55,7 @@ static int fix_teardown(void **state)
     char cmd[160];
     setenv("PATH", f->old_path, 1);
     plotgen_set_timeout_ms(0);
-    plotgen_set_cancel(NULL);
+    cancel_set_hook(NULL);
     /* Only our own mkdtemp folder, by its full name. */
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
     if (strncmp(f->dir, "/tmp/vmsweep-test-plotgen-", 26) == 0 && system(cmd) != 0)
@@ -108,7 +109,7 @@ static void test_cancel(void **state)
     struct fix *f = *state;
     char *msg;
     fake_gnuplot(f);
-    plotgen_set_cancel(cancel_now);
+    cancel_set_hook(cancel_now);
     msg = run_msg(f, -1);
     assert_non_null(strstr(msg, "interrupted"));
     free(msg);
