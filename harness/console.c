@@ -51,6 +51,7 @@ static const struct {
 } console_marks[] = {
     {CONSOLE_KERNEL, "Linux version ", "kernel_s"},
     {CONSOLE_INIT, "vmsweep: init", "init_s"},
+    {CONSOLE_NET, "vmsweep: step network", "network_s"},
     {CONSOLE_UP, "vmsweep: guest up", "guest_up_s"},
 };
 _Static_assert(sizeof(console_marks) / sizeof(console_marks[0]) == CONSOLE_NMARKS,

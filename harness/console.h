@@ -29,11 +29,13 @@
 /* Longest line examined for milestones (longer lines are cut for that purpose only). */
 #define CONSOLE_LINE_BYTES 512u
 
-/* Boot milestones, in the order a healthy boot shows them. */
+/* Boot milestones, in the order a healthy boot shows them (SSH, which the harness sees
+ * itself, comes between CONSOLE_NET and CONSOLE_UP, or after both). */
 enum console_mark {
     CONSOLE_KERNEL, /* the kernel's banner: "Linux version ..." */
     CONSOLE_INIT,   /* the image's /init started ("vmsweep: init") */
-    CONSOLE_UP,     /* the image's /init finished bringing the guest up */
+    CONSOLE_NET,    /* its network is up; sshd starts next */
+    CONSOLE_UP,     /* the image's /init finished bringing the guest up (results disk) */
     CONSOLE_NMARKS,
 };
 

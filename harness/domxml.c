@@ -52,6 +52,13 @@ static void bprintf(struct buf *b, const char *fmt, ...)
     }
 }
 
+/* The guest's names of def's disks: the root disk first, then the results disk. */
+#define DOMXML_ROOT_DEV "vda"
+static const char *results_dev(const struct vm_def *def)
+{
+    return def->disk ? "vdb" : "vda";
+}
+
 /* XML-escape s into b (attribute and text safe). */
 static void bescape(struct buf *b, const char *s)
 {
@@ -282,7 +289,7 @@ int domxml_build(const struct vm_def *def, char **xml)
                     "      <driver name='qemu' type='qcow2' cache='unsafe'/>\n"
                     "      <source file='");
         bescape(&b, def->disk);
-        bprintf(&b, "'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n");
+        bprintf(&b, "'/>\n      <target dev='" DOMXML_ROOT_DEV "' bus='virtio'/>\n    </disk>\n");
     }
     if (def->results_disk) {
         /* writethrough: every fsync in the guest reaches the file, so salvage after a
@@ -294,7 +301,7 @@ int domxml_build(const struct vm_def *def, char **xml)
         bprintf(&b,
                 "'/>\n      <target dev='%s' bus='virtio'/>\n"
                 "      <serial>vmsweep-results</serial>\n    </disk>\n",
-                def->disk ? "vdb" : "vda");
+                results_dev(def));
     }
     bprintf(&b, "    <controller type='usb' model='none'/>\n");
     if (def->console_sock) {
@@ -329,6 +336,26 @@ int domxml_build(const struct vm_def *def, char **xml)
     }
     bprintf(&b, "  </qemu:commandline>\n");
     bprintf(&b, "</domain>\n");
+    if (b.failed) {
+        free(b.data);
+        return -1;
+    }
+    *xml = b.data;
+    return 0;
+}
+
+int domxml_snapshot(const struct vm_def *def, const char *path, char **xml)
+{
+    struct buf b = {0};
+
+    bprintf(&b, "<domainsnapshot>\n  <memory snapshot='external' file='");
+    bescape(&b, path);
+    bprintf(&b, "'/>\n  <disks>\n");
+    if (def->disk)
+        bprintf(&b, "    <disk name='" DOMXML_ROOT_DEV "' snapshot='no'/>\n");
+    if (def->results_disk)
+        bprintf(&b, "    <disk name='%s' snapshot='no'/>\n", results_dev(def));
+    bprintf(&b, "  </disks>\n</domainsnapshot>\n");
     if (b.failed) {
         free(b.data);
         return -1;

@@ -57,4 +57,10 @@ int domxml_validate(const struct vm_def *def, char *err, size_t errlen);
 /* Build the XML (malloc'ed, caller frees) for a valid def.  -1 on out of memory. */
 int domxml_build(const struct vm_def *def, char **xml);
 
+/*
+ * The snapshot XML (malloc'ed, caller frees) that writes the state of def's running VM
+ * to path, memory only: none of def's disks is snapshotted.  -1 on out of memory.
+ */
+int domxml_snapshot(const struct vm_def *def, const char *path, char **xml);
+
 #endif

@@ -191,7 +191,7 @@ int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, u
             log_error("the guest did not answer SSH on 127.0.0.1:%u in time", port);
             goto cleanup;
         }
-        if (!banner_ready(port, 1000)) {
+        if (!banner_ready(port, 200)) {
             sleep_ms(100);
             continue;
         }

@@ -44,7 +44,13 @@
  */
 #define RUN_KERNEL_WAIT_MS_TCG 60000
 #define RUN_KERNEL_WAIT_MS_KVM 30000
+/* vmsweep's images load the results disk's filesystem after SSH is up (init.sh) and say
+ * when the disk is mounted: commands that need /results wait for that, 10 s at most. */
+#define RUN_WAIT_GUEST_UP                                                                          \
+    "if [ -e /etc/vmsweep/modules.late ]; then i=0; while [ ! -e /run/vmsweep.boot ] && "          \
+    "[ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; fi; "
 #define RUN_MOUNT_RESULTS                                                                          \
+    RUN_WAIT_GUEST_UP                                                                              \
     "grep -q ' /results ' /proc/mounts || for b in /sys/block/vd*; do "                            \
     "[ \"$(cat $b/serial 2>/dev/null)\" = vmsweep-results ] && mkdir -p /results && "              \
     "mount -o noatime /dev/${b##*/} /results && mkdir -p /results/out; done; "                     \
@@ -118,7 +124,8 @@ struct size_ctx {
     bool no_progress;   /* the kernel printed nothing in time */
     bool agent_started; /* rows may be on the results disk from here on */
     bool vm_died;
-    bool restored; /* started from a saved state: clock and RNG need the host's */
+    bool restored; /* started from a saved state */
+    bool resync;   /* restored or paused for a snapshot: clock and RNG need the host's */
     char label[32];
 };
 
@@ -459,8 +466,8 @@ static int size_prepare(struct size_ctx *sc, cJSON *m)
             return -1;
     }
     /* A restored guest is brought in step first, in the same command. */
-    char *sync = sc->restored ? size_host_sync_cmd(sc) : NULL;
-    char *cmd = sc->restored
+    char *sync = sc->resync ? size_host_sync_cmd(sc) : NULL;
+    char *cmd = sc->resync
                     ? (sync ? fsutil_printf("%s && " RUN_AGENT_PATH " --sysinfo", sync) : NULL)
                     : strdup(RUN_AGENT_PATH " --sysinfo");
     int rc = cmd ? guest_exec(sc->g, cmd, 30000, &out, &st) : -1;
@@ -468,9 +475,9 @@ static int size_prepare(struct size_ctx *sc, cJSON *m)
     free(cmd);
     if (rc < 0 || st != 0) {
         log_error("%s: the agent does not run in the guest (exit %d)%s", sc->label, st,
-                  sc->restored ? ", or the restored guest's clock and random generator could "
-                                 "not be set"
-                               : "");
+                  sc->resync ? ", or the restored guest's clock and random generator could "
+                               "not be set"
+                             : "");
         free(out);
         return -1;
     }
@@ -699,24 +706,30 @@ static unsigned run_first_port(void)
 
 /*
  * Where the boot's time went, from the console's milestones (seconds since the VM's CPUs
- * started): kernel banner, /init, guest up, SSH session ready.  Missing milestones (an
- * image that does not print them) are left out.
+ * started): kernel banner, /init, network, then the SSH banner and session (banner_at,
+ * ssh_at), and
+ * guest up (results disk mounted), which may come after SSH: called once the first
+ * command that waits for it has run.  Missing milestones (an image that does not print
+ * them) are left out.
  */
-static void boot_breakdown(struct size_ctx *sc, cJSON *timings)
+static void boot_breakdown(struct size_ctx *sc, cJSON *timings, uint64_t banner_at, uint64_t ssh_at)
 {
     struct console *c = vm_console(sc->vm);
     cJSON *b = cJSON_AddObjectToObject(timings, "boot");
 
+    /* The guest-up line is printed just before the file the first command waited for. */
+    for (int i = 0;
+         c && i < 100 && console_mark_ms(c, CONSOLE_INIT) && !console_mark_ms(c, CONSOLE_UP); i++)
+        usleep(10000);
     for (int m = 0; c && m < CONSOLE_NMARKS; m++) {
         uint64_t at = console_mark_ms(c, (enum console_mark)m);
         if (at)
             cJSON_AddNumberToObject(b, console_mark_key((enum console_mark)m),
                                     (double)(at - sc->boot_t0) / 1000.0);
     }
-    if (sc->g && guest_banner_ms(sc->g) >= sc->boot_t0)
-        cJSON_AddNumberToObject(b, "ssh_banner_s",
-                                (double)(guest_banner_ms(sc->g) - sc->boot_t0) / 1000.0);
-    cJSON_AddNumberToObject(b, "ssh_s", (double)(guest_now_ms() - sc->boot_t0) / 1000.0);
+    if (banner_at >= sc->boot_t0)
+        cJSON_AddNumberToObject(b, "ssh_banner_s", (double)(banner_at - sc->boot_t0) / 1000.0);
+    cJSON_AddNumberToObject(b, "ssh_s", (double)(ssh_at - sc->boot_t0) / 1000.0);
 }
 
 /* The key of def's configuration in the saved-state cache (see vmstate.h): the XML with
@@ -777,25 +790,23 @@ static int size_launch(struct size_ctx *sc, struct vm_def *def, const char *stat
 }
 
 /*
- * Keep the guest just booted as the saved state of key, and go on from that state: the
- * guest lets go of its results disk (each start gets a new one, and no block of the old
- * may stay cached), the VM's state is saved (which stops it), published and restored at
- * once, so this run and later ones start alike.  Returns 0 (connected again, restored),
- * 1 when the state could not be saved (the guest runs on, connected), -1 when the VM is
- * gone (reported).
+ * Keep the guest just booted as the saved state of key: the guest lets go of its results
+ * disk (each start gets a new one, and no block of the old may stay cached), closes its
+ * SSH session, and its state is written while the VM pauses; the VM then goes on and is
+ * connected to again.  Returns 0 (saved), 1 when the state could not be saved (the guest
+ * runs on), -1 when the guest is lost (reported).
  */
-static int size_save_state(struct size_ctx *sc, struct vm_def *def, const char *key,
-                           const char *console, char **xml)
+static int size_save_state(struct size_ctx *sc, const struct vm_def *def, const char *key)
 {
     static const char prep[] =
-        "umount /results && sync && echo 3 >/proc/sys/vm/drop_caches && "
-        "for b in /sys/block/vd*; do blockdev --flushbufs /dev/${b##*/}; done";
+        RUN_WAIT_GUEST_UP "umount /results && sync && echo 3 >/proc/sys/vm/drop_caches && "
+                          "for b in /sys/block/vd*; do blockdev --flushbufs /dev/${b##*/}; done";
     struct run_ctx *rc = sc->rc;
-    char uuid[64], *tmp = NULL;
-    int st = -1, ret = -1;
+    char uuid[64], *tmp = NULL, *xml = NULL;
+    int st = -1, saved = 1;
 
     if (guest_exec(sc->g, prep, 20000, NULL, &st) < 0 || st != 0 || vm_uuid(sc->vm, uuid) < 0 ||
-        (tmp = vmstate_temp(key)) == NULL) {
+        (tmp = vmstate_temp(key)) == NULL || domxml_snapshot(def, tmp, &xml) < 0) {
         log_warn("%s: the guest could not be made ready to save its state: going on cold",
                  sc->label);
         free(tmp);
@@ -804,35 +815,26 @@ static int size_save_state(struct size_ctx *sc, struct vm_def *def, const char *
     /* No SSH session may be open in the state: it would be restored half-dead. */
     guest_close(sc->g);
     sc->g = NULL;
-    if (vm_save(sc->vm, tmp) < 0) {
-        unlink(tmp);
-        free(tmp);
-        if (!vm_running(sc->vm))
-            return -1;
-        log_warn("%s: going on with the cold-booted VM", sc->label);
-        return guest_connect(sc->port, rc->img.hostkey, rc->keys.priv_path, guest_now_ms() + 60000,
-                             size_tick, sc, &sc->g) < 0
-                   ? -1
-                   : 1;
-    }
-    vm_destroy(sc->vm);
-    sc->vm = NULL;
-    /* Restored from our own file, published only once it proved to work: a parallel run
-     * of the same configuration may publish its own state under the key meanwhile. */
-    def->uuid = uuid;
-    if (size_launch(sc, def, tmp, console, xml) == 0 &&
-        guest_connect(sc->port, rc->img.hostkey, rc->keys.priv_path,
-                      guest_now_ms() + rc->s->boot_timeout_us / 1000, size_tick, sc, &sc->g) == 0) {
-        ret = 0;
-        if (vmstate_commit(key, tmp, def->name, uuid) < 0)
+    if (vm_snapshot(sc->vm, xml) == 0) {
+        /* Published at once: a start that fails to restore it drops it (size_run). */
+        if (vmstate_commit(key, tmp, def->name, uuid) == 0)
+            saved = 0;
+        else
             log_warn("%s: the saved state could not be kept for the next runs", sc->label);
     } else {
         unlink(tmp);
+        log_warn("%s: going on with the cold-booted VM", sc->label);
     }
-    def->uuid = NULL;
     free(tmp);
-    sc->restored = ret == 0;
-    return ret;
+    free(xml);
+    /* Paused for the snapshot: the guest's clock lags, and the state's randomness is
+     * shared with later runs. */
+    sc->resync = true;
+    if (!vm_running(sc->vm) ||
+        guest_connect(sc->port, rc->img.hostkey, rc->keys.priv_path,
+                      guest_now_ms() + rc->s->boot_timeout_us / 1000, size_tick, sc, &sc->g) < 0)
+        return -1;
+    return saved;
 }
 
 static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
@@ -909,7 +911,7 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
         def.uuid = vs.uuid;
         if (size_launch(&sc, &def, vs.path, console, &xml) == 0) {
             start = "restored";
-            sc.restored = true;
+            sc.restored = sc.resync = true;
         } else {
             log_warn("%s: the saved state '%s' did not start: forgetting it and booting cold",
                      sc.label, vs.path);
@@ -954,24 +956,23 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
         goto cleanup;
     }
     sc.booting = false;
-    if (!sc.restored) {
-        boot_breakdown(&sc, timings);
-    } else {
+    uint64_t ssh_at = guest_now_ms(), banner_at = guest_banner_ms(sc.g);
+    if (sc.restored) {
         /* Restored: no boot to break down, only the wait for SSH after the restore. */
         cJSON *b = cJSON_AddObjectToObject(timings, "boot");
-        cJSON_AddNumberToObject(b, "ssh_s", (double)(guest_now_ms() - sc.boot_t0) / 1000.0);
+        cJSON_AddNumberToObject(b, "ssh_s", (double)(ssh_at - sc.boot_t0) / 1000.0);
     }
     add_timing(timings, "boot_to_ssh_s", t0);
     log_info("%s: SSH up after %.1f s%s", sc.label, (double)(guest_now_ms() - t0) / 1000.0,
              sc.restored ? " (restored from a saved state)" : "");
     if (stateful && !sc.restored) {
         uint64_t ts = guest_now_ms();
-        int saved = size_save_state(&sc, &def, key, console, &xml);
+        int saved = size_save_state(&sc, &def, key);
         if (saved < 0)
             goto cleanup;
         if (saved == 0) {
             start = "cold, saved";
-            add_timing(timings, "save_restore_s", ts);
+            add_timing(timings, "save_state_s", ts);
             log_info("%s: state saved for the next runs of this configuration (%.1f s)", sc.label,
                      (double)(guest_now_ms() - ts) / 1000.0);
         }
@@ -982,6 +983,8 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
     if (size_prepare(&sc, m) < 0)
         goto cleanup;
     add_timing(timings, "push_s", t0);
+    if (!sc.restored)
+        boot_breakdown(&sc, timings, banner_at, ssh_at);
     if (size_sweep(&sc, dir, timings, &st) == 0)
         pulled_ok = true;
 

@@ -31,9 +31,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +56,8 @@ struct vm {
     virDomainPtr dom;
     char *name;
     struct console *console; /* NULL when not captured */
+    pid_t qemu_pid;          /* our own QEMU (embedded driver), or 0 */
+    bool qemu_reaped_here;   /* qemu_pid is our child, reaped by a thread of ours */
 };
 
 static pthread_mutex_t vm_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -461,6 +466,9 @@ int vm_connect(const char *uri, struct vm_conn **out)
         if (base == NULL)
             goto fail;
         reap_in(base);
+        /* Our QEMUs' orphans come to us, to be reaped at once (qemu_reaper). */
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+            log_debug("cannot become a subreaper: %s", strerror(errno));
     }
     if (uri == NULL) {
         unsigned r;
@@ -577,6 +585,60 @@ static void log_qemu_tail(const struct vm_conn *conn, const char *name)
     free(data);
 }
 
+/* The parent PID of pid, or -1. */
+static pid_t proc_parent(pid_t pid)
+{
+    char path[64], *text = NULL, *p;
+    pid_t ppid = -1;
+
+    snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+    if (fsutil_read_file(path, &text, NULL) == 0 && (p = strstr(text, "\nPPid:")) != NULL)
+        ppid = (pid_t)atol(p + 7);
+    free(text);
+    return ppid;
+}
+
+/* Wait for one QEMU to exit, so its zombie goes at once (see qemu_reaper). */
+static void *reap_one(void *arg)
+{
+    pid_t pid = (pid_t)(intptr_t)arg;
+    int st;
+
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return NULL;
+}
+
+/*
+ * The QEMU of an embedded root daemonizes, so it is reparented, and libvirt waits for it
+ * to stop (a save, a destroy) by polling until its PID is gone: gone means reaped.  Some
+ * hosts' PID 1 reaps orphans late (1.6 s here, per VM stop).  vmsweep is the subreaper
+ * of its QEMUs (vm_connect) and a thread per VM waits for its own QEMU's PID, never for
+ * any child: libvirt's own children are libvirt's to wait for.  Records vm->qemu_pid.
+ */
+static void qemu_reaper(struct vm *vm)
+{
+    char *pidf =
+        vm->owner->root ? fsutil_printf("%s/run/qemu/%s.pid", vm->owner->root, vm->name) : NULL;
+    char *text = NULL;
+    pthread_attr_t attr;
+    pthread_t t;
+    long pid;
+
+    if (pidf && fsutil_exists(pidf) && fsutil_read_file(pidf, &text, NULL) == 0 &&
+        (pid = atol(text)) > 1 && proc_is_qemu_of((pid_t)pid, vm->owner->root)) {
+        vm->qemu_pid = (pid_t)pid;
+        /* Ours to wait for only when it was reparented to us (the subreaper took). */
+        if (proc_parent((pid_t)pid) == getpid() && pthread_attr_init(&attr) == 0) {
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            vm->qemu_reaped_here = pthread_create(&t, &attr, reap_one, (void *)(intptr_t)pid) == 0;
+            pthread_attr_destroy(&attr);
+        }
+    }
+    free(text);
+    free(pidf);
+}
+
 /* Wrap the paused (with a console) or running domain dom: attach the console, resume. */
 static int vm_adopt(struct vm_conn *conn, virDomainPtr dom, const char *name,
                     const char *console_sock, const char *console_path, struct vm **out)
@@ -593,6 +655,7 @@ static int vm_adopt(struct vm_conn *conn, virDomainPtr dom, const char *name,
     vm->owner = conn;
     vm->dom = dom;
     track(vm, true);
+    qemu_reaper(vm);
     if (console_sock) {
         if (console_open(console_sock, console_path, &vm->console) < 0) {
             vm_destroy(vm);
@@ -644,12 +707,15 @@ int vm_uuid(struct vm *vm, char *uuid)
     return 0;
 }
 
-int vm_save(struct vm *vm, const char *path)
+int vm_snapshot(struct vm *vm, const char *snapshot_xml)
 {
-    if (virDomainSaveFlags(vm->dom, path, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0) {
-        log_error("cannot save the state of VM '%s' to '%s': %s", vm->name, path, vm_lasterr());
+    virDomainSnapshotPtr snap =
+        virDomainSnapshotCreateXML(vm->dom, snapshot_xml, VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA);
+    if (snap == NULL) {
+        log_error("cannot write the state of VM '%s': %s", vm->name, vm_lasterr());
         return -1;
     }
+    virDomainSnapshotFree(snap);
     return 0;
 }
 
@@ -687,27 +753,23 @@ struct console *vm_console(struct vm *vm)
 }
 
 /*
- * SIGKILL the QEMU of vm when it is ours to kill (embedded driver: its pidfile in our
- * root, its command line naming the root).  QEMU takes 1.5 s to exit on libvirt's SIGTERM
- * under TCG here, for nothing: what the guest wrote to its results disk was fsynced into
- * the host's page cache, which a killed QEMU does not lose.
+ * SIGKILL the QEMU of vm when it is ours to kill (embedded driver).  QEMU takes 1.5 s to
+ * exit on libvirt's SIGTERM under TCG here, for nothing: what the guest wrote to its
+ * results disk was fsynced into the host's page cache, which a killed QEMU does not lose.
  */
 static void kill_qemu_fast(struct vm *vm)
 {
-    char *pidf =
-        vm->owner->root ? fsutil_printf("%s/run/qemu/%s.pid", vm->owner->root, vm->name) : NULL;
-    char *text = NULL;
-    long pid;
-
-    if (pidf && fsutil_exists(pidf) && fsutil_read_file(pidf, &text, NULL) == 0 &&
-        (pid = atol(text)) > 1 && proc_is_qemu_of((pid_t)pid, vm->owner->root)) {
-        if (kill((pid_t)pid, SIGKILL) == 0)
-            log_debug("killed QEMU %ld of VM '%s'", pid, vm->name);
+    if (vm->qemu_pid > 1 && proc_is_qemu_of(vm->qemu_pid, vm->owner->root)) {
+        if (kill(vm->qemu_pid, SIGKILL) == 0)
+            log_debug("killed QEMU %ld of VM '%s'", (long)vm->qemu_pid, vm->name);
+        /* Gone (reaped by qemu_reaper) before libvirt looks: libvirt checks again only
+         * 200 ms later.  A QEMU not reaped in 1 s is left to libvirt. */
+        struct timespec ms = {0, 1000 * 1000};
+        for (int i = 0; vm->qemu_reaped_here && i < 1000 && kill(vm->qemu_pid, 0) == 0; i++)
+            nanosleep(&ms, NULL);
     } else {
-        log_debug("no QEMU of VM '%s' found by '%s'", vm->name, pidf ? pidf : "(no root)");
+        log_debug("no QEMU of VM '%s' to kill", vm->name);
     }
-    free(text);
-    free(pidf);
 }
 
 void vm_destroy(struct vm *vm)
@@ -718,7 +780,8 @@ void vm_destroy(struct vm *vm)
     int state = 0, reason = 0;
     if (virDomainGetState(vm->dom, &state, &reason, 0) == 0 && state != VIR_DOMAIN_SHUTOFF) {
         kill_qemu_fast(vm);
-        if (virDomainDestroy(vm->dom) < 0)
+        /* The killed QEMU's domain may be gone already (libvirt saw its monitor close). */
+        if (virDomainDestroy(vm->dom) < 0 && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
             log_warn("cannot destroy VM '%s': %s", vm->name, vm_lasterr());
         else
             log_debug("destroyed VM '%s'", vm->name);

@@ -64,10 +64,11 @@ int vm_start(struct vm_conn *conn, const char *xml, const char *name, const char
 int vm_uuid(struct vm *vm, char *uuid);
 
 /*
- * Save the running VM's state (memory and devices) to the new file path: the domain
- * stops (vm_destroy is still to be called).  -1 reported.
+ * Save the running VM's state (memory and devices; vm_restore reads it) to the file
+ * snapshot_xml names (domxml_snapshot).  The VM goes on running: its CPUs pause while the
+ * memory is written, so its clock lags the host's by that pause.  -1 reported.
  */
-int vm_save(struct vm *vm, const char *path);
+int vm_snapshot(struct vm *vm, const char *snapshot_xml);
 
 /*
  * Start a domain from the state saved at path, with xml replacing its definition (same

@@ -39,7 +39,7 @@ int vmstate_find(const char *key, struct vmstate *out);
 char *vmstate_temp(const char *key);
 
 /*
- * Publish tmp (a save image written by vm_save) as the state of key, restored with the
+ * Publish tmp (a state written by vm_snapshot) as the state of key, restored with the
  * domain name and uuid; then prune.  -1 reported (tmp is removed).
  */
 int vmstate_commit(const char *key, const char *tmp, const char *name, const char *uuid);

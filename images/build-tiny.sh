@@ -74,30 +74,35 @@ copy_with_libs /usr/sbin/dropbear /usr/sbin/dropbear
 copy_with_libs "$sftp" /usr/lib/sftp-server
 [ -e "$root/lib64/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 
-# Kernel modules: the transitive closure of what the guest needs, in modules.dep order.
-want="virtio_pci virtio_net virtio_blk virtio_rng crc32c_generic ext4"
+# Kernel modules: the transitive closure of what the guest needs, in modules.dep order, in
+# two lists: what SSH needs (loaded first), and the results disk's filesystem (loaded while
+# the host does its SSH handshake: ext4 alone takes 0.25 s to load under TCG).
+early="virtio_pci virtio_net"
+late="virtio_blk virtio_rng crc32c_generic ext4"
 mkdir -p "$root$moddir"
 : >"$root$moddir/modules.dep"
 declare -A seen=()
-add_module() { # name (as in modules.dep, with - or _)
+add_module() { # name (as in modules.dep, with - or _), list file
 	local pat=${1//[-_]/[-_]} line path deps d name
 	line=$(grep -E "/${pat}\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | head -n 1) ||
-		die 2 "kernel module '$name' not found for kernel '$kver'"
+		die 2 "kernel module '$1' not found for kernel '$kver'"
 	path=${line%%:*}
 	[ -n "${seen[$path]:-}" ] && return 0
 	# The name modprobe knows it by.
 	name=$(basename "$path" | sed 's/\.ko.*//')
 	seen[$path]=1
 	deps=${line#*:}
-	for d in $deps; do add_module "$(basename "$d" | sed 's/\.ko.*//')"; done
+	for d in $deps; do add_module "$(basename "$d" | sed 's/\.ko.*//')" "$2"; done
 	mkdir -p "$root$moddir/$(dirname "$path")"
 	cp "$moddir/$path" "$root$moddir/$path"
 	echo "$line" >>"$root$moddir/modules.dep"
-	echo "$name" >>"$root/etc/vmsweep/modules"
+	echo "$name" >>"$2"
 }
 mkdir -p "$root/etc/vmsweep"
 : >"$root/etc/vmsweep/modules"
-for m in $want; do add_module "$m"; done
+: >"$root/etc/vmsweep/modules.late"
+for m in $early; do add_module "$m" "$root/etc/vmsweep/modules"; done
+for m in $late; do add_module "$m" "$root/etc/vmsweep/modules.late"; done
 
 # Scripts and configuration.
 install -m 0755 "$here/init.sh" "$root/init"

@@ -27,13 +27,18 @@ param() { # value of vmsweep.$1= on the kernel command line, else $2
 }
 
 # Modules in dependency order: modprobe reads the modules.dep the image build wrote.
-for m in $(cat /etc/vmsweep/modules); do modprobe "$m" 2>/dev/null || echo "vmsweep: cannot load module '$m'"; done
+load() { # module list file
+	[ -r "$1" ] || return 0
+	for m in $(cat "$1"); do modprobe "$m" 2>/dev/null || echo "vmsweep: cannot load module '$m'"; done
+}
+load /etc/vmsweep/modules
 step modules
 
 # Disk images: the initramfs finds the root filesystem (root=UUID=... or root=/dev/...)
 # and hands over to the same /init on it, which knows it is on the disk by its marker.
 root=$(sed -n 's/.*\broot=\([^ ]*\).*/\1/p' /proc/cmdline)
 if [ -n "$root" ] && [ ! -e /etc/vmsweep/disk-root ]; then
+	load /etc/vmsweep/modules.late
 	dev=
 	for i in $(seq 50); do
 		case $root in UUID=*) dev=$(findfs "$root" 2>/dev/null) ;; *) [ -b "$root" ] && dev=$root ;; esac
@@ -71,6 +76,11 @@ step network
 echo $! >/run/dropbear.early
 step sshd
 
+# The results disk's filesystem, while the host does its SSH handshake; the host's first
+# command waits for /run/vmsweep.boot, written once the disk is mounted.
+load /etc/vmsweep/modules.late
+step fs-modules
+
 # The results disk is the virtio disk whose serial the harness set.
 mkdir -p /results
 for b in /sys/block/vd*; do
@@ -82,8 +92,9 @@ done
 
 step results-disk
 
-date +%s > /run/vmsweep.boot
 param deadman 300 > /run/vmsweep.deadman
 touch /run/vmsweep.feed
 echo "vmsweep: guest up: $(nproc) CPUs, kernel $(uname -r), clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+# Last: the host's first command waits for this file (its guest-up milestone is out).
+date +%s > /run/vmsweep.boot
 exec /sbin/init

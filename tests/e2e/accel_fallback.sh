@@ -56,8 +56,8 @@ json $m 'j["cpu_check"]["usable"]' | grep -qx 'yes\|no\|unknown' || fail "cpu_ch
 json $m 'type(j["sizes"][0]["guest_lacks_features"]).__name__' | grep -qx list || fail "no guest_lacks_features"
 json $m 'j["sizes"][0]["guest"]["cpu_flags"]' | grep -qw sse2 || fail "guest cpu_flags missing"
 # The boot breakdown is present and in order.
-json $m 'all(k in j["sizes"][0]["timings_s"]["boot"] for k in ("kernel_s","init_s","guest_up_s","ssh_s"))' | grep -qx True || fail "boot breakdown incomplete: $(json $m 'j["sizes"][0]["timings_s"]')"
-json $m '(lambda b: 0 < b["kernel_s"] <= b["init_s"] <= b["guest_up_s"] <= b["ssh_s"])(j["sizes"][0]["timings_s"]["boot"])' | grep -qx True || fail "boot breakdown not monotonic"
+json $m 'all(k in j["sizes"][0]["timings_s"]["boot"] for k in ("kernel_s","init_s","network_s","guest_up_s","ssh_banner_s","ssh_s"))' | grep -qx True || fail "boot breakdown incomplete: $(json $m 'j["sizes"][0]["timings_s"]')"
+json $m '(lambda b: 0 < b["kernel_s"] <= b["init_s"] <= b["network_s"] <= b["ssh_banner_s"] <= b["ssh_s"] and b["network_s"] <= b["guest_up_s"])(j["sizes"][0]["timings_s"]["boot"])' | grep -qx True || fail "boot breakdown not monotonic"
 ok "cpu_check, guest features and boot breakdown recorded"
 [ -z "$(qemu_pids)" ] || fail "QEMU left running"
 pgrep -f 'guest=vmsweep-kvmprobe' >/dev/null && fail "a probe VM was left running"

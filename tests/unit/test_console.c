@@ -30,6 +30,7 @@ static void test_marks(void **state)
     assert_int_equal(mark("[    0.000000] Linux version 6.1.0-57-amd64 (debian-kernel@...)"),
                      CONSOLE_KERNEL);
     assert_int_equal(mark("vmsweep: init started\r"), CONSOLE_INIT);
+    assert_int_equal(mark("vmsweep: step network done at 1.99s"), CONSOLE_NET);
     assert_int_equal(mark("vmsweep: guest up: 2 CPUs, kernel 6.1.0"), CONSOLE_UP);
     /* Firmware and the kernel's real-mode stub are not kernel progress. */
     assert_int_equal(mark("SeaBIOS (version 1.16.2-debian-1.16.2-1)"), -1);

@@ -108,6 +108,34 @@ static void test_network_restricted(void **state)
     free(xml);
 }
 
+/* The state snapshot: memory to the (escaped) path, and every disk of the domain left
+ * alone, named as the domain XML names it. */
+static void test_snapshot(void **state)
+{
+    struct vm_def d;
+    (void)state;
+    base_def(&d);
+    for (int with_root = 0; with_root < 2; with_root++) {
+        char *xml = NULL, *snap = NULL;
+        d.disk = with_root ? "/run/root.qcow2" : NULL;
+        assert_int_equal(domxml_build(&d, &xml), 0);
+        assert_int_equal(domxml_snapshot(&d, "/cache/st<1>&'.partial", &snap), 0);
+        assert_non_null(strstr(
+            snap, "<memory snapshot='external' file='/cache/st&lt;1&gt;&amp;&apos;.partial'/>"));
+        int disks = 0;
+        for (const char *p = strstr(snap, "<disk name='"); p; p = strstr(p + 1, "<disk name='")) {
+            char dev[32], want[64];
+            assert_int_equal(sscanf(p, "<disk name='%31[^']' snapshot='no'/>", dev), 1);
+            snprintf(want, sizeof(want), "<target dev='%s' bus='virtio'/>", dev);
+            assert_non_null(strstr(xml, want));
+            disks++;
+        }
+        assert_int_equal(disks, with_root ? 2 : 1);
+        free(xml);
+        free(snap);
+    }
+}
+
 /* The KVM probe's VM: host CPU, no disks, no network. */
 static void test_golden_probe(void **state)
 {
@@ -181,7 +209,7 @@ int main(void)
         cmocka_unit_test(test_golden_plain),    cmocka_unit_test(test_golden_numa_cap_pin),
         cmocka_unit_test(test_golden_escaping), cmocka_unit_test(test_split_numa),
         cmocka_unit_test(test_validate),        cmocka_unit_test(test_network_restricted),
-        cmocka_unit_test(test_golden_probe),
+        cmocka_unit_test(test_golden_probe),    cmocka_unit_test(test_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
