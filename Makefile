@@ -5,6 +5,9 @@
 #   make demo            install missing packages, build, build the image, run a short sweep
 #   make bench           benchmark tables (agent overhead, http vs wrk, boot/run breakdown)
 #   make lint            cppcheck, clang-tidy and clang-format --dry-run
+#   make docs            regenerate the man pages, completions and the spec key table
+#   make install         PREFIX (/usr/local) and DESTDIR: binaries, man pages,
+#                        completions, profiles and the image recipe (share/vmsweep)
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60)
 #   make SANITIZE=address,undefined check   the same with sanitizers in the host code
 #
@@ -57,7 +60,7 @@ FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 VMSWEEP := $(BUILD)/vmsweep
 AGENT   := $(BUILD)/vmsweep-agent
 
-.PHONY: all deps deps-run pkgcheck image check check-unit unit-bins check-faults demo bench lint format fuzz clean help
+.PHONY: all deps deps-run pkgcheck image check check-unit unit-bins check-faults demo bench lint format fuzz clean help docs install
 all: $(VMSWEEP) $(AGENT)
 
 help:
@@ -147,6 +150,26 @@ bench: deps
 	@$(SUBMAKE) image
 	@VMSWEEP=$(abspath $(VMSWEEP)) AGENT=$(abspath $(AGENT)) BUILD=$(abspath $(BUILD)) \
 	    ./tests/bench/run.sh
+
+# Generated from the option tables and committed; tests/integration/docs_drift.sh fails
+# when they differ from what the tables give.
+docs: all
+	@$(VMSWEEP) gen-docs docs/generated sweeps/README.md
+
+# An installed vmsweep finds its data in ../share/vmsweep beside its binary (or in
+# VMSWEEP_DATADIR); the agent beside it.
+PREFIX ?= /usr/local
+SHARE   = $(DESTDIR)$(PREFIX)/share
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/vmsweep/sweeps $(SHARE)/vmsweep/images \
+	    $(SHARE)/man/man1 $(SHARE)/bash-completion/completions $(SHARE)/zsh/site-functions
+	install -m 0755 $(VMSWEEP) $(AGENT) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 sweeps/*.json sweeps/README.md $(SHARE)/vmsweep/sweeps/
+	install -m 0755 images/*.sh images/udhcpc.script $(SHARE)/vmsweep/images/
+	install -m 0644 images/inittab $(SHARE)/vmsweep/images/
+	install -m 0644 docs/generated/vmsweep.1 docs/generated/vmsweep-agent.1 $(SHARE)/man/man1/
+	install -m 0644 docs/generated/vmsweep.bash $(SHARE)/bash-completion/completions/vmsweep
+	install -m 0644 docs/generated/_vmsweep $(SHARE)/zsh/site-functions/_vmsweep
 
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_BIN)

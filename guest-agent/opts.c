@@ -12,7 +12,7 @@
 #define OPTS_DAY_US                  (86400 * UNITS_US_PER_SEC)
 #define OPTS_LIMIT_CONCURRENCY       4096
 
-/* Options that take a value, in the order they are checked. */
+/* The rows with a value, in the order they are checked (O_* index them). */
 enum {
     O_WORKLOAD,
     O_CONCURRENCY,
@@ -26,23 +26,45 @@ enum {
     O_MAX_CONCURRENCY,
     O_PLAN,
     O_NVALUED,
+    O_OVERSUBSCRIBE = O_NVALUED,
+    O_ARG,
+    O_NDEFS,
 };
 
-static const struct {
-    const char *flag, *env;
-} opts_valued[O_NVALUED] = {
-    [O_WORKLOAD] = {"workload", "WORKLOAD"},
-    [O_CONCURRENCY] = {"concurrency", "CONCURRENCY_LEVELS"},
-    [O_MAX_DURATION] = {"max-duration", NULL},
-    [O_DURATION] = {"duration", "DURATION_SEC"},
-    [O_WARMUP] = {"warmup", "WARMUP_ITERS"},
-    [O_RUNS] = {"runs", "RUNS"},
-    [O_TIMEOUT] = {"timeout", "TIMEOUT_SEC"},
-    [O_OUTPUT_DIR] = {"output-dir", "OUTPUT_DIR"},
-    [O_CPU_THREADS] = {"cpu-threads", "VCPUS"},
-    [O_MAX_CONCURRENCY] = {"max-concurrency", NULL},
-    [O_PLAN] = {"plan", "PLAN_NAME"},
+const struct opts_def opts_defs[O_NDEFS] = {
+    [O_WORKLOAD] = {"workload", "WORKLOAD", OPTS_TEXT, 0, 0, "NAME", "see below"},
+    [O_CONCURRENCY] = {"concurrency", "CONCURRENCY_LEVELS", OPTS_LIST, 1, OPTS_LIMIT_CONCURRENCY,
+                       "LIST", "concurrency levels, default \"" OPTS_DEFAULT_LEVELS "\""},
+    [O_MAX_DURATION] = {"max-duration", NULL, OPTS_DURATION, UNITS_US_PER_SEC, OPTS_DAY_US, "TIME",
+                        "upper bound for --duration, default 30s"},
+    [O_DURATION] = {"duration", "DURATION_SEC", OPTS_DURATION, 100000, OPTS_DAY_US, "TIME",
+                    "per run, default 10 (s; 500ms, 2s ...)"},
+    [O_WARMUP] = {"warmup", "WARMUP_ITERS", OPTS_COUNT, 0, 1000000000, "N",
+                  "unrecorded ops per worker, default 100"},
+    [O_RUNS] = {"runs", "RUNS", OPTS_COUNT, 1, 1000, "N", "runs per level, default 1"},
+    [O_TIMEOUT] = {"timeout", "TIMEOUT_SEC", OPTS_DURATION, UNITS_US_PER_SEC, OPTS_DAY_US, "TIME",
+                   "a run is killed after this, default 60"},
+    [O_OUTPUT_DIR] = {"output-dir", "OUTPUT_DIR", OPTS_TEXT, 0, 0, "DIR",
+                      "default " OPTS_DEFAULT_OUTPUT},
+    [O_CPU_THREADS] = {"cpu-threads", "VCPUS", OPTS_COUNT, 1, OPTS_LIMIT_CONCURRENCY, "N",
+                       "CPUs (event loops) to use, default all online"},
+    [O_MAX_CONCURRENCY] = {"max-concurrency", NULL, OPTS_COUNT, 1, OPTS_LIMIT_CONCURRENCY, "N",
+                           "refuse levels above N, default 128"},
+    [O_PLAN] = {"plan", "PLAN_NAME", OPTS_TEXT, 1, ROW_PLAN_MAX - 1, "LABEL",
+                "row label, default the workload name"},
+    [O_OVERSUBSCRIBE] = {"oversubscribe", NULL, OPTS_SWITCH, 0, 0, NULL,
+                         "allow --cpu-threads above the online CPUs"},
+    [O_ARG] = {"arg", NULL, OPTS_PAIR, 0, 0, "KEY=VALUE", "workload parameter (repeatable)"},
 };
+const size_t opts_ndefs = O_NDEFS;
+
+const struct opts_def *opts_def_find(const char *flag)
+{
+    for (size_t i = 0; i < O_NDEFS; i++)
+        if (!strcmp(opts_defs[i].flag, flag))
+            return &opts_defs[i];
+    return NULL;
+}
 
 /* Where each value came from, for messages: "--duration" or "DURATION_SEC". */
 struct raw {
@@ -56,21 +78,18 @@ void opts_usage(FILE *f)
 {
     fputs("usage: vmsweep-agent --workload NAME [options]\n"
           "Runs a closed-loop concurrency sweep and writes sweep_<time>.csv, .jsonl and\n"
-          "_summary.txt; prints their paths as csv=, jsonl=, summary= on stdout.\n"
-          "  --workload NAME          [WORKLOAD] see below\n"
-          "  --concurrency LIST       [CONCURRENCY_LEVELS] default \"" OPTS_DEFAULT_LEVELS "\"\n"
-          "  --duration TIME          [DURATION_SEC] per run, default 10 (s; 500ms, 2s ...)\n"
-          "  --max-duration TIME      upper bound for --duration, default 30s\n"
-          "  --warmup N               [WARMUP_ITERS] unrecorded ops per worker, default 100\n"
-          "  --runs N                 [RUNS] runs per level, default 1\n"
-          "  --timeout TIME           [TIMEOUT_SEC] a run is killed after this, default 60\n"
-          "  --output-dir DIR         [OUTPUT_DIR] default " OPTS_DEFAULT_OUTPUT "\n"
-          "  --cpu-threads N          [VCPUS] CPUs (event loops) to use, default all online\n"
-          "  --oversubscribe          allow --cpu-threads above the online CPUs\n"
-          "  --max-concurrency N      refuse levels above N, default 128\n"
-          "  --plan LABEL             [PLAN_NAME] row label, default the workload name\n"
-          "  --arg KEY=VALUE          workload parameter (repeatable)\n"
-          "  --dry-run                check everything, run nothing\n"
+          "_summary.txt; prints their paths as csv=, jsonl=, summary= on stdout.\n",
+          f);
+    for (size_t i = 0; i < O_NDEFS; i++) {
+        const struct opts_def *d = &opts_defs[i];
+        char left[64], env[32] = "";
+        snprintf(left, sizeof(left), "--%s%s%s", d->flag, d->metavar ? " " : "",
+                 d->metavar ? d->metavar : "");
+        if (d->env)
+            snprintf(env, sizeof(env), "[%s] ", d->env);
+        fprintf(f, "  %-24s %s%s\n", left, env, d->help);
+    }
+    fputs("  --dry-run                check everything, run nothing\n"
           "  --sysinfo                print the machine description as JSON\n"
           "  -q, --quiet              no progress on stderr\n"
           "  -h, --help, -V, --version\n"
@@ -87,9 +106,10 @@ static int bad(FILE *err, const struct raw *r, int i, const char *why)
     return -1;
 }
 
-static int parse_count(FILE *err, const struct raw *r, int i, uint64_t min, uint64_t max,
-                       uint64_t *out)
+/* The count of row i, in the row's range. */
+static int parse_count(FILE *err, const struct raw *r, int i, uint64_t *out)
 {
+    uint64_t min = opts_defs[i].min, max = opts_defs[i].max;
     char why[96];
 
     if (!r->val[i])
@@ -101,11 +121,14 @@ static int parse_count(FILE *err, const struct raw *r, int i, uint64_t min, uint
     return bad(err, r, i, why);
 }
 
-static int parse_time(FILE *err, const struct raw *r, int i, uint64_t min, uint64_t max,
-                      uint64_t *out)
+/* The duration of row i, in the row's range (its upper end lowered to max when below). */
+static int parse_time(FILE *err, const struct raw *r, int i, uint64_t max, uint64_t *out)
 {
+    uint64_t min = opts_defs[i].min;
     char why[128], lo[32], hi[32];
 
+    if (max > opts_defs[i].max)
+        max = opts_defs[i].max;
     if (!r->val[i])
         return 0;
     if (units_parse_duration(r->val[i], UNITS_US_PER_SEC, min, max, out) == 0)
@@ -145,10 +168,6 @@ static int scan_argv(struct opts *o, struct raw *r, int argc, char **argv, FILE 
             o->dry_run = 1;
             continue;
         }
-        if (!strcmp(s, "--oversubscribe")) {
-            o->oversubscribe = 1;
-            continue;
-        }
         if (strncmp(s, "--", 2) != 0 || !s[2]) {
             fprintf(err, "vmsweep-agent: unexpected argument '%s' (see --help)\n", s);
             return -1;
@@ -157,17 +176,20 @@ static int scan_argv(struct opts *o, struct raw *r, int argc, char **argv, FILE 
         nlen = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
         if (eq)
             val = eq + 1;
-        if (nlen == 3 && !strncmp(s + 2, "arg", 3)) {
-            i = O_NVALUED;
-        } else {
-            for (i = 0; i < O_NVALUED; i++)
-                if (strlen(opts_valued[i].flag) == nlen &&
-                    !strncmp(opts_valued[i].flag, s + 2, nlen))
-                    break;
-            if (i == O_NVALUED) {
-                fprintf(err, "vmsweep-agent: unknown option '%s' (see --help)\n", s);
+        for (i = 0; i < O_NDEFS; i++)
+            if (strlen(opts_defs[i].flag) == nlen && !strncmp(opts_defs[i].flag, s + 2, nlen))
+                break;
+        if (i == O_NDEFS) {
+            fprintf(err, "vmsweep-agent: unknown option '%s' (see --help)\n", s);
+            return -1;
+        }
+        if (opts_defs[i].kind == OPTS_SWITCH) {
+            if (eq) {
+                fprintf(err, "vmsweep-agent: option '--%s' takes no value\n", opts_defs[i].flag);
                 return -1;
             }
+            o->oversubscribe = 1; /* the one switch */
+            continue;
         }
         if (!val) {
             if (a + 1 >= argc) {
@@ -176,7 +198,7 @@ static int scan_argv(struct opts *o, struct raw *r, int argc, char **argv, FILE 
             }
             val = argv[++a];
         }
-        if (i == O_NVALUED) {
+        if (i == O_ARG) {
             if (r->nargs == OPTS_MAX_ARGS) {
                 fprintf(err, "vmsweep-agent: too many --arg options (at most %d)\n", OPTS_MAX_ARGS);
                 return -1;
@@ -184,7 +206,7 @@ static int scan_argv(struct opts *o, struct raw *r, int argc, char **argv, FILE 
             r->args[r->nargs++] = val;
         } else {
             r->val[i] = val;
-            snprintf(r->name[i], sizeof(r->name[i]), "--%s", opts_valued[i].flag);
+            snprintf(r->name[i], sizeof(r->name[i]), "--%s", opts_defs[i].flag);
         }
     }
     return 0;
@@ -200,10 +222,11 @@ static int parse_workload(struct opts *o, const struct raw *r, FILE *err)
     }
     o->wl = wl_find(r->val[O_WORKLOAD]);
     if (!o->wl) {
-        fprintf(err,
-                "vmsweep-agent: unknown workload '%s' in %s; known: noop, cpu, mem, sleep, "
-                "exec, http, cmd\n",
-                r->val[O_WORKLOAD], r->name[O_WORKLOAD]);
+        fprintf(err, "vmsweep-agent: unknown workload '%s' in %s; known:", r->val[O_WORKLOAD],
+                r->name[O_WORKLOAD]);
+        for (size_t i = 0; wl_at(i); i++)
+            fprintf(err, "%s %s", i ? "," : "", wl_at(i)->name);
+        fputc('\n', err);
         return -1;
     }
     o->wl_cfg = calloc(1, o->wl->cfg_size ? o->wl->cfg_size : 1);
@@ -234,18 +257,19 @@ static int parse_levels(struct opts *o, struct raw *r, FILE *err)
     char why[128];
     int rc;
 
-    if (parse_count(err, r, O_MAX_CONCURRENCY, 1, OPTS_LIMIT_CONCURRENCY, &o->max_concurrency))
+    if (parse_count(err, r, O_MAX_CONCURRENCY, &o->max_concurrency))
         return -1;
     if (!r->val[O_CONCURRENCY]) {
         r->val[O_CONCURRENCY] = OPTS_DEFAULT_LEVELS;
         snprintf(r->name[O_CONCURRENCY], sizeof(r->name[0]), "--concurrency (default)");
     }
-    rc = units_parse_list(r->val[O_CONCURRENCY], 1, UINT32_MAX, o->levels, OPTS_MAX_LEVELS,
-                          &o->nlevels);
+    rc = units_parse_list(r->val[O_CONCURRENCY], opts_defs[O_CONCURRENCY].min,
+                          opts_defs[O_CONCURRENCY].max, o->levels, OPTS_MAX_LEVELS, &o->nlevels);
     if (rc < 0) {
         snprintf(why, sizeof(why),
-                 "expected up to %d positive integers separated by spaces or commas",
-                 OPTS_MAX_LEVELS);
+                 "expected up to %d integers in [%llu, %llu] separated by spaces or commas",
+                 OPTS_MAX_LEVELS, (unsigned long long)opts_defs[O_CONCURRENCY].min,
+                 (unsigned long long)opts_defs[O_CONCURRENCY].max);
         return bad(err, r, O_CONCURRENCY, why);
     }
     for (size_t i = 0; i < o->nlevels; i++) {
@@ -286,10 +310,10 @@ int opts_parse(struct opts *o, int argc, char **argv, unsigned online_cpus, FILE
     o->cpu_threads = o->online_cpus;
     o->output_dir = OPTS_DEFAULT_OUTPUT;
     for (int i = 0; i < O_NVALUED; i++) {
-        const char *e = opts_valued[i].env ? getenv(opts_valued[i].env) : NULL;
+        const char *e = opts_defs[i].env ? getenv(opts_defs[i].env) : NULL;
         if (e && *e) {
             r.val[i] = e;
-            snprintf(r.name[i], sizeof(r.name[i]), "%s", opts_valued[i].env);
+            snprintf(r.name[i], sizeof(r.name[i]), "%s", opts_defs[i].env);
         }
     }
     if (scan_argv(o, &r, argc, argv, err) < 0)
@@ -297,11 +321,10 @@ int opts_parse(struct opts *o, int argc, char **argv, unsigned online_cpus, FILE
     if (o->action != OPTS_RUN)
         return 0;
     if (parse_workload(o, &r, err) < 0 || parse_levels(o, &r, err) < 0 ||
-        parse_time(err, &r, O_MAX_DURATION, UNITS_US_PER_SEC, OPTS_DAY_US, &o->max_duration_us) ||
-        parse_time(err, &r, O_DURATION, 100000, o->max_duration_us, &o->duration_us) ||
-        parse_count(err, &r, O_WARMUP, 0, 1000000000, &o->warmup) ||
-        parse_count(err, &r, O_RUNS, 1, 1000, &o->runs) ||
-        parse_time(err, &r, O_TIMEOUT, UNITS_US_PER_SEC, OPTS_DAY_US, &o->timeout_us))
+        parse_time(err, &r, O_MAX_DURATION, OPTS_DAY_US, &o->max_duration_us) ||
+        parse_time(err, &r, O_DURATION, o->max_duration_us, &o->duration_us) ||
+        parse_count(err, &r, O_WARMUP, &o->warmup) || parse_count(err, &r, O_RUNS, &o->runs) ||
+        parse_time(err, &r, O_TIMEOUT, OPTS_DAY_US, &o->timeout_us))
         return -1;
     if (r.val[O_TIMEOUT] && o->timeout_us <= o->duration_us) {
         units_fmt_duration(o->duration_us, a, sizeof(a));
@@ -310,7 +333,7 @@ int opts_parse(struct opts *o, int argc, char **argv, unsigned online_cpus, FILE
     }
     if (o->timeout_us <= o->duration_us) /* only the default is too short: follow the duration */
         o->timeout_us = o->duration_us * 2 + 10 * UNITS_US_PER_SEC;
-    if (parse_count(err, &r, O_CPU_THREADS, 1, OPTS_LIMIT_CONCURRENCY, &u) < 0)
+    if (parse_count(err, &r, O_CPU_THREADS, &u) < 0)
         return -1;
     if (r.val[O_CPU_THREADS]) {
         if (u > o->online_cpus && !o->oversubscribe && !o->dry_run) {
@@ -330,8 +353,11 @@ int opts_parse(struct opts *o, int argc, char **argv, unsigned online_cpus, FILE
         return -1;
     }
     plan = r.val[O_PLAN] ? r.val[O_PLAN] : o->wl->name;
-    if (!*plan || strlen(plan) >= sizeof(o->plan))
-        return bad(err, &r, O_PLAN, "expected 1 to 127 characters");
+    if (!*plan || strlen(plan) > opts_defs[O_PLAN].max) {
+        snprintf(why, sizeof(why), "expected 1 to %llu characters",
+                 (unsigned long long)opts_defs[O_PLAN].max);
+        return bad(err, &r, O_PLAN, why);
+    }
     for (const char *c = plan; *c; c++)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             return bad(err, &r, O_PLAN, "control characters are not allowed");

@@ -19,6 +19,36 @@
 #define OPTS_DEFAULT_LEVELS "1 2 4 8 16 32 64 128"
 #define OPTS_DEFAULT_OUTPUT "./perf_results"
 
+/* How an option's value is read (see struct opts_def). */
+enum opts_kind {
+    OPTS_COUNT,    /* an integer in min..max */
+    OPTS_DURATION, /* seconds, or with a unit (500ms, 2s, 1m); min..max in µs */
+    OPTS_LIST,     /* integers in min..max separated by spaces or commas */
+    OPTS_TEXT,     /* a non-empty string */
+    OPTS_SWITCH,   /* no value */
+    OPTS_PAIR,     /* KEY=VALUE, repeatable */
+};
+
+/*
+ * The agent's options: the one table its parser, its --help and the host's view of the
+ * agent (the harness's option table takes ranges and variable names from here, and a
+ * test checks both) come from.
+ */
+struct opts_def {
+    const char *flag; /* "duration": --duration VALUE or --duration=VALUE */
+    const char *env;  /* the variable read when the flag is absent, or NULL */
+    enum opts_kind kind;
+    uint64_t min, max;
+    const char *metavar; /* "TIME" */
+    const char *help;    /* one line, with the default */
+};
+
+extern const struct opts_def opts_defs[];
+extern const size_t opts_ndefs;
+
+/* The row of --flag, or NULL. */
+const struct opts_def *opts_def_find(const char *flag);
+
 /* What the command line asks for. */
 enum opts_action {
     OPTS_RUN,     /* run the sweep (or only validate it with --dry-run) */

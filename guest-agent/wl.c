@@ -25,6 +25,11 @@ const struct wl *wl_find(const char *name)
     return NULL;
 }
 
+const struct wl *wl_at(size_t i)
+{
+    return i < sizeof(wl_all) / sizeof(wl_all[0]) ? wl_all[i] : NULL;
+}
+
 void wl_list(FILE *f)
 {
     for (size_t i = 0; i < sizeof(wl_all) / sizeof(wl_all[0]); i++)

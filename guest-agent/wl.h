@@ -58,6 +58,9 @@ struct wl {
 /* The workload called name, or NULL. */
 const struct wl *wl_find(const char *name);
 
+/* The i-th workload (0, 1, ...), or NULL past the last: the one list of their names. */
+const struct wl *wl_at(size_t i);
+
 /* Print the workloads, one per line, to f. */
 void wl_list(FILE *f);
 

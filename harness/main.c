@@ -3,6 +3,7 @@
  * the machine?  Entry point: dispatch to the subcommands.
  */
 #include "comparecmd.h"
+#include "docgen.h"
 #include "doctor.h"
 #include "fsutil.h"
 #include "image.h"
@@ -27,6 +28,7 @@ static const char main_usage[] =
     "  image ...       build, list, inspect guest images\n"
     "  doctor          check this machine and say what to fix\n"
     "  version         print the version\n"
+    "  gen-docs DIR    write the man pages and shell completions (for packagers)\n"
     "\n"
     "Exit codes: 0 ok, 1 run failed, 2 usage or input error, 3 regression (compare).\n";
 
@@ -82,6 +84,8 @@ int main(int argc, char **argv)
         return image_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "doctor"))
         return doctor_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "gen-docs"))
+        return docgen_main(argc - 1, argv + 1);
     log_error("unknown command '%s' (see vmsweep --help)", cmd);
     return 2;
 }

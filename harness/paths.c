@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,42 +55,61 @@ char *paths_cache_sub(const char *sub)
     return dir;
 }
 
+/* The path of name in the folder of the running binary (malloc'd), or NULL (reported). */
+static char *beside_self(const char *name)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+    if (n < 0) {
+        log_error("cannot find the vmsweep binary: %s", strerror(errno));
+        return NULL;
+    }
+    self[n] = '\0';
+    return fsutil_printf("%s/%s", dirname(self), name);
+}
+
+/* Does dir hold vmsweep's data (the image recipe)? */
+static bool data_dir_ok(const char *dir)
+{
+    char *probe = fsutil_printf("%s/images/build-tiny.sh", dir);
+    bool ok = probe && fsutil_exists(probe);
+    free(probe);
+    return ok;
+}
+
 char *paths_data_dir(void)
 {
     const char *env = getenv("VMSWEEP_DATADIR");
-    const char *dir = env && env[0] ? env : VMSWEEP_SRCDIR;
-    char *probe = fsutil_printf("%s/images/build-tiny.sh", dir);
+    char *installed;
 
-    if (probe == NULL)
-        return NULL;
-    if (!fsutil_exists(probe)) {
-        log_error("data directory '%s' has no images/build-tiny.sh: set VMSWEEP_DATADIR to "
-                  "the vmsweep source tree",
-                  dir);
-        free(probe);
+    if (env && env[0]) {
+        if (data_dir_ok(env))
+            return strdup(env);
+        log_error("VMSWEEP_DATADIR '%s' has no images/build-tiny.sh: point it at the "
+                  "installed share/vmsweep folder or at the vmsweep source tree",
+                  env);
         return NULL;
     }
-    free(probe);
-    return strdup(dir);
+    /* Installed: PREFIX/bin/vmsweep finds PREFIX/share/vmsweep, wherever PREFIX is. */
+    installed = beside_self("../share/vmsweep");
+    if (installed && data_dir_ok(installed))
+        return installed;
+    free(installed);
+    /* Built: the source tree it was built in. */
+    if (data_dir_ok(VMSWEEP_SRCDIR))
+        return strdup(VMSWEEP_SRCDIR);
+    log_error("vmsweep's data (sweeps/, images/) is neither beside the binary "
+              "(../share/vmsweep) nor in '%s': set VMSWEEP_DATADIR",
+              VMSWEEP_SRCDIR);
+    return NULL;
 }
 
 char *paths_agent(void)
 {
     const char *env = getenv("VMSWEEP_AGENT");
-    char self[PATH_MAX];
-    char *path = NULL;
+    char *path = env && env[0] ? strdup(env) : beside_self("vmsweep-agent");
 
-    if (env && env[0]) {
-        path = strdup(env);
-    } else {
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n < 0) {
-            log_error("cannot find the vmsweep binary: %s", strerror(errno));
-            return NULL;
-        }
-        self[n] = '\0';
-        path = fsutil_printf("%s/vmsweep-agent", dirname(self));
-    }
     if (path && access(path, X_OK) < 0) {
         log_error("agent binary '%s' is missing or not executable: run 'make' (or set "
                   "VMSWEEP_AGENT)",

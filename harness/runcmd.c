@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "run.h"
 #include "spec.h"
+#include "specopt.h"
 #include "units.h"
 #include "vm.h"
 
@@ -31,142 +32,15 @@
 #include <time.h>
 #include <unistd.h>
 
-enum {
-    OPT_VCPUS = 256, /* the VM's options first: local refuses them */
-    OPT_MEMORY,
-    OPT_CPU_MODEL,
-    OPT_TOPOLOGY,
-    OPT_NUMA,
-    OPT_CPU_CAP,
-    OPT_PIN,
-    OPT_ALLOW_UNCAPPED,
-    OPT_IMAGE,
-    OPT_CONNECT,
-    OPT_ACCEL,
-    OPT_CPU_FALLBACK,
-    OPT_DEADMAN,
-    OPT_BOOT_TIMEOUT,
-    OPT_PUSH,
-    OPT_SETUP,
-    OPT_REFINE,
-    OPT_INTERLEAVE,
-    OPT_BASE_ARG,
-    OPT_REPLAY,
-    OPT_ALLOW_DRIFT,
-    OPT_VM_LAST = OPT_ALLOW_DRIFT,
-    OPT_WORKLOAD,
-    OPT_CONCURRENCY,
-    OPT_DURATION,
-    OPT_MAX_DURATION,
-    OPT_WARMUP,
-    OPT_RUNS,
-    OPT_TIMEOUT,
-    OPT_MAX_CONCURRENCY,
-    OPT_CPU_THREADS,
-    OPT_OVERSUBSCRIBE,
-    OPT_PLAN,
-    OPT_ARG,
-    OPT_SLO_P99,
-    OPT_NO_PLOT,
-    OPT_NO_RESTORE,
-    OPT_PROFILE,
-    OPT_NAME,
-    OPT_PRINT_SPEC,
-    OPT_SLO,
-    OPT_MAX_ERROR_RATE,
-    OPT_MIN_FAIRNESS,
-};
-
-/* Options of run and local; local refuses those up to OPT_VM_LAST (the VM's). */
-// clang-format off
-static const struct option runcmd_opts[] = {
-    {"vcpus", required_argument, NULL, OPT_VCPUS},
-    {"memory", required_argument, NULL, OPT_MEMORY},
-    {"cpu-model", required_argument, NULL, OPT_CPU_MODEL},
-    {"topology", required_argument, NULL, OPT_TOPOLOGY},
-    {"numa", required_argument, NULL, OPT_NUMA},
-    {"cpu-cap", required_argument, NULL, OPT_CPU_CAP},
-    {"pin", no_argument, NULL, OPT_PIN},
-    {"allow-uncapped", no_argument, NULL, OPT_ALLOW_UNCAPPED},
-    {"image", required_argument, NULL, OPT_IMAGE},
-    {"connect", required_argument, NULL, OPT_CONNECT},
-    {"accel", required_argument, NULL, OPT_ACCEL},
-    {"cpu-fallback", required_argument, NULL, OPT_CPU_FALLBACK},
-    {"deadman", required_argument, NULL, OPT_DEADMAN},
-    {"boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT},
-    {"push", required_argument, NULL, OPT_PUSH},
-    {"setup", required_argument, NULL, OPT_SETUP},
-    {"refine", no_argument, NULL, OPT_REFINE},
-    {"interleave", required_argument, NULL, OPT_INTERLEAVE},
-    {"ab", required_argument, NULL, OPT_INTERLEAVE},
-    {"base-arg", required_argument, NULL, OPT_BASE_ARG},
-    {"workload", required_argument, NULL, OPT_WORKLOAD},
-    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
-    {"duration", required_argument, NULL, OPT_DURATION},
-    {"max-duration", required_argument, NULL, OPT_MAX_DURATION},
-    {"warmup", required_argument, NULL, OPT_WARMUP},
-    {"runs", required_argument, NULL, OPT_RUNS},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"max-concurrency", required_argument, NULL, OPT_MAX_CONCURRENCY},
-    {"cpu-threads", required_argument, NULL, OPT_CPU_THREADS},
-    {"oversubscribe", no_argument, NULL, OPT_OVERSUBSCRIBE},
-    {"plan", required_argument, NULL, OPT_PLAN},
-    {"arg", required_argument, NULL, OPT_ARG},
-    {"output-dir", required_argument, NULL, 'o'},
-    {"slo-p99", required_argument, NULL, OPT_SLO_P99},
-    {"no-plot", no_argument, NULL, OPT_NO_PLOT},
-    {"no-restore", no_argument, NULL, OPT_NO_RESTORE},
-    {"replay", required_argument, NULL, OPT_REPLAY},
-    {"allow-drift", no_argument, NULL, OPT_ALLOW_DRIFT},
-    {"profile", required_argument, NULL, OPT_PROFILE},
-    {"name", required_argument, NULL, OPT_NAME},
-    {"print-spec", no_argument, NULL, OPT_PRINT_SPEC},
-    {"slo", required_argument, NULL, OPT_SLO},
-    {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
-    {"min-fairness", required_argument, NULL, OPT_MIN_FAIRNESS},
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-// clang-format on
+/* getopt_long's value for row i of specopt_table. */
+#define RUNCMD_OPT_BASE 256
 
 static const char runcmd_run_usage[] =
     "usage: vmsweep run [SPEC.json] [options]\n"
     "\n"
     "Boot a capped VM per size, run the agent's concurrency sweep in it, bring the\n"
     "results home, find the knee.  Flags override the spec; the spec overrides defaults.\n"
-    "\n"
-    "VM:\n"
-    "  --vcpus LIST          one VM per entry, e.g. 1,2 (default 2)\n"
-    "  --memory SIZE         guest RAM, e.g. 1G (default 1G)\n"
-    "  --cpu-model NAME      QEMU CPU model (default EPYC-Rome)\n"
-    "  --topology S:D:C:T    sockets:dies:cores:threads (default 1:1:VCPUS:1)\n"
-    "  --numa N              N NUMA cells, CPUs and memory split evenly\n"
-    "  --cpu-cap PCT         per-vCPU CPU quota in % of a host CPU\n"
-    "  --pin                 pin vCPUs (vcpupin) and the emulator (emulatorpin)\n"
-    "  --allow-uncapped      run even when a cap cannot be applied (reported)\n"
-    "  --image NAME|PATH     guest image (default tiny; see 'vmsweep image')\n"
-    "  --connect URI         libvirt URI (default: embedded driver, no daemon)\n"
-    "  --accel auto|kvm|tcg  accelerator (default auto: KVM when a probe boot proves it\n"
-    "                        works, else TCG; the reason is in manifest.json)\n"
-    "  --cpu-fallback tcg|host|fail\n"
-    "                        when KVM cannot give the CPU model on this host: run it\n"
-    "                        under TCG (default), use the host CPU on KVM, or exit 1\n"
-    "  --deadman DURATION    guest powers off when the host is silent this long (300s)\n"
-    "  --boot-timeout DUR    wait this long for SSH (default 180s)\n"
-    "  --push LOCAL[:REMOTE] copy a file into the guest (default /root/NAME)\n"
-    "  --setup CMD           shell command run in the guest before the sweep\n"
-    "  --interleave CMD      A/B: CMD is the baseline of the cmd/exec workload, --arg cmd=\n"
-    "                        the candidate; repetitions alternate A B B A in the same VM,\n"
-    "                        then `vmsweep compare` gives the verdict (exit 3: regression)\n"
-    "  --base-arg KEY=VALUE  A/B with any workload: the baseline's --arg overrides\n"
-    "  --refine              after the sweep, measure the skipped levels between knee/2\n"
-    "                        and 2*knee in the same VM (a doubling grid only brackets it)\n"
-    "  --replay RUN_DIR      run again the sweep recorded in RUN_DIR/manifest.json, then\n"
-    "                        compare the new results with the old (exit 3: regression,\n"
-    "                        4: inconclusive); refused when the image or vmsweep changed\n"
-    "  --allow-drift         replay even so (the differences are reported)\n"
+    "Every flag has a spec key of the same name (see sweeps/README.md, vmsweep(1)).\n"
     "\n";
 
 static const char runcmd_local_usage[] = "usage: vmsweep local [SPEC.json] [options]\n"
@@ -175,44 +49,14 @@ static const char runcmd_local_usage[] = "usage: vmsweep local [SPEC.json] [opti
                                          "then analyse it like `vmsweep run` does.\n"
                                          "\n";
 
-static const char runcmd_common_usage[] =
-    "Agent:\n"
-    "  --workload NAME       noop, cpu, mem, sleep, exec, http, cmd (default cpu)\n"
-    "  --concurrency LIST    levels, e.g. \"1 2 4 8\" (default 1..128 doubling)\n"
-    "  --duration DUR        per run (default 10s; at most --max-duration, 30s)\n"
-    "  --max-duration DUR    raise the duration limit\n"
-    "  --warmup N            warmup operations per worker (default 100)\n"
-    "  --runs N              repetitions per level (default 1)\n"
-    "  --timeout DUR         a run still going after this is killed (default 60s)\n"
-    "  --max-concurrency N   refuse levels above N (default 128)\n"
-    "  --cpu-threads N       worker CPU threads (default: the CPUs)\n"
-    "  --oversubscribe       allow more threads than CPUs\n"
-    "  --plan LABEL          plan name in the CSV (default: the workload)\n"
-    "  --arg KEY=VALUE       workload parameter (repeatable), e.g. work=20000\n"
-    "\n"
-    "Output:\n"
-    "  -o, --output-dir DIR  default ./perf_results/<timestamp>/\n"
-    "  --slo-p99 US          cap the recommendation at this p99 (µs)\n"
-    "  --slo GATE            fail with exit 3 unless GATE holds, e.g. p99_us<=2000@32\n"
-    "                        (repeatable; METRIC: qps, p50_us, p90_us, p99_us, ...)\n"
-    "  --max-error-rate PCT  fail with exit 3 when errors/ops exceeds PCT at any level\n"
-    "  --min-fairness F      fail with exit 3 when Jain's fairness drops below F\n"
-    "  --no-plot             skip the analysis and plots\n"
-    "  --no-restore          boot every VM cold (by default a configuration seen before\n"
-    "                        starts from its saved state; manifest.json says which)\n"
-    "  --profile NAME        apply sweeps/NAME.json (e.g. epyc-rome-8c-nps2)\n"
-    "  --name NAME           name of the sweep\n"
-    "  --print-spec          print the resolved spec as JSON and exit\n"
-    "  -v, --verbose         more logs;  -q, --quiet  fewer logs\n"
-    "  -h, --help            this help\n"
-    "\n"
+static const char runcmd_exit_usage[] =
     "Exit: 0 ok, 1 run failed or incomplete (also when the analysis or writing manifest.json\n"
     "failed), 2 bad input, 3 SLO violated or A/B regression,\n"
     "4 A/B inconclusive, 130/143 interrupted.\n";
 
+/* A setting given on the command line, applied once the spec file is read. */
 struct runcmd_flag {
-    int id;
-    const char *name;
+    const struct specopt *opt;
     const char *val;
 };
 
@@ -229,242 +73,128 @@ struct runcmd_opts {
     size_t nflags;
 };
 
-static const char *opt_name(const struct option *opts, int id)
+/* Apply one flag over the spec: the row's own rule, as for its spec key. */
+static int apply_flag(struct spec *s, const struct runcmd_flag *f)
 {
-    for (size_t i = 0; opts[i].name; i++)
-        if (opts[i].val == id)
-            return opts[i].name;
-    return "?";
-}
+    char why[256];
+    bool repeatable = f->opt->type == SPECOPT_STRV || f->opt->type == SPECOPT_PAIRS ||
+                      f->opt->type == SPECOPT_GATES || f->opt->type == SPECOPT_INTERLEAVE;
 
-static int bad(const char *name, const char *val, const char *what)
-{
-    log_error("invalid --%s '%s': %s", name, val, what);
+    if (specopt_set(s, f->opt, f->val, repeatable, why, sizeof(why)) == 0)
+        return 0;
+    if (!why[0])
+        log_error("out of memory");
+    else
+        log_error("invalid --%s '%s': %s", f->opt->flag, f->val ? f->val : "", why);
     return -1;
 }
 
-/* Apply one flag over the spec; -1 with a message naming the option. */
-static int apply_flag(struct spec *s, const struct runcmd_flag *f)
+/* The getopt_long table and short options of cmd, from specopt_table (caller frees). */
+static struct option *runcmd_getopt_table(char *shortopts, size_t len)
 {
-    const char *v = f->val ? f->val : "", *n = f->name;
-    uint64_t u;
-    int rc;
+    struct option *t = calloc(specopt_count + 1, sizeof(*t));
+    size_t n = 0, off = 0;
 
-    switch (f->id) {
-    case OPT_VCPUS:
-        return spec_parse_sizes(s, v) < 0 ? bad(n, v, "expected vCPU counts 1..256, e.g. 1,2") : 0;
-    case OPT_MEMORY:
-        if (units_parse_size(v, 1ULL << 20, 64ULL << 20, 4ULL << 40, &u) < 0)
-            return bad(n, v, "expected a size from 64M to 4T, e.g. 1G");
-        s->memory_mib = u >> 20;
-        return 0;
-    case OPT_CPU_MODEL:
-        if (!spec_cpu_model_ok(v))
-            return bad(n, v, "expected " SPEC_CPU_MODEL_RULE);
-        return spec_set_str(&s->cpu_model, v);
-    case OPT_TOPOLOGY:
-        return spec_parse_topology(s, v) < 0 ? bad(n, v, "expected S:D:C:T, e.g. 1:1:2:1") : 0;
-    case OPT_NUMA:
-        if (units_parse_u64(v, 0, DOMXML_MAX_CELLS, &u) < 0)
-            return bad(n, v, "expected a number of NUMA cells, 0..16");
-        s->numa = (unsigned)u;
-        s->ncells = 0;
-        return 0;
-    case OPT_CPU_CAP:
-        /* 0 is no cap, as "cpu_cap": 0 in a spec (and what --print-spec writes). */
-        if (units_parse_u64(v, 0, 100, &u) < 0)
-            return bad(n, v, "expected a percentage 0..100 (0: no cap)");
-        s->cpu_cap_pct = (unsigned)u;
-        return 0;
-    case OPT_PIN:
-        s->pin = true;
-        return 0;
-    case OPT_ALLOW_UNCAPPED:
-        s->allow_uncapped = true;
-        return 0;
-    case OPT_IMAGE:
-        return spec_set_str(&s->image, v);
-    case OPT_CONNECT:
-        return spec_set_str(&s->connect, v);
-    case OPT_ACCEL:
-        if (!strcmp(v, "auto"))
-            s->accel = SPEC_ACCEL_AUTO;
-        else if (!strcmp(v, "kvm"))
-            s->accel = SPEC_ACCEL_KVM;
-        else if (!strcmp(v, "tcg"))
-            s->accel = SPEC_ACCEL_TCG;
-        else
-            return bad(n, v, "expected auto, kvm or tcg");
-        return 0;
-    case OPT_CPU_FALLBACK:
-        if (!strcmp(v, "tcg"))
-            s->cpu_fallback = SPEC_CPU_FALLBACK_TCG;
-        else if (!strcmp(v, "host"))
-            s->cpu_fallback = SPEC_CPU_FALLBACK_HOST;
-        else if (!strcmp(v, "fail"))
-            s->cpu_fallback = SPEC_CPU_FALLBACK_FAIL;
-        else
-            return bad(n, v, "expected tcg, host or fail");
-        return 0;
-    case OPT_DEADMAN:
-        if (units_parse_duration(v, UNITS_US_PER_SEC, 10 * UNITS_US_PER_SEC,
-                                 86400 * UNITS_US_PER_SEC, &u) < 0)
-            return bad(n, v, "expected a duration from 10s to 24h");
-        s->deadman_s = (unsigned)(u / UNITS_US_PER_SEC);
-        return 0;
-    case OPT_BOOT_TIMEOUT:
-        rc = units_parse_duration(v, UNITS_US_PER_SEC, UNITS_US_PER_SEC, 3600 * UNITS_US_PER_SEC,
-                                  &s->boot_timeout_us);
-        return rc < 0 ? bad(n, v, "expected a duration from 1s to 1h") : 0;
-    case OPT_PUSH:
-        return spec_strv_add(&s->push, v);
-    case OPT_SETUP:
-        return spec_strv_add(&s->setup, v);
-    case OPT_REFINE:
-        s->refine = true;
-        return 0;
-    case OPT_INTERLEAVE: {
-        char *kv = fsutil_printf("cmd=%s", v);
-        int rc2 = kv ? spec_strv_add(&s->base_args, kv) : -1;
-        free(kv);
-        return rc2;
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < specopt_count; i++) {
+        const struct specopt *o = &specopt_table[i];
+        bool arg = o->type != SPECOPT_BOOL && o->type != SPECOPT_SWITCH;
+        if (!o->flag)
+            continue;
+        t[n].name = o->flag;
+        t[n].has_arg = arg ? required_argument : no_argument;
+        t[n].val = RUNCMD_OPT_BASE + (int)i;
+        n++;
+        if (o->short_flag && off + 3 < len) {
+            shortopts[off++] = o->short_flag;
+            if (arg)
+                shortopts[off++] = ':';
+        }
     }
+    shortopts[off] = '\0';
+    return t;
+}
 
-    case OPT_WORKLOAD:
-        return spec_set_str(&s->workload, v);
-    case OPT_CONCURRENCY:
-        rc = units_parse_list(v, 1, 1024, s->levels, SPEC_MAX_LEVELS, &s->nlevels);
-        return rc < 0 ? bad(n, v, "expected levels 1..1024 separated by commas or spaces") : 0;
-    case OPT_DURATION:
-        rc = units_parse_duration(v, UNITS_US_PER_SEC, 100000, 86400 * UNITS_US_PER_SEC,
-                                  &s->duration_us);
-        return rc < 0 ? bad(n, v, "expected a duration such as 10, 10s or 500ms (at least 100ms)")
-                      : 0;
-    case OPT_MAX_DURATION:
-        rc = units_parse_duration(v, UNITS_US_PER_SEC, 100000, 86400 * UNITS_US_PER_SEC,
-                                  &s->max_duration_us);
-        return rc < 0 ? bad(n, v, "expected a duration such as 60s") : 0;
-    case OPT_WARMUP:
-        return units_parse_u64(v, 0, 100000000, &s->warmup) < 0
-                   ? bad(n, v, "expected a number of operations")
-                   : 0;
-    case OPT_RUNS:
-        return units_parse_u64(v, 1, 1000, &s->runs) < 0 ? bad(n, v, "expected 1..1000") : 0;
-    case OPT_TIMEOUT:
-        rc = units_parse_duration(v, UNITS_US_PER_SEC, UNITS_US_PER_SEC, 86400 * UNITS_US_PER_SEC,
-                                  &s->timeout_us);
-        return rc < 0 ? bad(n, v, "expected a duration of at least 1s") : 0;
-    case OPT_MAX_CONCURRENCY:
-        return units_parse_u64(v, 1, 1024, &s->max_concurrency) < 0 ? bad(n, v, "expected 1..1024")
-                                                                    : 0;
-    case OPT_CPU_THREADS:
-        if (units_parse_u64(v, 1, 1024, &u) < 0)
-            return bad(n, v, "expected 1..1024");
-        s->cpu_threads = (unsigned)u;
-        return 0;
-    case OPT_OVERSUBSCRIBE:
-        s->oversubscribe = true;
-        return 0;
-    case OPT_PLAN:
-        return spec_set_str(&s->plan, v);
-    case OPT_ARG:
-    case OPT_BASE_ARG:
-        if (!strchr(v, '=') || v[0] == '=')
-            return bad(n, v, "expected KEY=VALUE");
-        return spec_strv_add(f->id == OPT_ARG ? &s->args : &s->base_args, v);
-    case 'o':
-        return spec_set_str(&s->output_dir, v);
-    case OPT_SLO_P99:
-        return units_parse_u64(v, 1, UINT32_MAX, &s->slo_p99_us) < 0
-                   ? bad(n, v, "expected a p99 bound in microseconds")
-                   : 0;
-    case OPT_NAME:
-        return spec_set_str(&s->name, v);
-    case OPT_SLO:
-        if (!analyse_gate_ok(v))
-            return bad(n, v, "expected METRIC<=VALUE[@CONCURRENCY] or >=, e.g. p99_us<=2000@32");
-        return spec_strv_add(&s->slo, v);
-    case OPT_MAX_ERROR_RATE:
-    case OPT_MIN_FAIRNESS: {
-        char *end = NULL;
-        double d = strtod(v, &end);
-        double lim = f->id == OPT_MAX_ERROR_RATE ? 100 : 1;
-        /* "5%" as compare takes it. */
-        if (f->id == OPT_MAX_ERROR_RATE && end != v && *end == '%')
-            end++;
-        if (end == v || *end || !(d >= 0 && d <= lim))
-            return bad(n, v,
-                       f->id == OPT_MAX_ERROR_RATE ? "expected a percentage 0..100"
-                                                   : "expected a fraction 0..1");
-        *(f->id == OPT_MAX_ERROR_RATE ? &s->max_error_pct : &s->min_fairness) = d;
-        return 0;
-    }
-    }
-    return 0;
+/* The row of getopt's value c (a long option's, or a short option's letter). */
+static const struct specopt *runcmd_row(int c)
+{
+    if (c >= RUNCMD_OPT_BASE && (size_t)(c - RUNCMD_OPT_BASE) < specopt_count)
+        return &specopt_table[c - RUNCMD_OPT_BASE];
+    for (size_t i = 0; c > 0 && i < specopt_count; i++)
+        if (specopt_table[i].short_flag == c)
+            return &specopt_table[i];
+    return NULL;
 }
 
 /* Parse argv into o (collecting flags in order).  Returns 0, 1 for --help, -1 on error. */
 static int runcmd_parse(int argc, char **argv, bool local, const char *usage, struct runcmd_opts *o)
 {
-    int c;
+    char shortopts[32];
+    struct option *table = runcmd_getopt_table(shortopts, sizeof(shortopts));
+    unsigned cmd = local ? SPECOPT_LOCAL : SPECOPT_RUN;
+    int c, ret = -1;
 
     o->flags = calloc((size_t)argc + 1, sizeof(*o->flags));
-    if (!o->flags)
-        return -1;
+    if (!o->flags || !table)
+        goto cleanup;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:vqh", runcmd_opts, NULL)) != -1) {
-        if (local && c >= OPT_VCPUS && c <= OPT_VM_LAST) {
-            log_error("option '--%s' is for `vmsweep run`: `vmsweep local` runs on this host "
-                      "without a VM",
-                      opt_name(runcmd_opts, c));
-            return -1;
-        }
-        switch (c) {
-        case 'h':
-            fputs(usage, stdout);
-            fputs(runcmd_common_usage, stdout);
-            return 1;
-        case 'v':
-            o->verbosity++;
-            break;
-        case 'q':
-            o->verbosity--;
-            break;
-        case OPT_PROFILE:
-            o->profile = optarg;
-            break;
-        case OPT_PRINT_SPEC:
-            o->print_spec = true;
-            break;
-        case OPT_NO_RESTORE:
-            o->no_restore = true;
-            break;
-        case OPT_REPLAY:
-            o->replay = optarg;
-            break;
-        case OPT_ALLOW_DRIFT:
-            o->allow_drift = true;
-            break;
-        case OPT_NO_PLOT:
-            o->no_plot = true;
-            break;
-        case '?':
+    while ((c = getopt_long(argc, argv, shortopts, table, NULL)) != -1) {
+        const struct specopt *r = runcmd_row(c);
+        if (c == '?' || r == NULL) {
             /* getopt_long sets optopt to the option's value when its argument is missing
              * (a long option's value is no character), and to 0 for an unknown long one. */
-            if (optopt >= OPT_VCPUS || optopt == 'o')
-                log_error("option '%s' needs a value (see --help)",
-                          optopt == 'o' && strcmp(argv[optind - 1], "--output-dir") != 0
-                              ? "-o"
-                              : argv[optind - 1]);
+            const struct specopt *m = runcmd_row(optopt);
+            if (m && m->short_flag == optopt && strncmp(argv[optind - 1], "--", 2) != 0)
+                log_error("option '-%c' needs a value (see --help)", optopt);
+            else if (m)
+                log_error("option '%s' needs a value (see --help)", argv[optind - 1]);
             else if (optopt > 0 && optopt < 128 && isprint(optopt))
                 log_error("unknown option '-%c' (see --help)", optopt);
             else
                 log_error("unknown option '%s' (see --help)", argv[optind - 1]);
-            return -1;
-        default:
-            o->flags[o->nflags].id = c;
-            o->flags[o->nflags].name = opt_name(runcmd_opts, c);
+            goto cleanup;
+        }
+        if (!(r->cmds & cmd)) {
+            log_error("option '--%s' is for `vmsweep run`: `vmsweep local` runs on this host "
+                      "without a VM",
+                      r->flag);
+            goto cleanup;
+        }
+        switch (r->cmd) {
+        case SPECOPT_CMD_HELP:
+            fputs(usage, stdout);
+            specopt_usage(stdout, cmd);
+            fputs(runcmd_exit_usage, stdout);
+            ret = 1;
+            goto cleanup;
+        case SPECOPT_CMD_VERBOSE:
+            o->verbosity++;
+            break;
+        case SPECOPT_CMD_QUIET:
+            o->verbosity--;
+            break;
+        case SPECOPT_CMD_PROFILE:
+            o->profile = optarg;
+            break;
+        case SPECOPT_CMD_PRINT_SPEC:
+            o->print_spec = true;
+            break;
+        case SPECOPT_CMD_NO_RESTORE:
+            o->no_restore = true;
+            break;
+        case SPECOPT_CMD_REPLAY:
+            o->replay = optarg;
+            break;
+        case SPECOPT_CMD_ALLOW_DRIFT:
+            o->allow_drift = true;
+            break;
+        case SPECOPT_CMD_NO_PLOT:
+            o->no_plot = true;
+            break;
+        case SPECOPT_CMD_NONE:
+            o->flags[o->nflags].opt = r;
             o->flags[o->nflags].val = optarg;
             o->nflags++;
             break;
@@ -473,11 +203,14 @@ static int runcmd_parse(int argc, char **argv, bool local, const char *usage, st
     for (; optind < argc; optind++) {
         if (o->spec_path) {
             log_error("unexpected argument '%s': one spec file at most", argv[optind]);
-            return -1;
+            goto cleanup;
         }
         o->spec_path = argv[optind];
     }
-    return 0;
+    ret = 0;
+cleanup:
+    free(table);
+    return ret;
 }
 
 /* RUN_DIR/manifest.json parsed (caller deletes), or NULL (reported). */

@@ -25,6 +25,7 @@
 #include "jsonpos.h"
 #include "log.h"
 #include "paths.h"
+#include "specopt.h"
 #include "units.h"
 
 #include <cjson/cJSON.h>
@@ -196,422 +197,54 @@ int spec_parse_sizes(struct spec *s, const char *text)
     return 0;
 }
 
-/* ---- JSON value helpers: each reports at the item's position ---- */
-
-static int get_uint(const struct spec_ctx *c, const cJSON *it, uint64_t min, uint64_t max,
-                    uint64_t *out)
+/* The known keys of a section, for messages: "vcpus, memory, ...". */
+static void known_keys(enum specopt_section sec, char *buf, size_t len)
 {
-    double d;
+    size_t off = 0;
 
-    if (cJSON_IsString(it)) {
-        if (units_parse_u64(it->valuestring, min, max, out) == 0)
-            return 0;
-        return spec_err(c, it, "'%s' must be an integer in %llu..%llu, not '%s'", it->string,
-                        (unsigned long long)min, (unsigned long long)max, it->valuestring);
-    }
-    if (!cJSON_IsNumber(it))
-        return spec_err(c, it, "'%s' must be a number", it->string);
-    d = it->valuedouble;
-    if (d != floor(d) || d < (double)min || d > (double)max)
-        return spec_err(c, it, "'%s' must be an integer in %llu..%llu, not %g", it->string,
-                        (unsigned long long)min, (unsigned long long)max, d);
-    *out = (uint64_t)d;
-    return 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < specopt_count && off < len; i++)
+        if (specopt_table[i].section == sec && specopt_table[i].key)
+            off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+                                    specopt_table[i].key);
 }
 
-static int get_uns(const struct spec_ctx *c, const cJSON *it, unsigned min, unsigned max,
-                   unsigned *out)
+/* Apply one setting: the row's own rule, as for its flag. */
+static int apply_item(const struct spec_ctx *c, struct spec *s, const struct specopt *o,
+                      const cJSON *it)
 {
-    uint64_t v = 0;
+    char why[256], *val;
 
-    if (get_uint(c, it, min, max, &v) < 0)
+    if (specopt_set_json(s, o, it, why, sizeof(why)) == 0)
+        return 0;
+    if (!why[0]) {
+        log_error("out of memory");
         return -1;
-    *out = (unsigned)v;
-    return 0;
-}
-
-static int get_bool(const struct spec_ctx *c, const cJSON *it, bool *out)
-{
-    if (!cJSON_IsBool(it))
-        return spec_err(c, it, "'%s' must be true or false", it->string);
-    *out = cJSON_IsTrue(it);
-    return 0;
-}
-
-static int get_str(const struct spec_ctx *c, const cJSON *it, char **out)
-{
-    if (!cJSON_IsString(it) || !it->valuestring[0])
-        return spec_err(c, it, "'%s' must be a non-empty string", it->string);
-    return spec_set_str(out, it->valuestring);
-}
-
-/* A duration: a number of seconds, or a string with a unit ("500ms"). */
-static int get_duration(const struct spec_ctx *c, const cJSON *it, uint64_t min_us, uint64_t max_us,
-                        uint64_t *out)
-{
-    char buf[64];
-    int rc;
-
-    if (cJSON_IsNumber(it)) {
-        double d = it->valuedouble;
-        if (d < 0 || d * 1e6 < (double)min_us || d * 1e6 > (double)max_us)
-            goto range;
-        *out = (uint64_t)llround(d * 1e6);
-        return 0;
     }
-    if (!cJSON_IsString(it))
-        return spec_err(c, it, "'%s' must be a duration such as 10 or \"500ms\"", it->string);
-    rc = units_parse_duration(it->valuestring, UNITS_US_PER_SEC, min_us, max_us, out);
-    if (rc == -ERANGE)
-        goto range;
-    if (rc < 0)
-        return spec_err(c, it, "'%s' is not a duration: '%s' (use e.g. 10, \"10s\", \"500ms\")",
-                        it->string, it->valuestring);
-    return 0;
-range:
-    units_fmt_duration(max_us, buf, sizeof(buf));
+    val = cJSON_IsObject(it) || cJSON_IsArray(it) ? NULL : cJSON_PrintUnformatted(it);
+    spec_err(c, it, "invalid '%s'%s%s: %s", o->key, val ? " " : "", val ? val : "", why);
+    free(val);
+    return -1;
+}
+
+/* Apply the keys of one section object ("vm", "agent", "output"). */
+static int apply_section(const struct spec_ctx *c, struct spec *s, enum specopt_section sec,
+                         const cJSON *obj)
+{
+    const cJSON *it;
+    char known[512];
+
+    if (!cJSON_IsObject(obj))
+        return spec_err(c, obj, "'%s' must be an object", specopt_section_name(sec));
+    cJSON_ArrayForEach(it, obj)
     {
-        char lo[32];
-        units_fmt_duration(min_us, lo, sizeof(lo));
-        return spec_err(c, it, "'%s' must lie between %s and %s", it->string, lo, buf);
-    }
-}
-
-/* A size in MiB: a number of MiB or a string with a unit ("4G"). */
-static int get_mib(const struct spec_ctx *c, const cJSON *it, uint64_t min_mib, uint64_t max_mib,
-                   uint64_t *out)
-{
-    uint64_t bytes;
-
-    if (cJSON_IsNumber(it))
-        return get_uint(c, it, min_mib, max_mib, out);
-    if (!cJSON_IsString(it) ||
-        units_parse_size(it->valuestring, 1ULL << 20, min_mib << 20, max_mib << 20, &bytes) < 0)
-        return spec_err(c, it, "'%s' must be a size between %lluM and %lluG (e.g. \"1G\")",
-                        it->string, (unsigned long long)min_mib,
-                        (unsigned long long)(max_mib >> 10));
-    *out = bytes >> 20;
-    return 0;
-}
-
-static int get_strv(const struct spec_ctx *c, const cJSON *it, struct spec_strv *v)
-{
-    const cJSON *e;
-
-    if (!cJSON_IsArray(it))
-        return spec_err(c, it, "'%s' must be an array of strings", it->string);
-    spec_strv_clear(v);
-    cJSON_ArrayForEach(e, it)
-    {
-        if (!cJSON_IsString(e))
-            return spec_err(c, it, "'%s' must contain only strings", it->string);
-        if (spec_strv_add(v, e->valuestring) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* A list of integers: an array, a number, or a string "1 2 4" / "1,2,4". */
-static int get_list(const struct spec_ctx *c, const cJSON *it, uint64_t min, uint64_t max,
-                    uint64_t *vals, size_t cap, size_t *n)
-{
-    const cJSON *e;
-    size_t k = 0;
-    uint64_t tmp[SPEC_MAX_LEVELS] = {0};
-
-    if (cJSON_IsString(it)) {
-        int rc = units_parse_list(it->valuestring, min, max, vals, cap, n);
-        if (rc == -E2BIG)
-            return spec_err(c, it, "'%s' has more than %zu entries", it->string, cap);
-        if (rc < 0)
-            return spec_err(c, it, "'%s' must list integers in %llu..%llu, not '%s'", it->string,
-                            (unsigned long long)min, (unsigned long long)max, it->valuestring);
-        return 0;
-    }
-    if (cJSON_IsNumber(it)) {
-        if (get_uint(c, it, min, max, &tmp[0]) < 0)
-            return -1;
-        vals[0] = tmp[0];
-        *n = 1;
-        return 0;
-    }
-    if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0)
-        return spec_err(c, it, "'%s' must be a non-empty array of integers", it->string);
-    cJSON_ArrayForEach(e, it)
-    {
-        double d;
-        if (k >= cap || k >= SPEC_MAX_LEVELS)
-            return spec_err(c, it, "'%s' has more than %zu entries", it->string, cap);
-        if (!cJSON_IsNumber(e))
-            return spec_err(c, it, "'%s' must contain only integers", it->string);
-        d = e->valuedouble;
-        if (d != floor(d) || d < (double)min || d > (double)max)
-            return spec_err(c, it, "'%s' entries must be integers in %llu..%llu, not %g",
-                            it->string, (unsigned long long)min, (unsigned long long)max, d);
-        tmp[k++] = (uint64_t)d;
-    }
-    memcpy(vals, tmp, k * sizeof(*vals));
-    *n = k;
-    return 0;
-}
-
-/* ---- sections ---- */
-
-static int apply_numa(const struct spec_ctx *c, struct spec *s, const cJSON *it)
-{
-    const cJSON *cell;
-    unsigned n = 0;
-
-    if (cJSON_IsNumber(it) || cJSON_IsString(it)) {
-        if (get_uns(c, it, 0, DOMXML_MAX_CELLS, &s->numa) < 0)
-            return -1;
-        s->ncells = 0;
-        return 0;
-    }
-    if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0)
-        return spec_err(c, it,
-                        "'numa' must be a number of cells or an array of "
-                        "{\"cpus\": \"0-1\", \"memory\": \"512M\"}");
-    cJSON_ArrayForEach(cell, it)
-    {
-        const cJSON *f;
-        bool have_cpus = false, have_mem = false;
-
-        if (n >= DOMXML_MAX_CELLS)
-            return spec_err(c, it, "at most %d NUMA cells", DOMXML_MAX_CELLS);
-        if (!cJSON_IsObject(cell))
-            return spec_err(c, it, "'numa' cells must be objects with 'cpus' and 'memory'");
-        memset(&s->cells[n], 0, sizeof(s->cells[n]));
-        cJSON_ArrayForEach(f, cell)
-        {
-            if (!strcmp(f->string, "cpus")) {
-                if (!cJSON_IsString(f) || !f->valuestring[0] ||
-                    strlen(f->valuestring) >= sizeof(s->cells[n].cpus) ||
-                    strspn(f->valuestring, "0123456789,-") != strlen(f->valuestring))
-                    return spec_err(c, f, "'cpus' must be a CPU list such as \"0-3\" or \"0,2\"");
-                snprintf(s->cells[n].cpus, sizeof(s->cells[n].cpus), "%s", f->valuestring);
-                have_cpus = true;
-            } else if (!strcmp(f->string, "memory")) {
-                if (get_mib(c, f, 16, 1 << 22, &s->cells[n].memory_mib) < 0)
-                    return -1;
-                have_mem = true;
-            } else {
-                return spec_err(c, f, "unknown key '%s' in a NUMA cell (known: cpus, memory)",
-                                f->string);
-            }
+        const struct specopt *o = specopt_find_key(sec, it->string);
+        if (o == NULL) {
+            known_keys(sec, known, sizeof(known));
+            return spec_err(c, it, "unknown key '%s' in '%s' (known: %s)", it->string,
+                            specopt_section_name(sec), known);
         }
-        if (!have_cpus || !have_mem)
-            return spec_err(c, cell, "each NUMA cell needs 'cpus' and 'memory'");
-        n++;
-    }
-    s->ncells = n;
-    s->numa = 0;
-    return 0;
-}
-
-static int apply_vm(const struct spec_ctx *c, struct spec *s, const cJSON *vm)
-{
-    const cJSON *it;
-
-    if (!cJSON_IsObject(vm))
-        return spec_err(c, vm, "'vm' must be an object");
-    cJSON_ArrayForEach(it, vm)
-    {
-        const char *k = it->string;
-        int rc;
-
-        if (!strcmp(k, "vcpus")) {
-            uint64_t v[SPEC_MAX_SIZES];
-            size_t n = 0;
-            rc = get_list(c, it, 1, 256, v, SPEC_MAX_SIZES, &n);
-            if (rc == 0) {
-                for (size_t i = 0; i < n; i++)
-                    s->vcpus[i] = (unsigned)v[i];
-                s->nsizes = n;
-            }
-        } else if (!strcmp(k, "memory")) {
-            rc = get_mib(c, it, 64, 1 << 22, &s->memory_mib);
-        } else if (!strcmp(k, "cpu_model")) {
-            if (!cJSON_IsString(it) || !spec_cpu_model_ok(it->valuestring))
-                return spec_err(c, it, "'cpu_model' must be %s", SPEC_CPU_MODEL_RULE);
-            rc = get_str(c, it, &s->cpu_model);
-        } else if (!strcmp(k, "topology")) {
-            if (!cJSON_IsString(it) || spec_parse_topology(s, it->valuestring) < 0)
-                rc = spec_err(c, it,
-                              "'topology' must be \"SOCKETS:DIES:CORES:THREADS\", "
-                              "e.g. \"1:1:8:1\"");
-            else
-                rc = 0;
-        } else if (!strcmp(k, "numa")) {
-            rc = apply_numa(c, s, it);
-        } else if (!strcmp(k, "cpu_cap")) {
-            rc = get_uns(c, it, 0, 100, &s->cpu_cap_pct);
-        } else if (!strcmp(k, "pin")) {
-            rc = get_bool(c, it, &s->pin);
-        } else if (!strcmp(k, "allow_uncapped")) {
-            rc = get_bool(c, it, &s->allow_uncapped);
-        } else if (!strcmp(k, "image")) {
-            rc = get_str(c, it, &s->image);
-        } else if (!strcmp(k, "connect")) {
-            rc = get_str(c, it, &s->connect);
-        } else if (!strcmp(k, "accel")) {
-            if (cJSON_IsString(it) && !strcmp(it->valuestring, "auto"))
-                s->accel = SPEC_ACCEL_AUTO;
-            else if (cJSON_IsString(it) && !strcmp(it->valuestring, "kvm"))
-                s->accel = SPEC_ACCEL_KVM;
-            else if (cJSON_IsString(it) && !strcmp(it->valuestring, "tcg"))
-                s->accel = SPEC_ACCEL_TCG;
-            else
-                return spec_err(c, it, "'accel' must be \"auto\", \"kvm\" or \"tcg\"");
-            rc = 0;
-        } else if (!strcmp(k, "cpu_fallback")) {
-            if (cJSON_IsString(it) && !strcmp(it->valuestring, "tcg"))
-                s->cpu_fallback = SPEC_CPU_FALLBACK_TCG;
-            else if (cJSON_IsString(it) && !strcmp(it->valuestring, "host"))
-                s->cpu_fallback = SPEC_CPU_FALLBACK_HOST;
-            else if (cJSON_IsString(it) && !strcmp(it->valuestring, "fail"))
-                s->cpu_fallback = SPEC_CPU_FALLBACK_FAIL;
-            else
-                return spec_err(c, it, "'cpu_fallback' must be \"tcg\", \"host\" or \"fail\"");
-            rc = 0;
-        } else if (!strcmp(k, "deadman")) {
-            uint64_t us = 0;
-            rc = get_duration(c, it, 10 * UNITS_US_PER_SEC, 86400 * UNITS_US_PER_SEC, &us);
-            if (rc == 0)
-                s->deadman_s = (unsigned)(us / UNITS_US_PER_SEC);
-        } else if (!strcmp(k, "boot_timeout")) {
-            rc =
-                get_duration(c, it, UNITS_US_PER_SEC, 3600 * UNITS_US_PER_SEC, &s->boot_timeout_us);
-        } else {
-            return spec_err(c, it,
-                            "unknown key '%s' in 'vm' (known: vcpus, memory, cpu_model, "
-                            "topology, numa, cpu_cap, pin, allow_uncapped, image, connect, "
-                            "accel, cpu_fallback, deadman, boot_timeout)",
-                            k);
-        }
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* Agent args: an object of KEY: string|number|bool, stored as "KEY=VALUE" in v. */
-static int apply_args(const struct spec_ctx *c, struct spec_strv *v, const cJSON *args)
-{
-    const cJSON *it;
-
-    if (!cJSON_IsObject(args))
-        return spec_err(c, args, "'%s' must be an object such as {\"work\": 10000}", args->string);
-    spec_strv_clear(v);
-    cJSON_ArrayForEach(it, args)
-    {
-        char *kv = NULL;
-        if (cJSON_IsString(it))
-            kv = fsutil_printf("%s=%s", it->string, it->valuestring);
-        else if (cJSON_IsNumber(it))
-            kv = fsutil_printf("%s=%.15g", it->string, it->valuedouble);
-        else if (cJSON_IsBool(it))
-            kv = fsutil_printf("%s=%d", it->string, cJSON_IsTrue(it) ? 1 : 0);
-        else
-            return spec_err(c, it, "argument '%s' must be a string, number or boolean", it->string);
-        if (!kv || spec_strv_add(v, kv) < 0) {
-            free(kv);
-            return -1;
-        }
-        free(kv);
-    }
-    return 0;
-}
-
-static int apply_agent(const struct spec_ctx *c, struct spec *s, const cJSON *ag)
-{
-    const cJSON *it;
-
-    if (!cJSON_IsObject(ag))
-        return spec_err(c, ag, "'agent' must be an object");
-    cJSON_ArrayForEach(it, ag)
-    {
-        const char *k = it->string;
-        int rc;
-
-        if (!strcmp(k, "workload"))
-            rc = get_str(c, it, &s->workload);
-        else if (!strcmp(k, "concurrency"))
-            rc = get_list(c, it, 1, 1024, s->levels, SPEC_MAX_LEVELS, &s->nlevels);
-        else if (!strcmp(k, "duration"))
-            rc = get_duration(c, it, 100000, 86400 * UNITS_US_PER_SEC, &s->duration_us);
-        else if (!strcmp(k, "max_duration"))
-            rc = get_duration(c, it, 100000, 86400 * UNITS_US_PER_SEC, &s->max_duration_us);
-        else if (!strcmp(k, "warmup"))
-            rc = get_uint(c, it, 0, 100000000, &s->warmup);
-        else if (!strcmp(k, "runs"))
-            rc = get_uint(c, it, 1, 1000, &s->runs);
-        else if (!strcmp(k, "timeout"))
-            rc = get_duration(c, it, UNITS_US_PER_SEC, 86400 * UNITS_US_PER_SEC, &s->timeout_us);
-        else if (!strcmp(k, "max_concurrency"))
-            rc = get_uint(c, it, 1, 1024, &s->max_concurrency);
-        else if (!strcmp(k, "cpu_threads"))
-            rc = get_uns(c, it, 1, 1024, &s->cpu_threads);
-        else if (!strcmp(k, "oversubscribe"))
-            rc = get_bool(c, it, &s->oversubscribe);
-        else if (!strcmp(k, "plan"))
-            rc = get_str(c, it, &s->plan);
-        else if (!strcmp(k, "args"))
-            rc = apply_args(c, &s->args, it);
-        else if (!strcmp(k, "base_args"))
-            rc = apply_args(c, &s->base_args, it);
-        else if (!strcmp(k, "push"))
-            rc = get_strv(c, it, &s->push);
-        else if (!strcmp(k, "setup"))
-            rc = get_strv(c, it, &s->setup);
-        else
-            return spec_err(c, it,
-                            "unknown key '%s' in 'agent' (known: workload, concurrency, "
-                            "duration, max_duration, warmup, runs, timeout, max_concurrency, "
-                            "cpu_threads, oversubscribe, plan, args, base_args, push, setup)",
-                            k);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int apply_output(const struct spec_ctx *c, struct spec *s, const cJSON *out)
-{
-    const cJSON *it;
-
-    if (!cJSON_IsObject(out))
-        return spec_err(c, out, "'output' must be an object");
-    cJSON_ArrayForEach(it, out)
-    {
-        int rc;
-        if (!strcmp(it->string, "dir"))
-            rc = get_str(c, it, &s->output_dir);
-        else if (!strcmp(it->string, "slo_p99_us"))
-            rc = get_uint(c, it, 1, UINT32_MAX, &s->slo_p99_us);
-        else if (!strcmp(it->string, "refine"))
-            rc = get_bool(c, it, &s->refine);
-        else if (!strcmp(it->string, "slo")) {
-            rc = get_strv(c, it, &s->slo);
-            for (size_t i = 0; rc == 0 && i < s->slo.n; i++)
-                if (!analyse_gate_ok(s->slo.v[i]))
-                    rc = spec_err(c, it,
-                                  "'slo' entry '%s' is not METRIC<=VALUE[@CONCURRENCY] "
-                                  "(or >=), e.g. \"p99_us<=2000@32\"",
-                                  s->slo.v[i]);
-        } else if (!strcmp(it->string, "max_error_rate") || !strcmp(it->string, "min_fairness")) {
-            bool err = it->string[1] == 'a';
-            double lim = err ? 100 : 1;
-            if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > lim)
-                return spec_err(c, it, "'%s' must be a number in 0..%g", it->string, lim);
-            *(err ? &s->max_error_pct : &s->min_fairness) = it->valuedouble;
-            rc = 0;
-        } else
-            return spec_err(c, it,
-                            "unknown key '%s' in 'output' (known: dir, slo_p99_us, refine, slo, "
-                            "max_error_rate, min_fairness)",
-                            it->string);
-        if (rc < 0)
+        if (apply_item(c, s, o, it) < 0)
             return -1;
     }
     return 0;
@@ -663,21 +296,26 @@ static int spec_load_text_depth(struct spec *s, const char *path, const char *te
         /* Informational: what the spec was made from (a printed or recorded spec says). */
         if (!strcmp(k, "profile") || !strcmp(k, "description") || !strcmp(k, "source"))
             continue;
-        if (!strcmp(k, "applied_profile"))
-            rc = get_str(&c, it, &s->profile); /* kept, not applied again */
-        else if (!strcmp(k, "name"))
-            rc = get_str(&c, it, &s->name);
-        else if (!strcmp(k, "vm"))
-            rc = apply_vm(&c, s, it);
-        else if (!strcmp(k, "agent"))
-            rc = apply_agent(&c, s, it);
-        else if (!strcmp(k, "output"))
-            rc = apply_output(&c, s, it);
-        else
+        if (!strcmp(k, "applied_profile")) {
+            if (!cJSON_IsString(it) || !it->valuestring[0])
+                rc = spec_err(&c, it, "'applied_profile' must be a profile name");
+            else
+                rc = spec_set_str(&s->profile, it->valuestring); /* kept, not applied again */
+        } else if (!strcmp(k, "vm")) {
+            rc = apply_section(&c, s, SPECOPT_VM, it);
+        } else if (!strcmp(k, "agent")) {
+            rc = apply_section(&c, s, SPECOPT_AGENT, it);
+        } else if (!strcmp(k, "output")) {
+            rc = apply_section(&c, s, SPECOPT_OUTPUT, it);
+        } else if (specopt_find_key(SPECOPT_TOP, k)) {
+            rc = apply_item(&c, s, specopt_find_key(SPECOPT_TOP, k), it);
+        } else {
+            char known[256];
+            known_keys(SPECOPT_TOP, known, sizeof(known));
             rc = spec_err(&c, it,
-                          "unknown key '%s' (known: name, description, profile, vm, agent, "
-                          "output)",
-                          k);
+                          "unknown key '%s' (known: %s, description, profile, vm, agent, output)",
+                          k, known);
+        }
         if (rc < 0)
             goto cleanup;
     }
@@ -876,122 +514,27 @@ uint64_t spec_sweep_budget_us(const struct spec *s)
     return (uint64_t)s->nlevels * s->runs * per_run + 30 * UNITS_US_PER_SEC;
 }
 
-static cJSON *strv_json(const struct spec_strv *v)
-{
-    cJSON *a = cJSON_CreateArray();
-
-    for (size_t i = 0; a && i < v->n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateString(v->v[i]));
-    return a;
-}
-
-/* A duration as the reader takes it back exactly: "<n>us" (a number would be seconds). */
-static cJSON *duration_json(uint64_t us)
-{
-    char buf[32];
-    if (us % UNITS_US_PER_SEC == 0) {
-        uint64_t secs = us / UNITS_US_PER_SEC; /* exact: no remainder */
-        return cJSON_CreateNumber((double)secs);
-    }
-    snprintf(buf, sizeof(buf), "%lluus", (unsigned long long)us);
-    return cJSON_CreateString(buf);
-}
-
-/* Workload arguments ("key=value" each) as the object apply_args reads. */
-static cJSON *args_json(const struct spec_strv *v)
-{
-    cJSON *o = cJSON_CreateObject();
-    for (size_t i = 0; o && i < v->n; i++) {
-        const char *eq = strchr(v->v[i], '=');
-        char key[256];
-        if (eq == NULL || (size_t)(eq - v->v[i]) >= sizeof(key))
-            continue;
-        snprintf(key, sizeof(key), "%.*s", (int)(eq - v->v[i]), v->v[i]);
-        cJSON_AddStringToObject(o, key, eq + 1);
-    }
-    return o;
-}
-
 char *spec_to_json(const struct spec *s)
 {
-    static const char *const accel[] = {"auto", "kvm", "tcg"};
-    static const char *const fallback[] = {"tcg", "host", "fail"};
-    cJSON *root = cJSON_CreateObject(), *vm, *ag, *out, *a;
-    char topo[64], *text = NULL;
+    cJSON *root = cJSON_CreateObject(), *sec[SPECOPT_CMD + 1] = {0};
+    char *text = NULL;
 
     if (!root)
         return NULL;
-    cJSON_AddStringToObject(root, "name", s->name);
-    if (s->source)
-        cJSON_AddStringToObject(root, "source", s->source);
-    /* Everything the profile set is written out below: the spec stands alone, so it
-     * records the profile by a key the reader only notes. */
+    sec[SPECOPT_TOP] = root;
+    /* Everything the profile set is written out: the spec stands alone, so it records
+     * the profile by a key the reader only notes. */
     if (s->profile)
         cJSON_AddStringToObject(root, "applied_profile", s->profile);
-    vm = cJSON_AddObjectToObject(root, "vm");
-    a = cJSON_AddArrayToObject(vm, "vcpus");
-    for (size_t i = 0; i < s->nsizes; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber(s->vcpus[i]));
-    cJSON_AddNumberToObject(vm, "memory", (double)s->memory_mib);
-    cJSON_AddStringToObject(vm, "cpu_model", s->cpu_model);
-    if (s->sockets) {
-        snprintf(topo, sizeof(topo), "%u:%u:%u:%u", s->sockets, s->dies, s->cores, s->threads);
-        cJSON_AddStringToObject(vm, "topology", topo);
+    for (size_t i = 0; i < specopt_count; i++) {
+        const struct specopt *o = &specopt_table[i];
+        cJSON *v;
+        if (!o->key || o->section == SPECOPT_CMD || (v = specopt_to_json(s, o)) == NULL)
+            continue;
+        if (!sec[o->section])
+            sec[o->section] = cJSON_AddObjectToObject(root, specopt_section_name(o->section));
+        cJSON_AddItemToObject(sec[o->section], o->key, v);
     }
-    if (s->ncells) {
-        a = cJSON_AddArrayToObject(vm, "numa");
-        for (unsigned i = 0; i < s->ncells; i++) {
-            cJSON *cell = cJSON_CreateObject();
-            cJSON_AddStringToObject(cell, "cpus", s->cells[i].cpus);
-            cJSON_AddNumberToObject(cell, "memory", (double)s->cells[i].memory_mib);
-            cJSON_AddItemToArray(a, cell);
-        }
-    } else {
-        cJSON_AddNumberToObject(vm, "numa", s->numa);
-    }
-    cJSON_AddNumberToObject(vm, "cpu_cap", s->cpu_cap_pct);
-    cJSON_AddBoolToObject(vm, "pin", s->pin);
-    cJSON_AddBoolToObject(vm, "allow_uncapped", s->allow_uncapped);
-    cJSON_AddStringToObject(vm, "image", s->image);
-    if (s->connect)
-        cJSON_AddStringToObject(vm, "connect", s->connect);
-    cJSON_AddStringToObject(vm, "accel", accel[s->accel]);
-    cJSON_AddStringToObject(vm, "cpu_fallback", fallback[s->cpu_fallback]);
-    cJSON_AddNumberToObject(vm, "deadman", s->deadman_s);
-    cJSON_AddItemToObject(vm, "boot_timeout", duration_json(s->boot_timeout_us));
-    ag = cJSON_AddObjectToObject(root, "agent");
-    cJSON_AddStringToObject(ag, "workload", s->workload);
-    a = cJSON_AddArrayToObject(ag, "concurrency");
-    for (size_t i = 0; i < s->nlevels; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)s->levels[i]));
-    cJSON_AddItemToObject(ag, "duration", duration_json(s->duration_us));
-    cJSON_AddItemToObject(ag, "max_duration", duration_json(s->max_duration_us));
-    cJSON_AddNumberToObject(ag, "warmup", (double)s->warmup);
-    cJSON_AddNumberToObject(ag, "runs", (double)s->runs);
-    cJSON_AddItemToObject(ag, "timeout", duration_json(s->timeout_us));
-    cJSON_AddNumberToObject(ag, "max_concurrency", (double)s->max_concurrency);
-    if (s->cpu_threads)
-        cJSON_AddNumberToObject(ag, "cpu_threads", s->cpu_threads);
-    cJSON_AddBoolToObject(ag, "oversubscribe", s->oversubscribe);
-    if (s->plan)
-        cJSON_AddStringToObject(ag, "plan", s->plan);
-    cJSON_AddItemToObject(ag, "args", args_json(&s->args));
-    if (s->base_args.n)
-        cJSON_AddItemToObject(ag, "base_args", args_json(&s->base_args));
-    cJSON_AddItemToObject(ag, "push", strv_json(&s->push));
-    cJSON_AddItemToObject(ag, "setup", strv_json(&s->setup));
-    out = cJSON_AddObjectToObject(root, "output");
-    if (s->output_dir)
-        cJSON_AddStringToObject(out, "dir", s->output_dir);
-    if (s->slo_p99_us)
-        cJSON_AddNumberToObject(out, "slo_p99_us", (double)s->slo_p99_us);
-    cJSON_AddBoolToObject(out, "refine", s->refine);
-    if (s->slo.n)
-        cJSON_AddItemToObject(out, "slo", strv_json(&s->slo));
-    if (s->max_error_pct >= 0)
-        cJSON_AddNumberToObject(out, "max_error_rate", s->max_error_pct);
-    if (s->min_fairness >= 0)
-        cJSON_AddNumberToObject(out, "min_fairness", s->min_fairness);
     text = cJSON_Print(root);
     cJSON_Delete(root);
     return text;
@@ -1003,51 +546,11 @@ void spec_strv_free(struct spec_strv *v)
         spec_strv_clear(v);
 }
 
-static int strv_addf(struct spec_strv *v, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int strv_addf(struct spec_strv *v, const char *fmt, ...)
-{
-    char buf[4096];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(buf))
-        return -1;
-    return spec_strv_add(v, buf);
-}
-
 int spec_agent_argv(const struct spec *s, const char *agent, const char *outdir,
                     struct spec_strv *argv)
 {
-    char levels[SPEC_MAX_LEVELS * 6] = "";
-    size_t off = 0;
-
-    for (size_t i = 0; i < s->nlevels; i++)
-        off += (size_t)snprintf(levels + off, sizeof(levels) - off, "%s%llu", i ? "," : "",
-                                (unsigned long long)s->levels[i]);
-    if (spec_strv_add(argv, agent) < 0 || spec_strv_add(argv, "--workload") < 0 ||
-        spec_strv_add(argv, s->workload) < 0 || spec_strv_add(argv, "--concurrency") < 0 ||
-        spec_strv_add(argv, levels) < 0 ||
-        strv_addf(argv, "--duration=%lluus", (unsigned long long)s->duration_us) < 0 ||
-        strv_addf(argv, "--max-duration=%lluus", (unsigned long long)s->max_duration_us) < 0 ||
-        strv_addf(argv, "--warmup=%llu", (unsigned long long)s->warmup) < 0 ||
-        strv_addf(argv, "--runs=%llu", (unsigned long long)s->runs) < 0 ||
-        strv_addf(argv, "--timeout=%lluus", (unsigned long long)s->timeout_us) < 0 ||
-        strv_addf(argv, "--max-concurrency=%llu", (unsigned long long)s->max_concurrency) < 0)
+    if (spec_strv_add(argv, agent) < 0 || specopt_agent_argv(s, argv) < 0)
         return -1;
-    if (s->cpu_threads && strv_addf(argv, "--cpu-threads=%u", s->cpu_threads) < 0)
-        return -1;
-    if (s->oversubscribe && spec_strv_add(argv, "--oversubscribe") < 0)
-        return -1;
-    if (s->plan && (spec_strv_add(argv, "--plan") < 0 || spec_strv_add(argv, s->plan) < 0))
-        return -1;
-    for (size_t i = 0; i < s->args.n; i++)
-        if (spec_strv_add(argv, "--arg") < 0 || spec_strv_add(argv, s->args.v[i]) < 0)
-            return -1;
     if (outdir && (spec_strv_add(argv, "--output-dir") < 0 || spec_strv_add(argv, outdir) < 0))
         return -1;
     return 0;

@@ -197,10 +197,9 @@ static void test_agent_argv(void **state)
     assert_int_equal(spec_load(&s, DATA "full.json"), 0);
     assert_int_equal(spec_agent_argv(&s, "/a", "/out", &av), 0);
     assert_string_equal(av.v[0], "/a");
-    assert_string_equal(av.v[1], "--workload");
-    assert_string_equal(av.v[2], "sleep");
-    assert_string_equal(av.v[4], "1,2,4");
-    assert_string_equal(av.v[5], "--duration=1500000us");
+    assert_string_equal(av.v[1], "--workload=sleep");
+    assert_string_equal(av.v[2], "--concurrency=1,2,4");
+    assert_string_equal(av.v[3], "--duration=1500000us");
     assert_string_equal(av.v[av.n - 2], "--output-dir");
     assert_string_equal(av.v[av.n - 1], "/out");
     assert_null(av.v[av.n]);
