@@ -32,7 +32,7 @@ endif
 # pkg-config is asked when a compile or link needs it, not when this file is read: on a
 # fresh machine `make demo` reads it before ci/install-deps.sh has installed the
 # libraries, and the targets that install them re-run make for the build (see SUBMAKE).
-PKGS     := libvirt libvirt-qemu libssh libcjson libguestfs
+PKGS     := libvirt libvirt-qemu libssh libcjson libguestfs libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

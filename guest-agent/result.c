@@ -1,6 +1,8 @@
 /* result — see result.h.  A deliberately small JSON reader: one flat object. */
 #include "result.h"
 
+#include "row.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -9,8 +11,12 @@
 #include <string.h>
 
 #define RESULT_FIELD_MAX 64 /* longest number or key we accept */
-#define RESULT_CSV_COLS  17
-#define RESULT_CSV_QPS   9 /* 0-based: qps, p50_us, p90_us, p99_us, max_us follow in order */
+#define RESULT_CSV_COLS  ROW_NCOLS_FIXED
+#define RESULT_CSV_QPS   ROW_COL_QPS /* qps, p50_us, p90_us, p99_us, max_us follow in order */
+
+_Static_assert(ROW_COL_P50_US == ROW_COL_QPS + 1 && ROW_COL_P90_US == ROW_COL_QPS + 2 &&
+                   ROW_COL_P99_US == ROW_COL_QPS + 3 && ROW_COL_MAX_US == ROW_COL_QPS + 4,
+               "a CSV result line's qps and latencies are read as consecutive columns");
 
 struct cursor {
     const char *p, *end;
@@ -102,9 +108,12 @@ static int json_scalar(struct cursor *c, int *is_num, double *num)
     return 0;
 }
 
-static const char *const result_keys[] = {"qps",    "p50_us",  "p90_us", "p99_us",
-                                          "max_us", "mean_us", "errors", "ops"};
-#define RESULT_NKEYS     (sizeof(result_keys) / sizeof(result_keys[0]))
+/* The values read, named as the CSV's columns (the first RESULT_NREQUIRED are required). */
+static const enum row_col result_cols[] = {ROW_COL_QPS,    ROW_COL_P50_US, ROW_COL_P90_US,
+                                           ROW_COL_P99_US, ROW_COL_MAX_US, ROW_COL_MEAN_US,
+                                           ROW_COL_ERRORS, ROW_COL_OPS};
+#define RESULT_NKEYS     (sizeof(result_cols) / sizeof(result_cols[0]))
+#define result_key(k)    (row_cols[result_cols[k]].name)
 #define RESULT_NREQUIRED 5
 
 static double *result_slot(struct result *r, size_t k)
@@ -144,19 +153,18 @@ static int parse_json(const char *line, size_t len, struct result *out, char *er
             skip_ws(&c);
             rc = json_scalar(&c, &is_num, &v);
             for (k = 0; k < RESULT_NKEYS; k++)
-                if (strlen(result_keys[k]) == klen && !memcmp(result_keys[k], key, klen))
+                if (strlen(result_key(k)) == klen && !memcmp(result_key(k), key, klen))
                     break;
             if (rc == -2 && k < RESULT_NKEYS)
-                return fail(err, errlen, "the JSON result line has a negative '%s'",
-                            result_keys[k]);
+                return fail(err, errlen, "the JSON result line has a negative '%s'", result_key(k));
             if (rc < 0)
                 return fail(err, errlen, "the JSON result line has a malformed value");
             if (k < RESULT_NKEYS) {
                 if (seen[k])
-                    return fail(err, errlen, "the JSON result line has '%s' twice", result_keys[k]);
+                    return fail(err, errlen, "the JSON result line has '%s' twice", result_key(k));
                 if (!is_num)
                     return fail(err, errlen, "'%s' in the JSON result line is not a number",
-                                result_keys[k]);
+                                result_key(k));
                 seen[k] = 1;
                 *result_slot(&r, k) = v;
             }
@@ -177,7 +185,7 @@ static int parse_json(const char *line, size_t len, struct result *out, char *er
         return fail(err, errlen, "the JSON result line has text after the object");
     for (size_t k = 0; k < RESULT_NREQUIRED; k++)
         if (!seen[k])
-            return fail(err, errlen, "the JSON result line has no '%s'", result_keys[k]);
+            return fail(err, errlen, "the JSON result line has no '%s'", result_key(k));
     *out = r;
     return 0;
 }
@@ -211,7 +219,7 @@ static int parse_csv(const char *line, size_t len, struct result *out, char *err
         if (col >= RESULT_CSV_QPS && col < RESULT_CSV_QPS + RESULT_NREQUIRED &&
             parse_num(s, n, result_slot(&r, col - RESULT_CSV_QPS)) < 0)
             return fail(err, errlen, "column %zu (%s) of the CSV result line is not a number",
-                        col + 1, result_keys[col - RESULT_CSV_QPS]);
+                        col + 1, result_key(col - RESULT_CSV_QPS));
         col++;
         if (p >= end)
             break;

@@ -4,9 +4,19 @@
 #include <math.h>
 #include <string.h>
 
+const struct row_colinfo row_cols[ROW_NCOLS] = {
+#define ROW_X_INFO(id, field, type, prec, unit, help)                                              \
+    [ROW_COL_##id] = {#field, ROW_##type, prec, offsetof(struct row, field), unit, help},
+    ROW_COLUMNS(ROW_X_INFO)
+#undef ROW_X_INFO
+};
+
 int row_write_csv_header(FILE *f)
 {
-    return fputs(ROW_CSV_HEADER "\n", f) < 0 ? -1 : 0;
+    for (int c = 0; c < ROW_NCOLS; c++)
+        fprintf(f, "%s%s", c ? "," : "", row_cols[c].name);
+    fputc('\n', f);
+    return ferror(f) ? -1 : 0;
 }
 
 /* Write s as a CSV field, quoted when it holds a comma, quote or line break. */
@@ -25,26 +35,56 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* An optional number: empty in CSV when NAN. */
-static void csv_opt(FILE *f, int prec, double v)
+/* Column c of r: the text of a number, or NULL for an empty / null one (or the plan). */
+static const char *cell(const struct row *r, int c, char *buf, size_t len)
 {
-    fputc(',', f);
-    if (!isnan(v))
-        fprintf(f, "%.*f", prec, v);
+    const struct row_colinfo *k = &row_cols[c];
+    const void *v = (const char *)r + k->off;
+
+    switch (k->type) {
+    case ROW_I64:
+        snprintf(buf, len, "%lld", (long long)*(const int64_t *)v);
+        break;
+    case ROW_UNS:
+        snprintf(buf, len, "%u", *(const unsigned *)v);
+        break;
+    case ROW_INT:
+        snprintf(buf, len, "%d", *(const int *)v);
+        break;
+    case ROW_LONG:
+        snprintf(buf, len, "%ld", *(const long *)v);
+        break;
+    case ROW_U64:
+        snprintf(buf, len, "%llu", (unsigned long long)*(const uint64_t *)v);
+        break;
+    case ROW_DBL:
+    case ROW_OPT:
+        if (isnan(*(const double *)v) && k->type == ROW_OPT)
+            return NULL;
+        if (k->prec < 0)
+            snprintf(buf, len, "%g", *(const double *)v);
+        else
+            snprintf(buf, len, "%.*f", k->prec, *(const double *)v);
+        break;
+    case ROW_TEXT:
+        return NULL;
+    }
+    return buf;
 }
 
 int row_write_csv(FILE *f, const struct row *r)
 {
-    fprintf(f, "%lld,", (long long)r->ts);
-    csv_field(f, r->plan);
-    fprintf(f, ",%u,%u,%u,%d,%u,%g,%u,%.2f,%.3f,%.3f,%.3f,%.3f,%ld,%d,%d", r->vcpus, r->cpu_threads,
-            r->io_threads, r->async, r->concurrency, r->duration_sec, r->run_idx, r->qps, r->p50_us,
-            r->p90_us, r->p99_us, r->max_us, r->ru_maxrss, r->exit_code, r->timeout_killed);
-    csv_opt(f, 3, r->mean_us);
-    fprintf(f, ",%llu,%llu", (unsigned long long)r->errors, (unsigned long long)r->ops);
-    csv_opt(f, 4, r->little_ratio);
-    csv_opt(f, 4, r->fairness);
-    csv_opt(f, 1, r->clock_ns);
+    char buf[64];
+
+    for (int c = 0; c < ROW_NCOLS; c++) {
+        const char *t = cell(r, c, buf, sizeof(buf));
+        if (c)
+            fputc(',', f);
+        if (row_cols[c].type == ROW_TEXT)
+            csv_field(f, (const char *)r + row_cols[c].off);
+        else if (t)
+            fputs(t, f);
+    }
     fputc('\n', f);
     return ferror(f) ? -1 : 0;
 }
@@ -64,34 +104,18 @@ void row_json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* An optional number: null in JSON when NAN. */
-static void json_opt(FILE *f, const char *key, int prec, double v)
-{
-    fprintf(f, ",\"%s\":", key);
-    if (isnan(v))
-        fputs("null", f);
-    else
-        fprintf(f, "%.*f", prec, v);
-}
-
 int row_write_jsonl(FILE *f, const struct row *r)
 {
-    fprintf(f, "{\"ts\":%lld,\"plan\":", (long long)r->ts);
-    row_json_str(f, r->plan);
-    fprintf(f,
-            ",\"vcpus\":%u,\"cpu_threads\":%u,\"io_threads\":%u,\"async\":%d,"
-            "\"concurrency\":%u,\"duration_sec\":%g,\"run_idx\":%u,\"qps\":%.2f,"
-            "\"p50_us\":%.3f,\"p90_us\":%.3f,\"p99_us\":%.3f,\"max_us\":%.3f,"
-            "\"ru_maxrss\":%ld,\"exit_code\":%d,\"timeout_killed\":%d",
-            r->vcpus, r->cpu_threads, r->io_threads, r->async, r->concurrency, r->duration_sec,
-            r->run_idx, r->qps, r->p50_us, r->p90_us, r->p99_us, r->max_us, r->ru_maxrss,
-            r->exit_code, r->timeout_killed);
-    json_opt(f, "mean_us", 3, r->mean_us);
-    fprintf(f, ",\"errors\":%llu,\"ops\":%llu", (unsigned long long)r->errors,
-            (unsigned long long)r->ops);
-    json_opt(f, "little_ratio", 4, r->little_ratio);
-    json_opt(f, "fairness", 4, r->fairness);
-    json_opt(f, "clock_ns", 1, r->clock_ns);
+    char buf[64];
+
+    for (int c = 0; c < ROW_NCOLS; c++) {
+        const char *t = cell(r, c, buf, sizeof(buf));
+        fprintf(f, "%s\"%s\":", c ? "," : "{", row_cols[c].name);
+        if (row_cols[c].type == ROW_TEXT)
+            row_json_str(f, (const char *)r + row_cols[c].off);
+        else
+            fputs(t ? t : "null", f);
+    }
     fputs("}\n", f);
     return ferror(f) ? -1 : 0;
 }

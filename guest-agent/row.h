@@ -7,15 +7,66 @@
 #ifndef VMSWEEP_ROW_H
 #define VMSWEEP_ROW_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#define ROW_CSV_HEADER17                                                                           \
-    "ts,plan,vcpus,cpu_threads,io_threads,async,concurrency,duration_sec,run_idx,qps,p50_us,"      \
-    "p90_us,p99_us,max_us,ru_maxrss,exit_code,timeout_killed"
+/*
+ * The columns, in file order: the one table the CSV and JSONL writers, the host's CSV
+ * reader (plot/csv.c looks its columns up by these names), the cmd workload's result
+ * line (result.c) and the documentation (docs/generated/csv-columns.md) use.
+ * X(ID, field, type, precision, unit, meaning); types: I64, TEXT, UNS, INT, LONG, U64,
+ * DBL (precision < 0: %g), OPT (a double written empty / null when NAN).  The first 17
+ * columns are the fixed schema every version of the CSV has had; new ones go at the end.
+ */
+#define ROW_COLUMNS(X)                                                                             \
+    X(TS, ts, I64, 0, "s", "Unix time at the end of the run")                                      \
+    X(PLAN, plan, TEXT, 0, "", "plan label (--plan; default the workload)")                        \
+    X(VCPUS, vcpus, UNS, 0, "", "online CPUs of the machine")                                      \
+    X(CPU_THREADS, cpu_threads, UNS, 0, "", "CPUs the run may use")                                \
+    X(IO_THREADS, io_threads, UNS, 0, "", "event-loop threads (0: a thread per worker)")           \
+    X(ASYNC, async, INT, 0, "", "1 when the workload is event-loop driven")                        \
+    X(CONCURRENCY, concurrency, UNS, 0, "", "closed-loop workers")                                 \
+    X(DURATION_SEC, duration_sec, DBL, -1, "s", "measured time of the run")                        \
+    X(RUN_IDX, run_idx, UNS, 0, "", "repetition of the level, from 0")                             \
+    X(QPS, qps, DBL, 2, "1/s", "operations per second")                                            \
+    X(P50_US, p50_us, DBL, 3, "us", "median latency")                                              \
+    X(P90_US, p90_us, DBL, 3, "us", "90th percentile latency")                                     \
+    X(P99_US, p99_us, DBL, 3, "us", "99th percentile latency")                                     \
+    X(MAX_US, max_us, DBL, 3, "us", "largest latency")                                             \
+    X(RU_MAXRSS, ru_maxrss, LONG, 0, "KiB", "peak resident memory of the run's process")           \
+    X(EXIT_CODE, exit_code, INT, 0, "", "exit status of the run's process")                        \
+    X(TIMEOUT_KILLED, timeout_killed, INT, 0, "", "1 when the run was killed at its timeout")      \
+    X(MEAN_US, mean_us, OPT, 3, "us", "mean latency (empty when unknown)")                         \
+    X(ERRORS, errors, U64, 0, "", "failed operations")                                             \
+    X(OPS, ops, U64, 0, "", "operations, successful and failed")                                   \
+    X(LITTLE_RATIO, little_ratio, OPT, 4, "",                                                      \
+      "qps x mean / concurrency: 1 for an honest closed loop (empty when unknown)")                \
+    X(FAIRNESS, fairness, OPT, 4, "", "Jain's index of per-worker operation counts")               \
+    X(CLOCK_NS, clock_ns, OPT, 1, "ns", "cost of one clock read")
 
-/* The exact header line of the agent's CSV (without the newline). */
-#define ROW_CSV_HEADER ROW_CSV_HEADER17 ",mean_us,errors,ops,little_ratio,fairness,clock_ns"
+/* Column indexes: ROW_COL_QPS, ... */
+enum row_col {
+#define ROW_X_ID(id, field, type, prec, unit, help) ROW_COL_##id,
+    ROW_COLUMNS(ROW_X_ID)
+#undef ROW_X_ID
+        ROW_NCOLS
+};
+
+#define ROW_NCOLS_FIXED 17 /* the columns every version of the CSV has had */
+
+enum row_type { ROW_I64, ROW_TEXT, ROW_UNS, ROW_INT, ROW_LONG, ROW_U64, ROW_DBL, ROW_OPT };
+
+/* One column: its name (the CSV header and the JSON key), type and where it is. */
+struct row_colinfo {
+    const char *name;
+    enum row_type type;
+    int prec;
+    size_t off; /* offsetof(struct row, field) */
+    const char *unit, *help;
+};
+
+extern const struct row_colinfo row_cols[ROW_NCOLS];
 
 #define ROW_PLAN_MAX 128 /* longest plan label + 1 */
 
@@ -47,7 +98,7 @@ struct row {
     double clock_ns;     /* cost of one clock read */
 };
 
-/* Write ROW_CSV_HEADER and a newline.  0, or -1 on a write error. */
+/* Write the header line (the column names) and a newline.  0, or -1 on a write error. */
 int row_write_csv_header(FILE *f);
 
 /* Write r as one CSV line (the plan quoted when needed).  0, or -1 on a write error. */

@@ -1,7 +1,8 @@
 /*
  * docgen — the user documentation generated from the option tables (specopt_table for
  * vmsweep, opts_defs for the agent): the man pages vmsweep(1) and vmsweep-agent(1), the
- * bash and zsh completions, and the key table of sweeps/README.md.  The generated files
+ * bash and zsh completions, the key table of sweeps/README.md, and the CSV columns
+ * (guest-agent/row.h).  The generated files
  * are committed; `make docs` rewrites them and `make check` fails when they drift
  * (tests/integration/docs_drift.sh).
  */
@@ -10,8 +11,8 @@
 
 /*
  * `vmsweep gen-docs DIR [README]`: write DIR/vmsweep.1, DIR/vmsweep-agent.1,
- * DIR/vmsweep.bash and DIR/_vmsweep; with README, rewrite the key table between its
- * markers.  Exit code: 0, 1 (a file could not be written), 2 (usage).
+ * DIR/vmsweep.bash, DIR/_vmsweep and DIR/csv-columns.md; with README, rewrite the key table between
+ * its markers.  Exit code: 0, 1 (a file could not be written), 2 (usage).
  */
 int docgen_main(int argc, char **argv);
 

@@ -141,10 +141,10 @@ static int recipe_sha256(const char *data, char hex[65])
     }
     free(names);
     sha256_update(&ctx, IMAGE_CMDLINE, sizeof(IMAGE_CMDLINE));
-    sha256_final(&ctx, sum);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", sum[i]);
-    ret = 0;
+    if (sha256_final(&ctx, sum) == 0) {
+        sha256_to_hex(sum, hex);
+        ret = 0;
+    }
     free(dir);
     return ret;
 }
@@ -401,7 +401,8 @@ int image_resolve(const char *name_or_path, struct image *out)
     }
     if (fsutil_read_file(mpath, &data, NULL) < 0)
         goto cleanup;
-    sha256_hex(data, strlen(data), img.manifest_sha256);
+    if (sha256_hex(data, strlen(data), img.manifest_sha256) < 0)
+        goto cleanup;
     m = cJSON_Parse(data);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(m, "name");
     const cJSON *kind = cJSON_GetObjectItemCaseSensitive(m, "kind");

@@ -746,9 +746,9 @@ static int size_state_key(const struct run_ctx *rc, const struct vm_def *def, ch
     t.ssh_port = 1;
     if (domxml_build(&t, &xml) < 0)
         return -1;
-    vmstate_key(xml, rc->img.manifest_sha256, rc->versions, key);
+    int ret = vmstate_key(xml, rc->img.manifest_sha256, rc->versions, key);
     free(xml);
-    return 0;
+    return ret;
 }
 
 /*

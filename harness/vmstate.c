@@ -21,8 +21,8 @@
 
 #define VMSTATE_PARTIAL_AGE_S 3600 /* a .partial older than this was left by a dead run */
 
-void vmstate_key(const char *template_xml, const char *image_sha256, const char *versions,
-                 char key[65])
+int vmstate_key(const char *template_xml, const char *image_sha256, const char *versions,
+                char key[65])
 {
     struct sha256 ctx;
     uint8_t sum[32];
@@ -32,9 +32,10 @@ void vmstate_key(const char *template_xml, const char *image_sha256, const char 
     sha256_update(&ctx, template_xml, strlen(template_xml) + 1);
     sha256_update(&ctx, image_sha256, strlen(image_sha256) + 1);
     sha256_update(&ctx, versions, strlen(versions) + 1);
-    sha256_final(&ctx, sum);
-    for (int i = 0; i < 32; i++)
-        snprintf(key + 2 * i, 3, "%02x", sum[i]);
+    if (sha256_final(&ctx, sum) < 0)
+        return -1;
+    sha256_to_hex(sum, key);
+    return 0;
 }
 
 static char *states_dir(void)

@@ -25,9 +25,10 @@ struct vmstate {
     char *uuid;
 };
 
-/* The key of a configuration: sha256 (hex) over the parts, each NUL-terminated. */
-void vmstate_key(const char *template_xml, const char *image_sha256, const char *versions,
-                 char key[65]);
+/* The key of a configuration: sha256 (hex) over the parts, each NUL-terminated.  0, or
+ * -1 (reported). */
+int vmstate_key(const char *template_xml, const char *image_sha256, const char *versions,
+                char key[65]);
 
 /*
  * Look key up: 1 and *out (free with vmstate_free) when a complete state is cached, 0

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cancel.h"
+#include "row.h"
 #include "units.h"
 
 /* Rows parsed between two looks at cancel_requested(). */
@@ -40,13 +41,27 @@ enum csv_col {
     CSV_COL_COUNT
 };
 
-#define CSV_REQUIRED 7 /* the first CSV_REQUIRED entries of csv_col_names are required */
+#define CSV_REQUIRED 7 /* the first CSV_REQUIRED columns read are required */
 
-static const char *const csv_col_names[CSV_COL_COUNT] = {
-    "plan",   "vcpus",          "concurrency", "qps",    "p50_us",
-    "p90_us", "p99_us",         "run_idx",     "max_us", "mean_us",
-    "errors", "timeout_killed", "exit_code",   "ops",    "fairness",
+/* The columns read, by their names in the schema's one table (guest-agent/row.h). */
+static const enum row_col csv_cols[CSV_COL_COUNT] = {
+    [CSV_COL_PLAN] = ROW_COL_PLAN,
+    [CSV_COL_VCPUS] = ROW_COL_VCPUS,
+    [CSV_COL_CONCURRENCY] = ROW_COL_CONCURRENCY,
+    [CSV_COL_QPS] = ROW_COL_QPS,
+    [CSV_COL_P50] = ROW_COL_P50_US,
+    [CSV_COL_P90] = ROW_COL_P90_US,
+    [CSV_COL_P99] = ROW_COL_P99_US,
+    [CSV_COL_RUN_IDX] = ROW_COL_RUN_IDX,
+    [CSV_COL_MAX] = ROW_COL_MAX_US,
+    [CSV_COL_MEAN] = ROW_COL_MEAN_US,
+    [CSV_COL_ERRORS] = ROW_COL_ERRORS,
+    [CSV_COL_TIMEOUT] = ROW_COL_TIMEOUT_KILLED,
+    [CSV_COL_EXIT] = ROW_COL_EXIT_CODE,
+    [CSV_COL_OPS] = ROW_COL_OPS,
+    [CSV_COL_FAIRNESS] = ROW_COL_FAIRNESS,
 };
+#define csv_col_name(c) (row_cols[csv_cols[c]].name)
 
 struct field {
     size_t off; /* into the scratch buffer, NUL-terminated */
@@ -312,7 +327,7 @@ static int set_value(const struct parser *p, struct csv_row *r, int col, size_t 
 {
     const char *s = fstr(p, fi);
     const struct field *f = &p->fields[fi];
-    const char *cname = csv_col_names[col];
+    const char *cname = csv_col_name(col);
     char sh[200];
     uint64_t u;
     double d;
@@ -455,7 +470,7 @@ static int parse_header(struct parser *p, int idx[CSV_COL_COUNT], size_t *ncols)
     for (size_t i = 0; i < p->nfields; i++) {
         const char *h = fstr(p, i);
         for (int c = 0; c < CSV_COL_COUNT; c++) {
-            if (strcmp(h, csv_col_names[c]) == 0)
+            if (strcmp(h, csv_col_name(c)) == 0)
                 idx[c] = (int)i;
         }
     }
@@ -464,7 +479,7 @@ static int parse_header(struct parser *p, int idx[CSV_COL_COUNT], size_t *ncols)
             perr(p, p->rec_line, 1,
                  "missing required column '%s': this does not look like a sweep CSV "
                  "(required: plan, vcpus, concurrency, qps, p50_us, p90_us, p99_us)",
-                 csv_col_names[c]);
+                 csv_col_name(c));
             return -1;
         }
     }

@@ -6,13 +6,20 @@
 
 cp "$root/sweeps/README.md" "$tmp/README.md"
 "$VMSWEEP" gen-docs "$tmp/gen" "$tmp/README.md" || fail "gen-docs failed"
-for f in vmsweep.1 vmsweep-agent.1 vmsweep.bash _vmsweep; do
+for f in vmsweep.1 vmsweep-agent.1 vmsweep.bash _vmsweep csv-columns.md; do
 	diff -u "$root/docs/generated/$f" "$tmp/gen/$f" >"$tmp/diff" ||
 		{ head -40 "$tmp/diff"; fail "docs/generated/$f is stale: run 'make docs'"; }
 done
 diff -u "$root/sweeps/README.md" "$tmp/README.md" >"$tmp/diff" ||
 	{ head -40 "$tmp/diff"; fail "sweeps/README.md's key table is stale: run 'make docs'"; }
 echo "ok: generated docs match the tables"
+
+# The CSV documentation names every column the agent writes, in order.
+head -1 "$(ls "$root"/tests/data/agent/rows.csv 2>/dev/null || echo /dev/null)" | tr , '\n' >"$tmp/cols"
+[ -s "$tmp/cols" ] || fail "no golden CSV to take the header from"
+grep -o '^| [0-9]* | `[a-z_0-9]*`' "$tmp/gen/csv-columns.md" | sed 's/.*`\(.*\)`/\1/' >"$tmp/doc.cols"
+diff "$tmp/cols" "$tmp/doc.cols" >/dev/null || fail "csv-columns.md does not list the CSV header's columns"
+echo "ok: csv-columns.md lists the CSV header's columns"
 
 # Every flag of `run --help` is in the man page and the completion, and the other way.
 "$VMSWEEP" run --help | grep -o -- '--[a-z][a-z-]*' | sort -u >"$tmp/help.flags"
