@@ -170,7 +170,7 @@ static int place_knees(struct analysis_group *g, double slo)
 {
     struct knee_level *kl = NULL;
     double *nn = NULL, *xx = NULL;
-    long ki, li, di;
+    long ki, mi;
     int ret = -1;
     size_t n = g->n_levels;
     char why[160];
@@ -191,12 +191,14 @@ static int place_knees(struct analysis_group *g, double slo)
             g->max_qps_at = kl[i].concurrency;
         }
     }
-    if (knee_throughput(kl, n, &ki) < 0 || knee_latency(kl, n, &li) < 0 ||
-        knee_kneedle(kl, n, &di) < 0)
+    if (knee_throughput(kl, n, &ki) < 0)
         goto cleanup;
     g->knee = ki >= 0 ? kl[ki].concurrency : 0;
-    g->latency_knee = li >= 0 ? kl[li].concurrency : 0;
-    g->kneedle = di >= 0 ? kl[di].concurrency : 0;
+    for (int m = 0; m < KNEE_NMETHODS; m++) {
+        if (knee_methods[m].find(kl, n, &mi) < 0)
+            goto cleanup;
+        g->knees[m] = mi >= 0 ? kl[mi].concurrency : 0;
+    }
 
     if (n == 1) {
         if (warn(g,
@@ -234,10 +236,15 @@ static int place_knees(struct analysis_group *g, double slo)
 
     /* Where the methods disagree with the throughput knee. */
     {
-        const char *names[3] = {"the latency knee", "Kneedle", "the USL peak N*"};
-        double vals[3] = {(double)g->latency_knee, (double)g->kneedle,
-                          g->has_usl && isfinite(g->usl.n_star) ? g->usl.n_star : 0};
-        for (int m = 0; m < 3; m++) {
+        const char *names[KNEE_NMETHODS + 1];
+        double vals[KNEE_NMETHODS + 1];
+        for (int m = 0; m < KNEE_NMETHODS; m++) {
+            names[m] = knee_methods[m].name;
+            vals[m] = (double)g->knees[m];
+        }
+        names[KNEE_NMETHODS] = "the USL peak N*";
+        vals[KNEE_NMETHODS] = g->has_usl && isfinite(g->usl.n_star) ? g->usl.n_star : 0;
+        for (int m = 0; m <= KNEE_NMETHODS; m++) {
             uint64_t v = (uint64_t)llround(vals[m]);
             if (v == 0 && vals[m] > 0)
                 v = 1;

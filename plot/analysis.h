@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "csv.h"
+#include "knee.h"
 #include "usl.h"
 
 #define ANALYSIS_LITTLE_TOL 0.10 /* Little's law: |qps·mean − N| / N above this is flagged */
@@ -46,10 +47,9 @@ struct analysis_group {
     size_t runs; /* rows used over all levels */
     double max_qps;
     uint64_t max_qps_at;
-    uint64_t knee;         /* throughput knee (knee.h) */
-    uint64_t latency_knee; /* first level with p99 > 3x the lowest level's */
-    uint64_t kneedle;      /* Kneedle on log2(concurrency) */
-    int has_usl;           /* usl is valid (>= USL_MIN_LEVELS levels and a sane fit) */
+    uint64_t knee;                 /* throughput knee (knee.h) */
+    uint64_t knees[KNEE_NMETHODS]; /* the other methods' knees (knee_methods), 0: none */
+    int has_usl;                   /* usl is valid (>= USL_MIN_LEVELS levels and a sane fit) */
     struct usl_result usl;
     int has_recommended;
     uint64_t rec_low, rec_high; /* recommended concurrency range, inclusive */

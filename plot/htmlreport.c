@@ -53,8 +53,12 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
     else
         fputs("<p id=\"accel\">Accelerator: unknown (no run manifest beside the CSV).</p>\n", f);
     fputs("<h2>Knees</h2>\n<table><tr><th>plan</th><th>vCPUs</th><th>knee</th>"
-          "<th>recommended</th><th>latency knee</th><th>Kneedle</th><th>USL N*</th>"
-          "<th>USL &sigma;</th><th>USL &kappa;</th><th>USL R&sup2;</th><th>max qps</th></tr>\n",
+          "<th>recommended</th>",
+          f);
+    for (int m = 0; m < KNEE_NMETHODS; m++)
+        fprintf(f, "<th>%s</th>", knee_methods[m].column);
+    fputs("<th>USL N*</th><th>USL &sigma;</th><th>USL &kappa;</th><th>USL R&sup2;</th>"
+          "<th>max qps</th></tr>\n",
           f);
     for (size_t i = 0; i < a->n_groups; i++) {
         const struct analysis_group *g = &a->groups[i];
@@ -67,8 +71,8 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
                     (unsigned long long)g->rec_high);
         else
             fputs("<td>none</td>", f);
-        knee_cell(f, g->latency_knee);
-        knee_cell(f, g->kneedle);
+        for (int m = 0; m < KNEE_NMETHODS; m++)
+            knee_cell(f, g->knees[m]);
         if (g->has_usl) {
             if (isfinite(g->usl.n_star))
                 fprintf(f, "<td>%.1f</td>", g->usl.n_star);

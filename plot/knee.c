@@ -103,3 +103,10 @@ int knee_kneedle(const struct knee_level *lv, size_t n, long *idx)
     *idx = found;
     return 0;
 }
+
+const struct knee_method knee_methods[KNEE_NMETHODS] = {
+    [KNEE_LATENCY] = {"the latency knee", "latency_knee", "latency knee:", "latency knee",
+                      " (p99 stays within 3x the lowest level's)", "latency knee", 6, knee_latency},
+    [KNEE_KNEEDLE] = {"Kneedle", "kneedle", "Kneedle (log2 N):", "Kneedle", "", "Kneedle", 4,
+                      knee_kneedle},
+};

@@ -43,4 +43,30 @@ int knee_latency(const struct knee_level *lv, size_t n, long *idx);
  */
 int knee_kneedle(const struct knee_level *lv, size_t n, long *idx);
 
+/*
+ * The methods placed beside the throughput knee (the headline answer, which the
+ * recommendation follows): one row each, the one place that names a method for every
+ * output.  Adding one is its function (a new file) and a row here; the analysis places
+ * it, warns when it disagrees with the throughput knee, and the summary, knee.json,
+ * report.html and the qps plot show it.
+ */
+enum knee_method_id {
+    KNEE_LATENCY,
+    KNEE_KNEEDLE,
+    KNEE_NMETHODS,
+};
+
+struct knee_method {
+    const char *name;      /* in sentences: "the latency knee" */
+    const char *json_key;  /* knee.json: "latency_knee" */
+    const char *label;     /* knee_summary.txt: "latency knee:" */
+    const char *column;    /* report.html's column */
+    const char *none_note; /* after "none" in the summary: why there may be none */
+    const char *marker;    /* the qps plot's label: "latency knee" */
+    int pointtype;         /* gnuplot point type of that label */
+    int (*find)(const struct knee_level *lv, size_t n, long *idx);
+};
+
+extern const struct knee_method knee_methods[KNEE_NMETHODS];
+
 #endif

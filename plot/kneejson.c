@@ -44,8 +44,9 @@ static cJSON *group_json(const struct analysis_group *g)
     } else if (!cJSON_AddNullToObject(o, "recommended")) {
         goto fail;
     }
-    if (add_level(o, "latency_knee", g->latency_knee) || add_level(o, "kneedle", g->kneedle))
-        goto fail;
+    for (int m = 0; m < KNEE_NMETHODS; m++)
+        if (add_level(o, knee_methods[m].json_key, g->knees[m]))
+            goto fail;
     if (g->has_usl) {
         u = cJSON_AddObjectToObject(o, "usl");
         if (!u || add_num(u, "sigma", g->usl.sigma) || add_num(u, "kappa", g->usl.kappa) ||

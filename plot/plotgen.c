@@ -220,6 +220,27 @@ static void qps_plot(FILE *f, const struct analysis *a, int with_usl)
         fprintf(f, " at %llu,%.6g point pointtype 7 pointsize 2 offset 1,-1 noenhanced\n",
                 (unsigned long long)g->knee, level_qps(g, g->knee));
     }
+    /* The other methods' knees, each with its own point, above the curve. */
+    for (size_t i = 0; i < a->n_groups; i++) {
+        const struct analysis_group *g = &a->groups[i];
+        for (int m = 0; m < KNEE_NMETHODS; m++) {
+            char buf[CSV_PLAN_MAX + 96];
+            if (!g->knees[m])
+                continue;
+            if (a->n_groups > 1)
+                snprintf(buf, sizeof buf, "%s/%llu: %s N=%llu", g->plan,
+                         (unsigned long long)g->vcpus, knee_methods[m].marker,
+                         (unsigned long long)g->knees[m]);
+            else
+                snprintf(buf, sizeof buf, "%s N=%llu", knee_methods[m].marker,
+                         (unsigned long long)g->knees[m]);
+            fprintf(f, "set label %d ", ++labels);
+            gp_str(f, buf);
+            fprintf(f, " at %llu,%.6g point pointtype %d pointsize 1.5 offset 1,%d noenhanced\n",
+                    (unsigned long long)g->knees[m], level_qps(g, g->knees[m]),
+                    knee_methods[m].pointtype, m + 1);
+        }
+    }
     for (size_t i = 0; with_usl && i < a->n_groups; i++) {
         const struct analysis_group *g = &a->groups[i];
         if (g->has_usl)

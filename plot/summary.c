@@ -42,8 +42,8 @@ static void write_group(FILE *f, const struct analysis_group *g, double slo)
         fprintf(f, "  %-18s none (%s)\n", "throughput knee:",
                 g->n_levels < 2 ? "a single level" : "throughput still grows at the last level");
     }
-    knee_line(f, "latency knee:", g->latency_knee, " (p99 stays within 3x the lowest level's)");
-    knee_line(f, "Kneedle (log2 N):", g->kneedle, "");
+    for (int m = 0; m < KNEE_NMETHODS; m++)
+        knee_line(f, knee_methods[m].label, g->knees[m], knee_methods[m].none_note);
     if (g->has_usl) {
         fprintf(f, "  %-18s sigma=%.4f kappa=%.4g lambda=%.1f N*=", "USL fit:", g->usl.sigma,
                 g->usl.kappa, g->usl.lambda);

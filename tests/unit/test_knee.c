@@ -15,7 +15,11 @@
 
 #include "analysis.h"
 #include "csv.h"
+#include "htmlreport.h"
 #include "knee.h"
+#include "kneejson.h"
+#include "plotgen.h"
+#include "summary.h"
 #include "usl.h"
 
 #define MAXLV 16
@@ -327,7 +331,7 @@ static void test_analysis_capped_and_linear(void **state)
     assert_int_equal(a->groups[0].rec_low, 2);
     assert_int_equal(a->groups[0].rec_high, 3);
     /* p99 grows 4x by N=16 while throughput stopped at 4: the methods disagree. */
-    assert_int_equal(a->groups[0].latency_knee, 16);
+    assert_int_equal(a->groups[0].knees[KNEE_LATENCY], 16);
     assert_true(has_warning(&a->groups[0], "methods disagree: the latency knee is at N=16"));
     analysis_free(a);
     free(csv);
@@ -401,8 +405,8 @@ static void test_analysis_disagreement_and_scaling(void **state)
     /* Amdahl (kappa = 0): the USL has no N*; latency knee and Kneedle at 32, within 2x. */
     assert_true(a->groups[0].has_usl);
     assert_true(isnan(a->groups[0].usl.n_star));
-    assert_int_equal(a->groups[0].latency_knee, 32);
-    assert_int_equal(a->groups[0].kneedle, 32);
+    assert_int_equal(a->groups[0].knees[KNEE_LATENCY], 32);
+    assert_int_equal(a->groups[0].knees[KNEE_KNEEDLE], 32);
     assert_false(has_warning(&a->groups[0], "methods disagree"));
     assert_int_equal(a->n_scaling, 1);
     assert_int_equal(a->scaling[0].v1, 2);
@@ -414,6 +418,47 @@ static void test_analysis_disagreement_and_scaling(void **state)
     csv_free(t[1]);
     free(c1);
     free(c2);
+}
+
+/* Every method of the table reaches every output: the summary, knee.json, report.html and
+ * the qps plot, under its own names. */
+static void test_methods_in_every_output(void **state)
+{
+    char *c = curve_csv(f_amdahl, 9, 1, 2), *json = NULL, *text[3] = {NULL, NULL, NULL};
+    size_t len[3];
+    struct csv_table *t;
+    struct analysis *a = NULL;
+    FILE *f[3];
+    (void)state;
+    assert_int_equal(csv_parse_buffer("a.csv", c, strlen(c), stderr, &t), 0);
+    assert_int_equal(analysis_build(&t, 1, 0, stderr, &a), 0);
+    for (int i = 0; i < 3; i++)
+        f[i] = open_memstream(&text[i], &len[i]);
+    assert_int_equal(summary_write(f[0], a), 0);
+    assert_int_equal(htmlreport_write(f[1], a, "/nonexistent", PLOTGEN_PNG, NULL, 0, NULL, NULL),
+                     0);
+    assert_int_equal(plotgen_script(f[2], a, PLOTGEN_PNG), 0);
+    for (int i = 0; i < 3; i++)
+        fclose(f[i]);
+    assert_int_equal(kneejson_render(a, &json), 0);
+    for (int m = 0; m < KNEE_NMETHODS; m++) {
+        char want[128];
+        assert_true(a->groups[0].knees[m] > 0);
+        assert_non_null(strstr(text[0], knee_methods[m].label));
+        snprintf(want, sizeof want, "<th>%s</th>", knee_methods[m].column);
+        assert_non_null(strstr(text[1], want));
+        snprintf(want, sizeof want, "%s N=%llu", knee_methods[m].marker,
+                 (unsigned long long)a->groups[0].knees[m]);
+        assert_non_null(strstr(text[2], want));
+        snprintf(want, sizeof want, "\"%s\":", knee_methods[m].json_key);
+        assert_non_null(strstr(json, want));
+    }
+    for (int i = 0; i < 3; i++)
+        free(text[i]);
+    free(json);
+    analysis_free(a);
+    csv_free(t);
+    free(c);
 }
 
 int main(void)
@@ -435,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_analysis_single_level_and_empty),
         cmocka_unit_test(test_analysis_timeouts_outliers_little),
         cmocka_unit_test(test_analysis_disagreement_and_scaling),
+        cmocka_unit_test(test_methods_in_every_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
