@@ -35,7 +35,7 @@ void report_assess(const struct row *rows, size_t i, char *buf, size_t len)
         }
     }
     if (prev && prev->qps > 0 && r->qps < prev->qps * REPORT_SATURATED) {
-        snprintf(buf, len, "saturated (+%.0f%% qps)", 100 * (r->qps / prev->qps - 1));
+        snprintf(buf, len, "saturated (%+.0f%% qps)", 100 * (r->qps / prev->qps - 1));
         return;
     }
     snprintf(buf, len, "ok");

@@ -74,6 +74,11 @@ static void type_text(const struct specopt *o, char *buf, size_t len)
         units_fmt_duration(max, hi, sizeof(hi));
         snprintf(buf, len, "duration %s..%s: seconds, or \"500ms\"", lo, hi);
         return;
+    case SPECOPT_MICROS:
+        units_fmt_duration(min, lo, sizeof(lo));
+        units_fmt_duration(max, hi, sizeof(hi));
+        snprintf(buf, len, "duration %s..%s: µs, or \"5ms\"", lo, hi);
+        return;
     case SPECOPT_BOOL:
         snprintf(buf, len, "true or false");
         return;

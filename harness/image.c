@@ -553,7 +553,8 @@ static int image_prepare(const char *path, const char *name_opt)
     struct imgdisk_prepared prep;
     char *base = NULL, *images = NULL, *dir = NULL, *tmp = NULL, *agent = NULL, *name = NULL;
     char *kfile = NULL;
-    int ret = 1, rc;
+    bool bad_image = false;
+    int ret = 1;
 
     if (!fsutil_exists(path)) {
         log_error("cannot prepare '%s': no such file", path);
@@ -589,9 +590,8 @@ static int image_prepare(const char *path, const char *name_opt)
     if (!dir || !tmp || fsutil_mkdir_p(tmp, 0755) < 0)
         goto cleanup;
     log_info("preparing '%s' as image '%s' (the base image is not modified) ...", base, name);
-    rc = imgdisk_prepare(base, tmp, agent, keys.pub_path, &prep);
-    if (rc != 0) {
-        ret = rc;
+    if (imgdisk_prepare(base, tmp, agent, keys.pub_path, &prep, &bad_image) < 0) {
+        ret = bad_image ? 2 : 1;
         goto cleanup;
     }
     kfile = fsutil_printf("%s/kernel.txt", tmp);

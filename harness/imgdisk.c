@@ -198,7 +198,7 @@ cleanup:
 }
 
 int imgdisk_prepare(const char *base, const char *dir, const char *agent, const char *client_pub,
-                    struct imgdisk_prepared *out)
+                    struct imgdisk_prepared *out, bool *bad_image)
 {
     static const char sshd_conf[] = "# vmsweep: key-only root login with the pinned host key\n"
                                     "PermitRootLogin prohibit-password\n"
@@ -211,7 +211,9 @@ int imgdisk_prepare(const char *base, const char *dir, const char *agent, const 
     const char *hostkey;
     bool dropbear;
     size_t clen = 0;
-    int ret = 1;
+    int ret = -1;
+
+    *bad_image = false;
 
     overlay = fsutil_printf("%s/disk.qcow2", dir);
     privtmp = fsutil_printf("%s/.hostkey", dir);
@@ -233,7 +235,7 @@ int imgdisk_prepare(const char *base, const char *dir, const char *agent, const 
         log_error("no Linux installation found in '%s' (prepare needs an image with a root "
                   "filesystem and a kernel in /boot)",
                   base);
-        ret = 2;
+        *bad_image = true;
         goto cleanup;
     }
     if (mount_root(g, roots[0]) < 0) {
@@ -244,7 +246,7 @@ int imgdisk_prepare(const char *base, const char *dir, const char *agent, const 
     ifile = newest_boot_file(g, "initrd.img-");
     if (!kfile) {
         log_error("no kernel (/boot/vmlinuz-*) in '%s': install one in the image first", base);
-        ret = 2;
+        *bad_image = true;
         goto cleanup;
     }
     /* The agent, the client key, a host key of our own and an sshd drop-in. */

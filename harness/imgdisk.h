@@ -9,6 +9,7 @@
 #ifndef VMSWEEP_IMGDISK_H
 #define VMSWEEP_IMGDISK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct guestfs_h;
@@ -44,10 +45,11 @@ struct imgdisk_prepared {
  * dir/disk.qcow2 with the agent (/usr/local/bin/vmsweep-agent), the client key in root's
  * authorized_keys, a fresh ed25519 SSH host key (public half to dir/hostkey.pub) and an
  * sshd drop-in allowing key-only root login; the image's newest kernel and initrd copied
- * to dir/vmlinuz and dir/initrd.img for direct boot.  Returns 0, 2 for input the image
- * cannot satisfy (no Linux, no kernel), 1 for other failures (reported).
+ * to dir/vmlinuz and dir/initrd.img for direct boot.  Returns 0, or -1 (reported) with
+ * *bad_image true when the image itself cannot serve (no Linux, no kernel: an input
+ * error) and false for other failures.
  */
 int imgdisk_prepare(const char *base, const char *dir, const char *agent, const char *client_pub,
-                    struct imgdisk_prepared *out);
+                    struct imgdisk_prepared *out, bool *bad_image);
 
 #endif

@@ -10,7 +10,7 @@
 #include "log.h"
 #include "paths.h"
 #include "plotcmd.h"
-#include "runcmd.h"
+#include "cmdline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,9 +73,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "run") || !strcmp(cmd, "doctor"))
         main_quiet_libvirt(argv);
     if (!strcmp(cmd, "run"))
-        return runcmd_run(argc - 1, argv + 1);
+        return cmdline_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "local"))
-        return runcmd_local(argc - 1, argv + 1);
+        return cmdline_local(argc - 1, argv + 1);
     if (!strcmp(cmd, "compare"))
         return comparecmd_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot"))

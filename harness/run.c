@@ -1,7 +1,7 @@
 #include "run.h"
 
 #include "accel.h"
-#include "analyse.h"
+#include "results.h"
 #include "analysis.h"
 #include "cancel.h"
 #include "comparecmd.h"
@@ -112,7 +112,7 @@ struct run_ctx {
 
 /* One VM size in flight. */
 struct size_ctx {
-    struct run_ctx *rc;
+    struct run_ctx *run;
     unsigned vcpus;
     struct vm *vm;
     struct guest *g;
@@ -155,7 +155,7 @@ static int size_watch(struct size_ctx *sc)
     uint64_t now = guest_now_ms();
 
     if (sc->booting) {
-        uint64_t wait = sc->rc->accel.kvm ? RUN_KERNEL_WAIT_MS_KVM : RUN_KERNEL_WAIT_MS_TCG;
+        uint64_t wait = sc->run->accel.kvm ? RUN_KERNEL_WAIT_MS_KVM : RUN_KERNEL_WAIT_MS_TCG;
         if (now - sc->boot_t0 > wait && vm_console(sc->vm) &&
             console_mark_ms(vm_console(sc->vm), CONSOLE_KERNEL) == 0) {
             sc->no_progress = true;
@@ -172,7 +172,7 @@ static int size_watch(struct size_ctx *sc)
     if (sc->g && now >= sc->next_feed_ms) {
         int st;
         /* Feed at least three times per dead-man period, so one lost feed is harmless. */
-        uint64_t every = (uint64_t)sc->rc->s->deadman_s * 1000 / 3;
+        uint64_t every = (uint64_t)sc->run->s->deadman_s * 1000 / 3;
         sc->next_feed_ms = now + (every < RUN_FEED_EVERY_MS ? every : RUN_FEED_EVERY_MS);
         if (guest_exec(sc->g, "touch /run/vmsweep.feed", 5000, NULL, &st) < 0)
             log_debug("%s: could not feed the dead-man switch", sc->label);
@@ -267,7 +267,7 @@ static size_t size_pull(struct size_ctx *sc, const char *dir)
         log_info("%s: pulling the rows written so far (Ctrl-C again to skip)", sc->label);
     guest_xfer_init(&x, size_pull_tick, sc);
     pulled = size_pull_dir(sc, RUN_GUEST_OUT, dir, &x);
-    for (int k = 0; k < 2 && sc->rc->s->base_args.n && !x.stopped; k++) {
+    for (int k = 0; k < 2 && sc->run->s->base_args.n && !x.stopped; k++) {
         char *remote = fsutil_printf("%s/%s", RUN_GUEST_OUT, run_ab_side[k]);
         char *local = fsutil_printf("%s/%s", dir, run_ab_side[k]);
         if (remote && local)
@@ -283,7 +283,7 @@ static size_t size_pull(struct size_ctx *sc, const char *dir)
  * "base/") into files, and remember the CSVs for the analysis (with --interleave only
  * the candidate's: the baseline is for compare).
  */
-static void collect_files(struct run_ctx *rc, const char *dir, const char *prefix, cJSON *files)
+static void collect_files(struct run_ctx *run, const char *dir, const char *prefix, cJSON *files)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -296,7 +296,7 @@ static void collect_files(struct run_ctx *rc, const char *dir, const char *prefi
             char *sub = fsutil_printf("%s/%s", dir, e->d_name);
             char *pre = fsutil_printf("%s/", e->d_name);
             if (sub && pre)
-                collect_files(rc, sub, pre, files);
+                collect_files(run, sub, pre, files);
             free(sub);
             free(pre);
             continue;
@@ -310,7 +310,7 @@ static void collect_files(struct run_ctx *rc, const char *dir, const char *prefi
         if (sweep_csv(e->d_name) && strcmp(prefix, "base/") != 0) {
             char *path = fsutil_printf("%s/%s", dir, e->d_name);
             if (path)
-                spec_strv_add(&rc->csvs, path);
+                spec_strv_add(&run->csvs, path);
             free(path);
         }
     }
@@ -325,7 +325,7 @@ static void add_timing(cJSON *t, const char *key, uint64_t start_ms)
 /* Check what libvirt says is in force against what was asked. */
 static int check_caps(struct size_ctx *sc, const struct vm_def *def, cJSON *m)
 {
-    const struct spec *s = sc->rc->s;
+    const struct spec *s = sc->run->s;
     struct vm_caps caps;
     cJSON *c = cJSON_AddObjectToObject(m, "caps_in_force");
     bool ok = true;
@@ -378,9 +378,9 @@ static void guest_model_check(struct size_ctx *sc, const cJSON *guest, cJSON *m)
     const cJSON *flags = cJSON_GetObjectItemCaseSensitive(guest, "cpu_flags");
     struct spec_strv lacks = {0};
 
-    if (!sc->rc->model_features.n || !cJSON_IsString(flags))
+    if (!sc->run->model_features.n || !cJSON_IsString(flags))
         return;
-    if (cpucheck_guest_lacks(&sc->rc->model_features, flags->valuestring, &lacks) == 0) {
+    if (cpucheck_guest_lacks(&sc->run->model_features, flags->valuestring, &lacks) == 0) {
         cJSON *a = cJSON_AddArrayToObject(m, "guest_lacks_features");
         char list[512] = "";
         for (size_t i = 0; i < lacks.n; i++) {
@@ -391,8 +391,8 @@ static void guest_model_check(struct size_ctx *sc, const cJSON *guest, cJSON *m)
         }
         if (lacks.n)
             log_info("%s: the guest sees %zu of the %zu features of CPU model '%s' (lacks: %s)",
-                     sc->label, sc->rc->model_features.n - lacks.n, sc->rc->model_features.n,
-                     sc->rc->cpu_model, list);
+                     sc->label, sc->run->model_features.n - lacks.n, sc->run->model_features.n,
+                     sc->run->cpu_model, list);
     }
     spec_strv_free(&lacks);
 }
@@ -425,7 +425,7 @@ static char *size_host_sync_cmd(struct size_ctx *sc)
 
 static int size_prepare(struct size_ctx *sc, cJSON *m)
 {
-    const struct spec *s = sc->rc->s;
+    const struct spec *s = sc->run->s;
     char *out = NULL;
     int st = -1;
 
@@ -445,7 +445,7 @@ static int size_prepare(struct size_ctx *sc, cJSON *m)
                  "if the guest dies",
                  sc->label);
     log_debug("%s: pushing the agent", sc->label);
-    if (guest_push(sc->g, sc->rc->o->agent, RUN_AGENT_PATH, 0755) < 0)
+    if (guest_push(sc->g, sc->run->o->agent, RUN_AGENT_PATH, 0755) < 0)
         return -1;
     log_debug("%s: agent pushed", sc->label);
     for (size_t i = 0; i < s->push.n; i++) {
@@ -519,7 +519,7 @@ static int size_prepare(struct size_ctx *sc, cJSON *m)
  */
 static void size_refine(struct size_ctx *sc, const char *dir, cJSON *timings)
 {
-    struct spec extra = *sc->rc->s; /* shallow: only the levels change, nothing is freed */
+    struct spec extra = *sc->run->s; /* shallow: only the levels change, nothing is freed */
     struct spec_strv csvs = {0}, argv = {0};
     struct analysis *a = NULL;
     char *cmd = NULL, *out = NULL;
@@ -605,7 +605,7 @@ static int size_agent(struct size_ctx *sc, const struct spec *x, const char *rem
  */
 static int size_interleave(struct size_ctx *sc, bool *aborted)
 {
-    const struct spec *s = sc->rc->s;
+    const struct spec *s = sc->run->s;
     struct spec side[2];
     int rc = 0;
 
@@ -636,7 +636,7 @@ static int size_interleave(struct size_ctx *sc, bool *aborted)
  */
 static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, enum run_status *st)
 {
-    const struct spec *s = sc->rc->s;
+    const struct spec *s = sc->run->s;
     bool aborted = false, ab = s->base_args.n > 0;
     int rc;
     uint64_t t0 = guest_now_ms();
@@ -670,7 +670,7 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, enum
         guest_close(sc->g);
         sc->g = NULL;
         log_warn("%s: the sweep did not finish; reconnecting once to fetch its rows", sc->label);
-        if (guest_connect(sc->port, sc->rc->img.hostkey, sc->rc->keys.priv_path,
+        if (guest_connect(sc->port, sc->run->img.hostkey, sc->run->keys.priv_path,
                           guest_now_ms() + 30000, NULL, NULL, &sc->g) < 0)
             return -1;
     }
@@ -734,7 +734,7 @@ static void boot_breakdown(struct size_ctx *sc, cJSON *timings, uint64_t banner_
 
 /* The key of def's configuration in the saved-state cache (see vmstate.h): the XML with
  * the per-run name, paths and port fixed. */
-static int size_state_key(const struct run_ctx *rc, const struct vm_def *def, char key[65])
+static int size_state_key(const struct run_ctx *run, const struct vm_def *def, char key[65])
 {
     struct vm_def t = *def;
     char *xml = NULL;
@@ -746,7 +746,7 @@ static int size_state_key(const struct run_ctx *rc, const struct vm_def *def, ch
     t.ssh_port = 1;
     if (domxml_build(&t, &xml) < 0)
         return -1;
-    int ret = vmstate_key(xml, rc->img.manifest_sha256, rc->versions, key);
+    int ret = vmstate_key(xml, run->img.manifest_sha256, run->versions, key);
     free(xml);
     return ret;
 }
@@ -770,10 +770,10 @@ static int size_launch(struct size_ctx *sc, struct vm_def *def, const char *stat
         if (!def->ssh_port || domxml_build(def, xml) < 0)
             return -1;
         if (state)
-            rc = vm_restore(sc->rc->conn, state, *xml, def->name, def->console_sock, console,
+            rc = vm_restore(sc->run->conn, state, *xml, def->name, def->console_sock, console,
                             &sc->vm, &conflict);
         else
-            rc = vm_start(sc->rc->conn, *xml, def->name, def->console_sock, console, NULL, 0,
+            rc = vm_start(sc->run->conn, *xml, def->name, def->console_sock, console, NULL, 0,
                           &sc->vm, &conflict);
         if (rc < 0 && !conflict)
             return -1;
@@ -801,7 +801,7 @@ static int size_save_state(struct size_ctx *sc, const struct vm_def *def, const 
     static const char prep[] =
         RUN_WAIT_GUEST_UP "umount /results && sync && echo 3 >/proc/sys/vm/drop_caches && "
                           "for b in /sys/block/vd*; do blockdev --flushbufs /dev/${b##*/}; done";
-    struct run_ctx *rc = sc->rc;
+    struct run_ctx *run = sc->run;
     char uuid[64], *tmp = NULL, *xml = NULL;
     int st = -1, saved = 1;
 
@@ -831,16 +831,16 @@ static int size_save_state(struct size_ctx *sc, const struct vm_def *def, const 
      * shared with later runs. */
     sc->resync = true;
     if (!vm_running(sc->vm) ||
-        guest_connect(sc->port, rc->img.hostkey, rc->keys.priv_path,
-                      guest_now_ms() + rc->s->boot_timeout_us / 1000, size_tick, sc, &sc->g) < 0)
+        guest_connect(sc->port, run->img.hostkey, run->keys.priv_path,
+                      guest_now_ms() + run->s->boot_timeout_us / 1000, size_tick, sc, &sc->g) < 0)
         return -1;
     return saved;
 }
 
-static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
+static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
 {
-    const struct spec *s = rc->s;
-    struct size_ctx sc = {.rc = rc, .vcpus = s->vcpus[idx]};
+    const struct spec *s = run->s;
+    struct size_ctx sc = {.run = run, .vcpus = s->vcpus[idx]};
     struct vm_def def;
     struct vmstate vs = {0};
     char name[96], *dir = NULL, *disk = NULL, *console = NULL, *cmdline = NULL, *xml = NULL;
@@ -856,13 +856,13 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
              (unsigned)(time(NULL) & 0xffff));
     cJSON_AddNumberToObject(m, "vcpus", sc.vcpus);
     cJSON_AddStringToObject(m, "domain", name);
-    dir = fsutil_printf("%s/vcpus-%u", rc->o->outdir, sc.vcpus);
+    dir = fsutil_printf("%s/vcpus-%u", run->o->outdir, sc.vcpus);
     for (unsigned k = 2; dir && fsutil_exists(dir); k++) {
         free(dir);
-        dir = fsutil_printf("%s/vcpus-%u-%u", rc->o->outdir, sc.vcpus, k);
+        dir = fsutil_printf("%s/vcpus-%u-%u", run->o->outdir, sc.vcpus, k);
     }
-    disk = fsutil_printf("%s/%s-results.img", vm_conn_workdir(rc->conn), name);
-    sock = fsutil_printf("%s/%s.con", vm_conn_workdir(rc->conn), name);
+    disk = fsutil_printf("%s/%s-results.img", vm_conn_workdir(run->conn), name);
+    sock = fsutil_printf("%s/%s.con", vm_conn_workdir(run->conn), name);
     if (!dir || !disk || fsutil_mkdir_p(dir, 0755) < 0) {
         log_error("cannot create the output folder for %u vCPUs: %s", sc.vcpus, strerror(errno));
         goto cleanup;
@@ -870,24 +870,24 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
     cJSON_AddStringToObject(m, "dir", strrchr(dir, '/') + 1);
     console = fsutil_printf("%s/console.log", dir);
     /* loglevel=6 puts the kernel's banner on the console: how a stuck boot is seen. */
-    cmdline = fsutil_printf("%s%s vmsweep.deadman=%u", rc->img.cmdline_extra,
-                            strstr(rc->img.cmdline_extra, "loglevel=") ? "" : " loglevel=6",
+    cmdline = fsutil_printf("%s%s vmsweep.deadman=%u", run->img.cmdline_extra,
+                            strstr(run->img.cmdline_extra, "loglevel=") ? "" : " loglevel=6",
                             s->deadman_s);
     if (!console || !cmdline || !sock || salvage_make_disk(disk, RUN_DISK_MIB) < 0)
         goto cleanup;
-    if (rc->img.disk) {
+    if (run->img.disk) {
         /* Disk images boot from a throw-away overlay: the image itself is never written. */
-        root = fsutil_printf("%s/%s-root.qcow2", vm_conn_workdir(rc->conn), name);
-        if (!root || imgdisk_overlay(rc->img.disk, root) < 0)
+        root = fsutil_printf("%s/%s-root.qcow2", vm_conn_workdir(run->conn), name);
+        if (!root || imgdisk_overlay(run->img.disk, root) < 0)
             goto cleanup;
     }
 
     memset(&def, 0, sizeof(def));
     def.name = name;
-    def.kvm = rc->accel.kvm;
+    def.kvm = run->accel.kvm;
     def.host_cpus = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-    def.kernel = rc->img.kernel;
-    def.initrd = rc->img.initrd;
+    def.kernel = run->img.kernel;
+    def.initrd = run->img.initrd;
     def.cmdline = cmdline;
     def.results_disk = disk;
     def.disk = root;
@@ -895,14 +895,14 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
     def.ssh_port = run_first_port();
     if (!def.ssh_port || spec_vm_def(s, idx, &def) < 0)
         goto cleanup;
-    def.cpu_model = rc->cpu_model;
+    def.cpu_model = run->cpu_model;
 
     /* A configuration seen before starts from its saved state (vmstate.h).  Only VMs
      * of the embedded driver with an initramfs image: a disk image's root is written. */
-    bool stateful = !rc->o->no_restore && !s->connect && !rc->img.disk;
+    bool stateful = !run->o->no_restore && !s->connect && !run->img.disk;
     char key[65] = "";
     const char *start = "cold";
-    if (stateful && (size_state_key(rc, &def, key) < 0 || vmstate_find(key, &vs) < 0))
+    if (stateful && (size_state_key(run, &def, key) < 0 || vmstate_find(key, &vs) < 0))
         stateful = false;
 
     t0 = guest_now_ms();
@@ -930,22 +930,22 @@ static int size_run(struct run_ctx *rc, size_t idx, cJSON *m)
 
     log_info("%s: booting (%s, %s, %llu MiB, %u NUMA cell(s)); waiting for SSH on "
              "127.0.0.1:%u",
-             sc.label, def.cpu_model, rc->accel.kvm ? "KVM" : "TCG",
+             sc.label, def.cpu_model, run->accel.kvm ? "KVM" : "TCG",
              (unsigned long long)def.memory_mib, def.ncells, def.ssh_port);
     t0 = guest_now_ms();
     /* A restored guest prints no boot: only SSH tells it is up. */
     sc.booting = !sc.restored;
-    if (guest_connect(def.ssh_port, rc->img.hostkey, rc->keys.priv_path,
+    if (guest_connect(def.ssh_port, run->img.hostkey, run->keys.priv_path,
                       t0 + s->boot_timeout_us / 1000, size_tick, &sc, &sc.g) < 0) {
         char *tail = vm_console(sc.vm) ? console_tail(vm_console(sc.vm), 8) : NULL;
         if (sc.no_progress)
             log_error("%s: the guest kernel printed nothing in %d s under %s: the VM is stuck "
                       "(%s); the console ends with:\n%s",
                       sc.label,
-                      (rc->accel.kvm ? RUN_KERNEL_WAIT_MS_KVM : RUN_KERNEL_WAIT_MS_TCG) / 1000,
-                      rc->accel.kvm ? "KVM" : "TCG",
-                      rc->accel.kvm ? "this KVM may not run Linux guests: try --accel tcg"
-                                    : "is the host very busy?",
+                      (run->accel.kvm ? RUN_KERNEL_WAIT_MS_KVM : RUN_KERNEL_WAIT_MS_TCG) / 1000,
+                      run->accel.kvm ? "KVM" : "TCG",
+                      run->accel.kvm ? "this KVM may not run Linux guests: try --accel tcg"
+                                     : "is the host very busy?",
                       tail && *tail ? tail : "  | (nothing)");
         else if (sc.vm_died)
             log_error("%s: the VM stopped while booting; see '%s'%s%s", sc.label, console,
@@ -1011,9 +1011,9 @@ cleanup:
         }
     }
     if (dir)
-        collect_files(rc, dir, "", files);
+        collect_files(run, dir, "", files);
     if (dir && st == RUN_COMPLETE && s->base_args.n)
-        spec_strv_add(&rc->ab_dirs, dir);
+        spec_strv_add(&run->ab_dirs, dir);
     if (disk)
         unlink(disk);
     if (root)
@@ -1038,22 +1038,22 @@ cleanup:
  * as compare prints it.  Returns the worst exit code: 3 (regression) over 4
  * (inconclusive) over 0; a comparison that cannot be made (2) counts as a failure (1).
  */
-static int run_ab_verdict(struct run_ctx *rc)
+static int run_ab_verdict(struct run_ctx *run)
 {
     int worst = 0;
 
-    for (size_t i = 0; i < rc->ab_dirs.n; i++) {
-        char *base = fsutil_printf("%s/%s", rc->ab_dirs.v[i], run_ab_side[0]);
-        char *cand = fsutil_printf("%s/%s", rc->ab_dirs.v[i], run_ab_side[1]);
+    for (size_t i = 0; i < run->ab_dirs.n; i++) {
+        char *base = fsutil_printf("%s/%s", run->ab_dirs.v[i], run_ab_side[0]);
+        char *cand = fsutil_printf("%s/%s", run->ab_dirs.v[i], run_ab_side[1]);
         char *argv[] = {"compare", base, cand, NULL};
         int v = base && cand ? comparecmd_main(3, argv) : 2;
 
-        log_info("A/B verdict for '%s': exit %d", rc->ab_dirs.v[i], v);
-        cJSON *ab = cJSON_GetObjectItemCaseSensitive(rc->manifest, "ab_verdicts");
+        log_info("A/B verdict for '%s': exit %d", run->ab_dirs.v[i], v);
+        cJSON *ab = cJSON_GetObjectItemCaseSensitive(run->manifest, "ab_verdicts");
         if (!ab)
-            ab = cJSON_AddArrayToObject(rc->manifest, "ab_verdicts");
+            ab = cJSON_AddArrayToObject(run->manifest, "ab_verdicts");
         cJSON *one = cJSON_CreateObject();
-        cJSON_AddStringToObject(one, "dir", rc->ab_dirs.v[i]);
+        cJSON_AddStringToObject(one, "dir", run->ab_dirs.v[i]);
         cJSON_AddNumberToObject(one, "compare_exit", v);
         cJSON_AddItemToArray(ab, one);
         if (v == 2)
@@ -1067,30 +1067,30 @@ static int run_ab_verdict(struct run_ctx *rc)
 }
 
 /* Analysis of the CSVs brought home (plot/); 0 when it worked or had nothing to do. */
-static int run_analyse(struct run_ctx *rc)
+static int run_analyse(struct run_ctx *run)
 {
-    if (rc->csvs.n == 0) {
+    if (run->csvs.n == 0) {
         log_warn("no CSV came back: nothing to analyse");
         return 0;
     }
-    return analyse_run((const char *const *)rc->csvs.v, rc->csvs.n, rc->o->outdir,
-                       rc->s->slo_p99_us);
+    return results_analyse((const char *const *)run->csvs.v, run->csvs.n, run->o->outdir,
+                           run->s->slo_p99_us);
 }
 
 /* Features of model that the accelerator (KVM or TCG) cannot provide here, into missing
- * (and all of them into rc->model_features); 0, or -1 when libvirt could not say. */
-static int model_features(struct run_ctx *rc, bool kvm, const char *model,
+ * (and all of them into run->model_features); 0, or -1 when libvirt could not say. */
+static int model_features(struct run_ctx *run, bool kvm, const char *model,
                           struct spec_strv *missing)
 {
-    char *xml = vm_cpu_expand(rc->conn, kvm, model);
+    char *xml = vm_cpu_expand(run->conn, kvm, model);
     struct spec_strv all = {0};
     int ret = -1;
 
     if (xml && cpucheck_features(xml, &all, missing) == 0) {
         for (size_t i = 0; i < missing->n; i++)
             spec_strv_add(&all, missing->v[i]);
-        spec_strv_free(&rc->model_features);
-        rc->model_features = all;
+        spec_strv_free(&run->model_features);
+        run->model_features = all;
         memset(&all, 0, sizeof(all));
         ret = 0;
     }
@@ -1116,28 +1116,28 @@ static void feature_list(const struct spec_strv *v, size_t max, char *buf, size_
  * What the accelerator cannot provide is recorded in manifest.json ("cpu_check").
  * Returns 0, or -1 (reported) when the policy says fail.
  */
-static int run_cpu_check(struct run_ctx *rc)
+static int run_cpu_check(struct run_ctx *run)
 {
-    const struct spec *s = rc->s;
-    cJSON *cc = cJSON_AddObjectToObject(rc->manifest, "cpu_check");
+    const struct spec *s = run->s;
+    cJSON *cc = cJSON_AddObjectToObject(run->manifest, "cpu_check");
     struct spec_strv missing = {0};
     char *caps = NULL, list[400];
     enum cpucheck_verdict v;
     int ret = 0;
 
-    rc->cpu_model = s->cpu_model;
+    run->cpu_model = s->cpu_model;
     cJSON_AddStringToObject(cc, "model", s->cpu_model);
     if (!strcmp(s->cpu_model, "host")) {
         cJSON_AddStringToObject(cc, "usable", "yes");
         return 0;
     }
-    caps = vm_domcaps(rc->conn, rc->accel.kvm);
+    caps = vm_domcaps(run->conn, run->accel.kvm);
     v = cpucheck_model_usable(caps, s->cpu_model);
     free(caps);
-    if (model_features(rc, rc->accel.kvm, s->cpu_model, &missing) < 0)
+    if (model_features(run, run->accel.kvm, s->cpu_model, &missing) < 0)
         log_debug("libvirt cannot list the features of CPU model '%s'", s->cpu_model);
     feature_list(&missing, 12, list, sizeof(list));
-    if (rc->accel.kvm && v == CPUCHECK_NOT_USABLE) {
+    if (run->accel.kvm && v == CPUCHECK_NOT_USABLE) {
         cJSON_AddStringToObject(cc, "usable_under_kvm", "no");
         cJSON *a = cJSON_AddArrayToObject(cc, "missing_under_kvm");
         for (size_t i = 0; i < missing.n; i++)
@@ -1154,8 +1154,8 @@ static int run_cpu_check(struct run_ctx *rc)
                      "guests get the host's CPU instead (--cpu-fallback host); results are "
                      "labelled 'host', not '%s'",
                      s->cpu_model, list, s->cpu_model);
-            rc->cpu_model = "host";
-            spec_strv_free(&rc->model_features);
+            run->cpu_model = "host";
+            spec_strv_free(&run->model_features);
             cJSON_AddStringToObject(cc, "fallback", "host");
             goto cleanup;
         case SPEC_CPU_FALLBACK_TCG:
@@ -1163,21 +1163,21 @@ static int run_cpu_check(struct run_ctx *rc)
                      "under TCG, which emulates it (--cpu-fallback host keeps KVM with the host's "
                      "CPU)",
                      s->cpu_model, list);
-            rc->accel.kvm = false;
-            snprintf(rc->accel.reason, sizeof(rc->accel.reason),
+            run->accel.kvm = false;
+            snprintf(run->accel.reason, sizeof(run->accel.reason),
                      "CPU model %.60s is not usable under KVM on this host (--cpu-fallback tcg)",
                      s->cpu_model);
             cJSON_AddStringToObject(cc, "fallback", "tcg");
             spec_strv_free(&missing);
-            caps = vm_domcaps(rc->conn, false);
+            caps = vm_domcaps(run->conn, false);
             v = cpucheck_model_usable(caps, s->cpu_model);
             free(caps);
-            model_features(rc, false, s->cpu_model, &missing);
+            model_features(run, false, s->cpu_model, &missing);
             feature_list(&missing, 12, list, sizeof(list));
             break;
         }
     }
-    cJSON_AddStringToObject(cc, "accel", rc->accel.kvm ? "kvm" : "tcg");
+    cJSON_AddStringToObject(cc, "accel", run->accel.kvm ? "kvm" : "tcg");
     cJSON_AddStringToObject(cc, "usable", cpucheck_verdict_name(v));
     cJSON *a = cJSON_AddArrayToObject(cc, "missing_features");
     for (size_t i = 0; i < missing.n; i++)
@@ -1185,7 +1185,7 @@ static int run_cpu_check(struct run_ctx *rc)
     if (missing.n)
         log_warn("%s does not provide %zu features of CPU model '%s' here: %s (the guests "
                  "run without them; listed in manifest.json)",
-                 rc->accel.kvm ? "KVM" : "TCG", missing.n, s->cpu_model, list);
+                 run->accel.kvm ? "KVM" : "TCG", missing.n, s->cpu_model, list);
 cleanup:
     spec_strv_free(&missing);
     return ret;
@@ -1193,112 +1193,112 @@ cleanup:
 
 int run_sweep(const struct spec *s, const struct run_opts *o)
 {
-    struct run_ctx rc = {.s = s, .o = o};
+    struct run_ctx run = {.s = s, .o = o};
     char *spec_json = NULL, hv[64] = "", lv[64] = "";
     int ret = 1, complete = 0;
 
     /* Input problems (no image, no KVM when asked) are found before anything is created. */
-    rc.manifest_path = fsutil_printf("%s/manifest.json", o->outdir);
-    rc.manifest = manifest_new();
-    if (!rc.manifest_path || !rc.manifest)
+    run.manifest_path = fsutil_printf("%s/manifest.json", o->outdir);
+    run.manifest = manifest_new();
+    if (!run.manifest_path || !run.manifest)
         goto cleanup;
-    if (image_resolve(s->image, &rc.img) < 0) {
+    if (image_resolve(s->image, &run.img) < 0) {
         ret = 2;
         goto cleanup;
     }
     {
-        cJSON *im = cJSON_AddObjectToObject(rc.manifest, "image");
-        cJSON_AddStringToObject(im, "name", rc.img.name);
-        cJSON_AddStringToObject(im, "dir", rc.img.dir);
-        cJSON_AddStringToObject(im, "manifest_sha256", rc.img.manifest_sha256);
-        if (rc.img.kernel_version)
-            cJSON_AddStringToObject(im, "kernel_version", rc.img.kernel_version);
-        cJSON_AddStringToObject(im, "kernel_boot", rc.img.pvh ? "pvh" : "bzimage");
+        cJSON *im = cJSON_AddObjectToObject(run.manifest, "image");
+        cJSON_AddStringToObject(im, "name", run.img.name);
+        cJSON_AddStringToObject(im, "dir", run.img.dir);
+        cJSON_AddStringToObject(im, "manifest_sha256", run.img.manifest_sha256);
+        if (run.img.kernel_version)
+            cJSON_AddStringToObject(im, "kernel_version", run.img.kernel_version);
+        cJSON_AddStringToObject(im, "kernel_boot", run.img.pvh ? "pvh" : "bzimage");
     }
-    if (keys_ensure(&rc.keys) < 0)
+    if (keys_ensure(&run.keys) < 0)
         goto cleanup;
     if (fsutil_mkdir_p(o->outdir, 0755) < 0) {
         log_error("cannot create output folder '%s': %s", o->outdir, strerror(errno));
         goto cleanup;
     }
     spec_json = spec_to_json(s);
-    manifest_add_json(rc.manifest, "spec", spec_json);
+    manifest_add_json(run.manifest, "spec", spec_json);
     /* A full or read-only output disk must stop us before a VM burns minutes. */
-    if (manifest_write(rc.manifest, rc.manifest_path) < 0)
+    if (manifest_write(run.manifest, run.manifest_path) < 0)
         goto cleanup;
     uint64_t t_conn = guest_now_ms();
-    if (vm_connect(s->connect, &rc.conn) < 0)
+    if (vm_connect(s->connect, &run.conn) < 0)
         goto cleanup;
     log_debug("connected to libvirt in %llu ms", (unsigned long long)(guest_now_ms() - t_conn));
-    vm_conn_versions(rc.conn, hv, sizeof(hv), lv, sizeof(lv));
-    snprintf(rc.versions, sizeof(rc.versions), "qemu %s libvirt %s vmsweep %s", hv, lv,
+    vm_conn_versions(run.conn, hv, sizeof(hv), lv, sizeof(lv));
+    snprintf(run.versions, sizeof(run.versions), "qemu %s libvirt %s vmsweep %s", hv, lv,
              VMSWEEP_VERSION);
-    if (accel_choose(rc.conn, s->accel, rc.img.kernel, run_interrupted, &rc.accel) < 0)
+    if (accel_choose(run.conn, s->accel, run.img.kernel, run_interrupted, &run.accel) < 0)
         goto cleanup;
-    if (rc.accel.kvm)
-        log_info("accelerator: KVM (%s)", rc.accel.reason);
+    if (run.accel.kvm)
+        log_info("accelerator: KVM (%s)", run.accel.reason);
     else if (s->accel == SPEC_ACCEL_TCG)
         log_info("accelerator: TCG, as asked (emulated: compare ratios, not absolute numbers)");
     else
         log_info("accelerator: TCG: %s (emulated: compare ratios, not absolute numbers)",
-                 rc.accel.reason);
+                 run.accel.reason);
     log_debug("accelerator chosen %llu ms after connecting",
               (unsigned long long)(guest_now_ms() - t_conn));
-    if (run_cpu_check(&rc) < 0)
+    if (run_cpu_check(&run) < 0)
         goto cleanup;
-    cJSON_AddStringToObject(rc.manifest, "accel", rc.accel.kvm ? "kvm" : "tcg");
-    cJSON_AddStringToObject(rc.manifest, "accel_reason", rc.accel.reason);
-    cJSON_AddStringToObject(rc.manifest, "libvirt_uri", vm_conn_uri(rc.conn));
-    cJSON_AddStringToObject(rc.manifest, "hypervisor_version", hv);
-    cJSON_AddStringToObject(rc.manifest, "libvirt_version", lv);
-    rc.sizes = cJSON_AddArrayToObject(rc.manifest, "sizes");
-    manifest_write(rc.manifest, rc.manifest_path);
+    cJSON_AddStringToObject(run.manifest, "accel", run.accel.kvm ? "kvm" : "tcg");
+    cJSON_AddStringToObject(run.manifest, "accel_reason", run.accel.reason);
+    cJSON_AddStringToObject(run.manifest, "libvirt_uri", vm_conn_uri(run.conn));
+    cJSON_AddStringToObject(run.manifest, "hypervisor_version", hv);
+    cJSON_AddStringToObject(run.manifest, "libvirt_version", lv);
+    run.sizes = cJSON_AddArrayToObject(run.manifest, "sizes");
+    manifest_write(run.manifest, run.manifest_path);
 
     for (size_t i = 0; i < s->nsizes && !run_signal; i++) {
         cJSON *m = cJSON_CreateObject();
         int st;
-        cJSON_AddItemToArray(rc.sizes, m);
+        cJSON_AddItemToArray(run.sizes, m);
         log_info("VM size %zu/%zu: %u vCPU(s)", i + 1, s->nsizes, s->vcpus[i]);
-        st = size_run(&rc, i, m);
+        st = size_run(&run, i, m);
         if (st == RUN_COMPLETE)
             complete++;
-        manifest_write(rc.manifest, rc.manifest_path);
+        manifest_write(run.manifest, run.manifest_path);
     }
-    vm_disconnect(rc.conn);
-    rc.conn = NULL;
+    vm_disconnect(run.conn);
+    run.conn = NULL;
     if (run_signal)
-        cJSON_AddStringToObject(rc.manifest, "interrupted", strsignal(run_signal));
-    manifest_write(rc.manifest, rc.manifest_path);
-    bool analysis_failed = !o->no_plot && !run_signal && run_analyse(&rc) < 0;
+        cJSON_AddStringToObject(run.manifest, "interrupted", strsignal(run_signal));
+    manifest_write(run.manifest, run.manifest_path);
+    bool analysis_failed = !o->no_plot && !run_signal && run_analyse(&run) < 0;
     if (run_signal)
         ret = 128 + run_signal;
     else if ((size_t)complete != s->nsizes || analysis_failed)
         ret = 1; /* as `vmsweep local`: a failed analysis fails the run */
     else
-        ret = run_ab_verdict(&rc);
+        ret = run_ab_verdict(&run);
     if (ret == 0 || ret == 4) {
-        int g = analyse_gates((const char *const *)rc.csvs.v, rc.csvs.n, s, rc.manifest);
+        int g = results_gates((const char *const *)run.csvs.v, run.csvs.n, s, run.manifest);
         ret = g < 0 ? 1 : g == 3 ? 3 : ret;
     }
     /* The verdict a CI job acted on, next to everything else about the run.  Without
      * its record a run is not reproducible: losing it fails the run. */
-    cJSON_AddNumberToObject(rc.manifest, "exit_code", ret);
-    if (manifest_write(rc.manifest, rc.manifest_path) < 0) {
+    cJSON_AddNumberToObject(run.manifest, "exit_code", ret);
+    if (manifest_write(run.manifest, run.manifest_path) < 0) {
         log_error("the run's record '%s' could not be written: exit 1 whatever the results",
-                  rc.manifest_path);
+                  run.manifest_path);
         if (ret == 0 || ret == 4)
             ret = 1;
     }
     log_info("results in '%s' (%d of %zu VM size(s) complete)", o->outdir, complete, s->nsizes);
 cleanup:
-    vm_disconnect(rc.conn);
-    image_free(&rc.img);
-    keys_free(&rc.keys);
-    spec_strv_free(&rc.csvs);
-    spec_strv_free(&rc.ab_dirs);
-    spec_strv_free(&rc.model_features);
-    cJSON_Delete(rc.manifest);
-    free(rc.manifest_path);
+    vm_disconnect(run.conn);
+    image_free(&run.img);
+    keys_free(&run.keys);
+    spec_strv_free(&run.csvs);
+    spec_strv_free(&run.ab_dirs);
+    spec_strv_free(&run.model_features);
+    cJSON_Delete(run.manifest);
+    free(run.manifest_path);
     free(spec_json);
     return ret;
 }

@@ -21,7 +21,7 @@
 #include "spec.h"
 
 #include "fsutil.h"
-#include "analyse.h"
+#include "results.h"
 #include "jsonpos.h"
 #include "log.h"
 #include "paths.h"

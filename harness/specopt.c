@@ -1,7 +1,7 @@
 /* specopt — see specopt.h. */
 #include "specopt.h"
 
-#include "analyse.h"
+#include "results.h"
 #include "fsutil.h"
 #include "opts.h"
 #include "units.h"
@@ -103,8 +103,9 @@ const struct specopt specopt_table[] = {
 
     {SPECOPT_OUTPUT, "dir", "output-dir", 'o', SPECOPT_STR, F(output_dir), 0, 0, NULL, NULL, "DIR",
      "default ./perf_results/<timestamp>/", 0, SPECOPT_BOTH},
-    {SPECOPT_OUTPUT, "slo_p99_us", "slo-p99", 0, SPECOPT_COUNT, F(slo_p99_us), 1, UINT32_MAX, NULL,
-     NULL, "US", "cap the recommendation at this p99 (µs)", 0, SPECOPT_BOTH},
+    {SPECOPT_OUTPUT, "slo_p99_us", "slo-p99", 0, SPECOPT_MICROS, F(slo_p99_us), 1, UINT32_MAX,
+     NULL, NULL, "DURATION", "cap the recommendation at this p99 (µs, or with a unit: 5ms)", 0,
+     SPECOPT_BOTH},
     {SPECOPT_OUTPUT, "slo", "slo", 0, SPECOPT_GATES, F(slo), 0, 0, NULL, NULL, "GATE",
      "fail with exit 3 unless GATE holds, e.g. p99_us<=2000@32\n"
      "(repeatable; METRIC: qps, p50_us, p90_us, p99_us, ...)", 0, SPECOPT_BOTH},
@@ -309,6 +310,17 @@ int specopt_set(struct spec *s, const struct specopt *o, const char *text, bool 
         else
             *(uint64_t *)field(s, o) = u;
         return 0;
+    case SPECOPT_MICROS: {
+        char lo[32], hi[32];
+        if (units_parse_duration(text, 1, min, max, &u) == 0) {
+            *(uint64_t *)field(s, o) = u;
+            return 0;
+        }
+        units_fmt_duration(min, lo, sizeof(lo));
+        units_fmt_duration(max, hi, sizeof(hi));
+        return why_f(why, len, "expected a duration from %s to %s (a number is µs; or 5ms)", lo,
+                     hi);
+    }
     case SPECOPT_BOOL:
         if (text && strcmp(text, "true") != 0 && strcmp(text, "false") != 0)
             return why_f(why, len, "expected true or false");
@@ -366,7 +378,7 @@ int specopt_set(struct spec *s, const struct specopt *o, const char *text, bool 
         struct spec_strv *v = field(s, o);
         char *kv = NULL;
         int rc;
-        if (o->type == SPECOPT_GATES && !analyse_gate_ok(text))
+        if (o->type == SPECOPT_GATES && !results_gate_ok(text))
             return why_f(why, len,
                          "expected METRIC<=VALUE[@CONCURRENCY] or >=, e.g. "
                          "p99_us<=2000@32");
@@ -617,6 +629,7 @@ cJSON *specopt_to_json(const struct spec *s, const struct specopt *o)
             cJSON_AddItemToArray(a, cJSON_CreateNumber((double)s->levels[i]));
         return a;
     case SPECOPT_MIB:
+    case SPECOPT_MICROS:
     case SPECOPT_COUNT: {
         uint64_t v = *(const uint64_t *)cfield(s, o);
         return v == 0 && min > 0 ? NULL : cJSON_CreateNumber((double)v);

@@ -39,6 +39,7 @@ enum specopt_type {
     SPECOPT_UNS,        /* an integer (unsigned) */
     SPECOPT_DURATION,   /* a number of seconds or "500ms" (uint64_t µs) */
     SPECOPT_SECONDS,    /* a duration kept in whole seconds (unsigned) */
+    SPECOPT_MICROS,     /* a duration: a number of µs or "5ms" (uint64_t µs; 0 = unset) */
     SPECOPT_BOOL,       /* true/false; the flag takes no value and sets it */
     SPECOPT_STR,        /* a non-empty string (char *) */
     SPECOPT_LABEL,      /* a string of min..max characters, no control characters */
@@ -62,7 +63,7 @@ enum specopt_type {
 #define SPECOPT_LOCAL 2u
 #define SPECOPT_BOTH  (SPECOPT_RUN | SPECOPT_LOCAL)
 
-/* Command options (SPECOPT_CMD rows): what runcmd acts on. */
+/* Command options (SPECOPT_CMD rows): what cmdline acts on. */
 enum specopt_cmd {
     SPECOPT_CMD_NONE,
     SPECOPT_CMD_PROFILE,

@@ -362,6 +362,54 @@ static int find_knee_moves(const struct analysis *ab, const struct analysis *ac,
     return 0;
 }
 
+/* What one side holds, for a mismatch message: "plan 'cpu' on 2 vCPUs at N=1,2,4" per
+ * (plan, vcpus), at most 4 of them and 12 levels each. */
+static void describe_side(FILE *f, struct csv_table *const *t, size_t nt)
+{
+    struct {
+        const char *plan;
+        uint64_t vcpus, levels[12];
+        size_t nlevels;
+    } g[4];
+    size_t ng = 0, more = 0;
+
+    for (size_t i = 0; i < nt; i++) {
+        for (size_t k = 0; k < t[i]->n; k++) {
+            const struct csv_row *r = &t[i]->rows[k];
+            size_t j = 0;
+            while (j < ng && !(g[j].vcpus == r->vcpus && !strcmp(g[j].plan, r->plan)))
+                j++;
+            if (j == ng) {
+                if (ng == 4) {
+                    more++;
+                    continue;
+                }
+                g[ng].plan = r->plan;
+                g[ng].vcpus = r->vcpus;
+                g[ng].nlevels = 0;
+                ng++;
+            }
+            size_t l = 0;
+            while (l < g[j].nlevels && g[j].levels[l] != r->concurrency)
+                l++;
+            if (l == g[j].nlevels && l < 12)
+                g[j].levels[g[j].nlevels++] = r->concurrency;
+        }
+    }
+    if (ng == 0)
+        fputs("no rows", f);
+    for (size_t j = 0; j < ng; j++) {
+        fprintf(f, "%splan '", j ? "; " : "");
+        for (const char *c = g[j].plan; *c; c++)
+            fputc((unsigned char)*c >= 0x20 && *c != 0x7f ? *c : '?', f);
+        fprintf(f, "' on %llu vCPUs at N=", (unsigned long long)g[j].vcpus);
+        for (size_t l = 0; l < g[j].nlevels; l++)
+            fprintf(f, "%s%llu", l ? "," : "", (unsigned long long)g[j].levels[l]);
+    }
+    if (more)
+        fputs("; ...", f);
+}
+
 int compare_tables(struct csv_table *const *base, size_t nb, struct csv_table *const *cur,
                    size_t nc, const struct compare_opts *o, FILE *diag, struct compare_result **out)
 {
@@ -465,9 +513,14 @@ int compare_tables(struct csv_table *const *base, size_t nb, struct csv_table *c
         i = j;
     }
     if (r->n_levels == 0) {
-        if (diag)
-            fprintf(diag, "no (plan, vcpus, concurrency) level has usable runs on both sides: "
-                          "nothing to compare\n");
+        if (diag) {
+            fprintf(diag, "the sweeps share no (plan, vCPUs, concurrency) level with usable "
+                          "runs on both sides: nothing to compare.  BASE has ");
+            describe_side(diag, base, nb);
+            fputs("; CURRENT has ", diag);
+            describe_side(diag, cur, nc);
+            fputs(" (compare sweeps of the same plan, VM sizes and levels)\n", diag);
+        }
         goto cleanup;
     }
     if (analysis_build(base, nb, 0, NULL, &ab) == 0 && analysis_build(cur, nc, 0, NULL, &ac) == 0 &&

@@ -13,6 +13,7 @@
 
 #include "compare.h"
 #include "compareinput.h"
+#include "diag.h"
 #include "comparejunit.h"
 #include "comparereport.h"
 #include "compareslo.h"
@@ -39,7 +40,7 @@ static const char comparecmd_usage[] =
     "  --junit FILE          write JUnit XML\n"
     "  --markdown FILE       write a Markdown summary (e.g. for a PR comment)\n"
     "  --github              print GitHub Actions annotations (::error, ::warning)\n"
-    "  -q, --quiet           no table on stdout\n"
+    "  -q, --quiet           no table on stdout (a failing verdict is still printed)\n"
     "  -h, --help            this text\n"
     "\n"
     "Exit status: 0 no regression, 3 regression or SLO violation, 4 inconclusive (too few\n"
@@ -232,7 +233,7 @@ static int print_safe(FILE *f, int (*fn)(FILE *, const struct comparereport *),
 }
 
 /* Replace the file at path with data, atomically. */
-static int write_file(const char *path, const char *data, size_t len)
+static int write_file(const char *path, const char *data, size_t len, FILE *diag)
 {
     char *copy = strdup(path), *slash;
     int rc;
@@ -240,12 +241,12 @@ static int write_file(const char *path, const char *data, size_t len)
         return -1;
     slash = strrchr(copy, '/');
     if (slash == copy)
-        rc = outfile_write("/", slash + 1, data, len, stderr);
+        rc = outfile_write("/", slash + 1, data, len, diag);
     else if (slash) {
         *slash = '\0';
-        rc = outfile_write(copy, slash + 1, data, len, stderr);
+        rc = outfile_write(copy, slash + 1, data, len, diag);
     } else {
-        rc = outfile_write(".", copy, data, len, stderr);
+        rc = outfile_write(".", copy, data, len, diag);
     }
     free(copy);
     return rc;
@@ -261,6 +262,7 @@ int comparecmd_main(int argc, char **argv)
     char **warnings = NULL, *junit = NULL, *md = NULL;
     size_t n_warnings = 0, junit_len = 0, md_len = 0;
     int ret = COMPAREREPORT_BAD_INPUT, rc;
+    FILE *diag = NULL;
 
     memset(&o, 0, sizeof(o));
     o.cmp.metric = COMPARE_QPS;
@@ -271,7 +273,9 @@ int comparecmd_main(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc > 0 ? 0 : COMPAREREPORT_BAD_INPUT;
-    if (compareinput_load(o.base, stderr, &base) < 0 || compareinput_load(o.cur, stderr, &cur) < 0)
+    /* The messages of the modules below say who speaks, as this command's own do. */
+    diag = diag_open("vmsweep compare: ");
+    if (compareinput_load(o.base, diag, &base) < 0 || compareinput_load(o.cur, diag, &cur) < 0)
         goto cleanup;
     if (compareinput_diff(base, cur, &warnings, &n_warnings) < 0) {
         fprintf(stderr, "vmsweep compare: out of memory\n");
@@ -284,10 +288,10 @@ int comparecmd_main(int argc, char **argv)
                         "(--strict)\n");
         goto cleanup;
     }
-    if (compare_tables(base->tables, base->n, cur->tables, cur->n, &o.cmp, stderr, &cmp) < 0)
+    if (compare_tables(base->tables, base->n, cur->tables, cur->n, &o.cmp, diag, &cmp) < 0)
         goto cleanup;
     if (compareslo_check(cur->tables, cur->n, o.slos, o.n_slos, o.max_error_rate, o.min_fairness,
-                         stderr, &slo) < 0)
+                         diag, &slo) < 0)
         goto cleanup;
     rep = (struct comparereport){
         .base_name = o.base,
@@ -305,12 +309,14 @@ int comparecmd_main(int argc, char **argv)
         fprintf(stderr, "vmsweep compare: out of memory while rendering the reports\n");
         goto cleanup;
     }
-    if ((junit && write_file(o.junit, junit, junit_len) < 0) ||
-        (md && write_file(o.markdown, md, md_len) < 0))
+    if ((junit && write_file(o.junit, junit, junit_len, diag) < 0) ||
+        (md && write_file(o.markdown, md, md_len, diag) < 0))
         goto cleanup;
     for (size_t i = 0; i < n_warnings; i++)
         fprintf(stderr, "vmsweep compare: WARNING: not comparable: %s\n", warnings[i]);
+    /* Quiet: no table, but a verdict that fails the job is still said. */
     if ((!o.quiet && print_safe(stdout, comparereport_table, &rep) < 0) ||
+        (o.quiet && rep.status != 0 && print_safe(stdout, comparereport_verdict, &rep) < 0) ||
         (o.github && print_safe(stdout, comparereport_github, &rep) < 0)) {
         fprintf(stderr, "vmsweep compare: out of memory while printing the results\n");
         goto cleanup;
@@ -327,5 +333,6 @@ cleanup:
     compare_result_free(cmp);
     compareinput_free(base);
     compareinput_free(cur);
+    diag_close(diag);
     return ret;
 }

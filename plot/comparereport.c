@@ -45,7 +45,7 @@ void comparereport_level_detail(const struct compare_level *l, enum compare_metr
         if (l->p_min >= alpha)
             snprintf(buf + at, cap - at,
                      ": %zu vs %zu runs can never reach p < %g (best possible p = %.3g); "
-                     "run at least %zu per side",
+                     "run at least %zu per side (--runs, or --profile ci)",
                      l->n_base, l->n_cur, alpha, l->p_min, l->runs_needed);
         else
             snprintf(buf + at, cap - at,
@@ -175,8 +175,16 @@ int comparereport_table(FILE *f, const struct comparereport *r)
         }
         fprintf(f, "SLO gates: %zu check(s) met, %zu violated\n", ok, r->slo->n_violated);
     }
+    fputc('\n', f);
+    return comparereport_verdict(f, r);
+}
+
+int comparereport_verdict(FILE *f, const struct comparereport *r)
+{
+    const struct compare_result *c = r->cmp;
+
     fprintf(f,
-            "\nverdict: %s (%zu regression(s), %zu improvement(s), %zu inconclusive, %zu "
+            "verdict: %s (%zu regression(s), %zu improvement(s), %zu inconclusive, %zu "
             "unchanged%s) -> exit %d\n",
             comparereport_status_name(r->status), c->n_regressed, c->n_improved, c->n_inconclusive,
             c->n_same, r->slo && r->slo->n_violated ? ", SLO violated" : "", (int)r->status);

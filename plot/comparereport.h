@@ -52,6 +52,9 @@ void comparereport_slo_detail(const struct compareslo_check *c, char *buf, size_
 /* The readable table for the terminal; -1 when a write fails. */
 int comparereport_table(FILE *f, const struct comparereport *r);
 
+/* The one verdict line ("verdict: regression (...) -> exit 3").  0, or -1 on a write error. */
+int comparereport_verdict(FILE *f, const struct comparereport *r);
+
 /* The Markdown summary; -1 when a write fails. */
 int comparereport_markdown(FILE *f, const struct comparereport *r);
 

@@ -6,6 +6,8 @@
 #include "compareslo.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +56,12 @@ int compareslo_parse(const char *s, FILE *diag, struct compareslo_gate *out)
     }
     memcpy(name, s, len);
     name[len] = '\0';
+    /* "p99" for "p99_us": the unit goes with the limit ("p99<=2ms"). */
+    if (compare_metric_parse(name, NULL, &g.metric) < 0 && len + 3 < sizeof(name)) {
+        memcpy(name + len, "_us", 4);
+        if (compare_metric_parse(name, NULL, &g.metric) < 0)
+            name[len] = '\0';
+    }
     if (compare_metric_parse(name, NULL, &g.metric) < 0) {
         if (diag)
             fprintf(diag,
@@ -73,9 +81,18 @@ int compareslo_parse(const char *s, FILE *diag, struct compareslo_gate *out)
     memcpy(num, val, len);
     num[len] = '\0';
     g.limit = strtod(num, &end);
+    /* A latency limit may carry its unit ("2ms"); a bare number is in µs. */
+    uint64_t us;
+    bool latency = strlen(name) > 3 && !strcmp(name + strlen(name) - 3, "_us");
+    if (latency && end != num && *end &&
+        units_parse_duration(num, 1, 0, UINT64_C(1) << 50, &us) == 0) {
+        g.limit = (double)us;
+        end = num + len;
+    }
     if (end == num || *end || !isfinite(g.limit)) {
         if (diag)
-            fprintf(diag, "--slo '%s': the limit '%s' is not a finite number\n", s, num);
+            fprintf(diag, "--slo '%s': the limit '%s' is not a number%s\n", s, num,
+                    latency ? " or a duration (2000, 2ms)" : "");
         return -1;
     }
     if (at && units_parse_u64(at + 1, 1, 1u << 30, &g.concurrency) != 0) {

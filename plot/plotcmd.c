@@ -15,6 +15,7 @@
 
 #include "analysis.h"
 #include "compareinput.h"
+#include "diag.h"
 #include "htmlreport.h"
 #include "kneejson.h"
 #include "log.h"
@@ -80,7 +81,7 @@ static int terminal_write(FILE *terminal, const char *data, size_t len)
 /* Render plots into dir with gnuplot; the names rendered are returned in *n_done. */
 static int render_plots(const char *dir, const struct analysis *a, const struct plot_opts *o,
                         const char *term_script, size_t term_len, struct membuf *chart,
-                        size_t *n_done)
+                        size_t *n_done, FILE *diag)
 {
     const char *names[PLOTGEN_MAX_OUTPUTS];
     size_t n = plotgen_outputs(a, o->format, names), moved = 0;
@@ -104,7 +105,7 @@ static int render_plots(const char *dir, const struct analysis *a, const struct 
         int rc;
         if (asprintf(&prefix, "%s/", tmpname) < 0)
             goto cleanup;
-        rc = plotgen_run(dir, PLOTGEN_SCRIPT, prefix, NULL, stderr);
+        rc = plotgen_run(dir, PLOTGEN_SCRIPT, prefix, NULL, diag);
         free(prefix);
         if (rc < 0)
             goto cleanup;
@@ -126,9 +127,9 @@ static int render_plots(const char *dir, const struct analysis *a, const struct 
         moved++;
     }
     if (chart && !o->quiet) {
-        if (outfile_write(tmpdir, "terminal.gp", term_script, term_len, stderr) < 0)
+        if (outfile_write(tmpdir, "terminal.gp", term_script, term_len, diag) < 0)
             goto cleanup;
-        if (plotgen_run(tmpdir, "terminal.gp", NULL, chart->f, stderr) < 0)
+        if (plotgen_run(tmpdir, "terminal.gp", NULL, chart->f, diag) < 0)
             goto cleanup;
     }
     *n_done = moved;
@@ -160,12 +161,15 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
     const char *dir = o->output_dir, *plots[PLOTGEN_MAX_OUTPUTS];
     size_t n_plots = 0;
     int ret = PLOTCMD_EXIT_USAGE, have_gp, plots_failed = 0;
+    FILE *diag;
 
     if (n == 0) {
         fprintf(stderr, "vmsweep plot: no CSV file given\n");
         return PLOTCMD_EXIT_USAGE;
     }
-    if (analysis_load(csvs, n, o->slo_p99_us, stderr, &a) < 0)
+    /* The messages of the modules below say who speaks, as this command's own do. */
+    diag = diag_open("vmsweep plot: ");
+    if (analysis_load(csvs, n, o->slo_p99_us, diag, &a) < 0)
         goto cleanup;
     /* The run's manifest (beside the CSV or one up) says how the guest ran. */
     a->accel = compareinput_csv_fact(csvs[0], COMPAREINPUT_ACCEL);
@@ -183,11 +187,11 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
         kneejson_render_scaling(a, &sjson) < 0)
         goto oom;
 
-    if (outfile_mkdir(dir, stderr) < 0 ||
-        outfile_write(dir, "knee_summary.txt", sum.data, sum.len, stderr) < 0 ||
-        outfile_write(dir, "knee.json", kjson, strlen(kjson), stderr) < 0 ||
-        outfile_write(dir, "scaling.json", sjson, strlen(sjson), stderr) < 0 ||
-        outfile_write(dir, PLOTGEN_SCRIPT, gp.data, gp.len, stderr) < 0)
+    if (outfile_mkdir(dir, diag) < 0 ||
+        outfile_write(dir, "knee_summary.txt", sum.data, sum.len, diag) < 0 ||
+        outfile_write(dir, "knee.json", kjson, strlen(kjson), diag) < 0 ||
+        outfile_write(dir, "scaling.json", sjson, strlen(sjson), diag) < 0 ||
+        outfile_write(dir, PLOTGEN_SCRIPT, gp.data, gp.len, diag) < 0)
         goto cleanup;
 
     have_gp = plotgen_have_gnuplot();
@@ -197,7 +201,7 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
     } else {
         if (membuf_open(&chart) < 0)
             goto oom;
-        if (render_plots(dir, a, o, term.data, term.len, &chart, &n_plots) < 0) {
+        if (render_plots(dir, a, o, term.data, term.len, &chart, &n_plots, diag) < 0) {
             plots_failed = 1;
             n_plots = 0;
         }
@@ -210,10 +214,10 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
     if (htmlreport_write(html.f, a, dir, o->format, plots, n_plots,
                          !have_gp ? PLOTCMD_NO_GNUPLOT
                                   : (plots_failed ? "gnuplot failed (see its messages)" : NULL),
-                         stderr) < 0 ||
+                         diag) < 0 ||
         membuf_close(&html) < 0)
         goto cleanup;
-    if (outfile_write(dir, "report.html", html.data, html.len, stderr) < 0)
+    if (outfile_write(dir, "report.html", html.data, html.len, diag) < 0)
         goto cleanup;
 
     if (!o->quiet && terminal) {
@@ -244,6 +248,7 @@ cleanup:
     free(sjson);
     free(dircopy);
     analysis_free(a);
+    diag_close(diag);
     return ret;
 }
 

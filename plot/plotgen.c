@@ -198,7 +198,9 @@ static double level_qps(const struct analysis_group *g, uint64_t n)
     return 0;
 }
 
-/* The qps-vs-concurrency plot; shared by the file and the terminal chart. */
+/* The qps-vs-concurrency plot; shared by the file (with_usl: the USL fits and every
+ * method's knee) and the terminal chart (the throughput knee only, its label to the
+ * left of the point so the chart's right edge does not cut it). */
 static void qps_plot(FILE *f, const struct analysis *a, int with_usl)
 {
     int labels = 0;
@@ -217,11 +219,12 @@ static void qps_plot(FILE *f, const struct analysis *a, int with_usl)
         } else {
             fprintf(f, "'knee N=%llu'", (unsigned long long)g->knee);
         }
-        fprintf(f, " at %llu,%.6g point pointtype 7 pointsize 2 offset 1,-1 noenhanced\n",
-                (unsigned long long)g->knee, level_qps(g, g->knee));
+        fprintf(f, " at %llu,%.6g %s point pointtype 7 pointsize 2 offset %s noenhanced\n",
+                (unsigned long long)g->knee, level_qps(g, g->knee),
+                with_usl ? "left" : "right front", with_usl ? "1,-1" : "-1,-1");
     }
     /* The other methods' knees, each with its own point, above the curve. */
-    for (size_t i = 0; i < a->n_groups; i++) {
+    for (size_t i = 0; with_usl && i < a->n_groups; i++) {
         const struct analysis_group *g = &a->groups[i];
         for (int m = 0; m < KNEE_NMETHODS; m++) {
             char buf[CSV_PLAN_MAX + 96];

@@ -84,6 +84,27 @@ grep -q '^::warning title=' "$tmp/gh4.log" || fail "inconclusive: no ::warning"
 wellformed "$tmp/i.xml" || fail "inconclusive report.xml is not well-formed"
 grep -q '<skipped ' "$tmp/i.xml" || fail "inconclusive levels are not <skipped>"
 
+# Gate ergonomics: -q still says a failing verdict; latency limits take units and "p99"
+# stands for p99_us; sweeps that share no level say what each side holds; every message
+# carries the command's prefix.
+"$VMSWEEP" compare -q "$data/base3.csv" "$data/regress3.csv" >"$tmp/q.out" 2>/dev/null
+[ $? -eq 4 ] || fail "-q inconclusive: wrong exit"
+grep -q '^verdict: inconclusive' "$tmp/q.out" || fail "-q printed no failing verdict: $(cat "$tmp/q.out")"
+"$VMSWEEP" compare -q "$data/base.csv" "$data/base.csv" >"$tmp/q0.out" 2>/dev/null
+[ ! -s "$tmp/q0.out" ] || fail "-q printed something for a passing verdict"
+expect 3 "$data/base.csv" "$data/base.csv" --slo 'p99<=1us'
+expect 0 "$data/base.csv" "$data/base.csv" --slo 'p99<=10s' --slo 'p50_us<=1.5s'
+expect 2 "$data/base.csv" "$data/base.csv" --slo 'qps>=5ms'
+sed '2,$s/^\([^,]*\),[^,]*,/\1,otherplan,/' "$data/base.csv" >"$tmp/other.csv"
+"$VMSWEEP" compare "$data/base.csv" "$tmp/other.csv" >/dev/null 2>"$tmp/mm.err"
+[ $? -eq 2 ] || fail "sweeps of different plans: wrong exit"
+grep -q "^vmsweep compare: .*BASE has plan '.*'.*CURRENT has plan 'otherplan'" "$tmp/mm.err" ||
+	fail "different plans: the message does not name them: $(cat "$tmp/mm.err")"
+"$VMSWEEP" compare "$tmp/nonexistent.csv" "$data/base.csv" >/dev/null 2>"$tmp/ne.err"
+grep -q "^vmsweep compare: " "$tmp/ne.err" || fail "no prefix on: $(cat "$tmp/ne.err")"
+"$VMSWEEP" plot "$tmp/nonexistent.csv" >/dev/null 2>"$tmp/pe.err"
+grep -q "^vmsweep plot: " "$tmp/pe.err" || fail "no prefix on: $(cat "$tmp/pe.err")"
+
 if [ $fails -ne 0 ]; then
 	echo "compare_cli: $fails failure(s)"
 	exit 1

@@ -19,8 +19,8 @@ done
 rc=$?
 [ $rc = 3 ] || { cat bad.log; fail "a violated gate gave exit $rc, expected 3"; }
 grep -q 'VIOLATED' bad.txt || fail "the violation is not printed"
-"$VMSWEEP" local "${common[@]}" -o never --slo 'p99<=1' 2>err.txt
-[ $? = 2 ] && grep -q "invalid --slo 'p99<=1'" err.txt || { cat err.txt; fail "malformed gate not refused"; }
+"$VMSWEEP" local "${common[@]}" -o never --slo 'p42<=1' 2>err.txt
+[ $? = 2 ] && grep -q "invalid --slo 'p42<=1'" err.txt || { cat err.txt; fail "malformed gate not refused"; }
 [ ! -e never ] || fail "bad input created the output folder"
 "$VMSWEEP" local --vcpus 2 2>err.txt
 [ $? = 2 ] && grep -q "is for \`vmsweep run\`" err.txt || fail "local accepted a VM option"

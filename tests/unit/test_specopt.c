@@ -91,6 +91,14 @@ static size_t candidates(const struct specopt *o, char (*out)[256], size_t cap)
         ADD("500ms");
         ADD("10x");
         break;
+    case SPECOPT_MICROS:
+        ADD("2000");
+        ADD("5ms");
+        ADD("1.5ms");
+        ADD("0");
+        ADD("%llu", (unsigned long long)max + 1);
+        ADD("5x");
+        break;
     case SPECOPT_MIB:
         ADD("64M");
         ADD("1G");

@@ -1,13 +1,13 @@
 /*
- * runcmd — the command lines of `vmsweep run` and `vmsweep local`.
+ * cmdline — the command lines of `vmsweep run` and `vmsweep local`.
  *
  * Options are first collected in order, then applied over the spec (defaults, then the
  * spec file, then --profile, then flags), so flags always win whatever their position,
  * and every value is validated with the option's name before anything starts.
  */
-#include "runcmd.h"
+#include "cmdline.h"
 
-#include "analyse.h"
+#include "results.h"
 #include "comparecmd.h"
 #include "fsutil.h"
 #include "image.h"
@@ -33,9 +33,9 @@
 #include <unistd.h>
 
 /* getopt_long's value for row i of specopt_table. */
-#define RUNCMD_OPT_BASE 256
+#define CMDLINE_OPT_BASE 256
 
-static const char runcmd_run_usage[] =
+static const char cmdline_run_usage[] =
     "usage: vmsweep run [SPEC.json] [options]\n"
     "\n"
     "Boot a capped VM per size, run the agent's concurrency sweep in it, bring the\n"
@@ -43,38 +43,39 @@ static const char runcmd_run_usage[] =
     "Every flag has a spec key of the same name (see sweeps/README.md, vmsweep(1)).\n"
     "\n";
 
-static const char runcmd_local_usage[] = "usage: vmsweep local [SPEC.json] [options]\n"
-                                         "\n"
-                                         "Run the agent's sweep on this host, without a VM,\n"
-                                         "then analyse it like `vmsweep run` does.\n"
-                                         "\n";
+static const char cmdline_local_usage[] = "usage: vmsweep local [SPEC.json] [options]\n"
+                                          "\n"
+                                          "Run the agent's sweep on this host, without a VM,\n"
+                                          "then analyse it like `vmsweep run` does.\n"
+                                          "\n";
 
-static const char runcmd_exit_usage[] =
+static const char cmdline_exit_usage[] =
     "Exit: 0 ok, 1 run failed or incomplete (also when the analysis or writing manifest.json\n"
     "failed), 2 bad input, 3 SLO violated or A/B regression,\n"
     "4 A/B inconclusive, 130/143 interrupted.\n";
 
 /* A setting given on the command line, applied once the spec file is read. */
-struct runcmd_flag {
+struct cmdline_flag {
     const struct specopt *opt;
     const char *val;
 };
 
-struct runcmd_opts {
+struct cmdline_opts {
     const char *spec_path;
     const char *profile;
     bool print_spec;
     bool no_plot;
     bool no_restore;
-    const char *replay; /* a run folder whose recorded spec is the base */
+    const char *replay;     /* a run folder whose recorded spec is the base */
+    cJSON *replay_manifest; /* its manifest.json, parsed once (owned) */
     bool allow_drift;
     int verbosity;
-    struct runcmd_flag *flags;
+    struct cmdline_flag *flags;
     size_t nflags;
 };
 
 /* Apply one flag over the spec: the row's own rule, as for its spec key. */
-static int apply_flag(struct spec *s, const struct runcmd_flag *f)
+static int apply_flag(struct spec *s, const struct cmdline_flag *f)
 {
     char why[256];
     bool repeatable = f->opt->type == SPECOPT_STRV || f->opt->type == SPECOPT_PAIRS ||
@@ -90,7 +91,7 @@ static int apply_flag(struct spec *s, const struct runcmd_flag *f)
 }
 
 /* The getopt_long table and short options of cmd, from specopt_table (caller frees). */
-static struct option *runcmd_getopt_table(char *shortopts, size_t len)
+static struct option *cmdline_getopt_table(char *shortopts, size_t len)
 {
     struct option *t = calloc(specopt_count + 1, sizeof(*t));
     size_t n = 0, off = 0;
@@ -104,7 +105,7 @@ static struct option *runcmd_getopt_table(char *shortopts, size_t len)
             continue;
         t[n].name = o->flag;
         t[n].has_arg = arg ? required_argument : no_argument;
-        t[n].val = RUNCMD_OPT_BASE + (int)i;
+        t[n].val = CMDLINE_OPT_BASE + (int)i;
         n++;
         if (o->short_flag && off + 3 < len) {
             shortopts[off++] = o->short_flag;
@@ -117,10 +118,10 @@ static struct option *runcmd_getopt_table(char *shortopts, size_t len)
 }
 
 /* The row of getopt's value c (a long option's, or a short option's letter). */
-static const struct specopt *runcmd_row(int c)
+static const struct specopt *cmdline_row(int c)
 {
-    if (c >= RUNCMD_OPT_BASE && (size_t)(c - RUNCMD_OPT_BASE) < specopt_count)
-        return &specopt_table[c - RUNCMD_OPT_BASE];
+    if (c >= CMDLINE_OPT_BASE && (size_t)(c - CMDLINE_OPT_BASE) < specopt_count)
+        return &specopt_table[c - CMDLINE_OPT_BASE];
     for (size_t i = 0; c > 0 && i < specopt_count; i++)
         if (specopt_table[i].short_flag == c)
             return &specopt_table[i];
@@ -128,10 +129,11 @@ static const struct specopt *runcmd_row(int c)
 }
 
 /* Parse argv into o (collecting flags in order).  Returns 0, 1 for --help, -1 on error. */
-static int runcmd_parse(int argc, char **argv, bool local, const char *usage, struct runcmd_opts *o)
+static int cmdline_parse(int argc, char **argv, bool local, const char *usage,
+                         struct cmdline_opts *o)
 {
     char shortopts[32];
-    struct option *table = runcmd_getopt_table(shortopts, sizeof(shortopts));
+    struct option *table = cmdline_getopt_table(shortopts, sizeof(shortopts));
     unsigned cmd = local ? SPECOPT_LOCAL : SPECOPT_RUN;
     int c, ret = -1;
 
@@ -141,11 +143,11 @@ static int runcmd_parse(int argc, char **argv, bool local, const char *usage, st
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, shortopts, table, NULL)) != -1) {
-        const struct specopt *r = runcmd_row(c);
+        const struct specopt *r = cmdline_row(c);
         if (c == '?' || r == NULL) {
             /* getopt_long sets optopt to the option's value when its argument is missing
              * (a long option's value is no character), and to 0 for an unknown long one. */
-            const struct specopt *m = runcmd_row(optopt);
+            const struct specopt *m = cmdline_row(optopt);
             if (m && m->short_flag == optopt && strncmp(argv[optind - 1], "--", 2) != 0)
                 log_error("option '-%c' needs a value (see --help)", optopt);
             else if (m)
@@ -166,7 +168,7 @@ static int runcmd_parse(int argc, char **argv, bool local, const char *usage, st
         case SPECOPT_CMD_HELP:
             fputs(usage, stdout);
             specopt_usage(stdout, cmd);
-            fputs(runcmd_exit_usage, stdout);
+            fputs(cmdline_exit_usage, stdout);
             ret = 1;
             goto cleanup;
         case SPECOPT_CMD_VERBOSE:
@@ -233,9 +235,9 @@ static cJSON *replay_manifest(const char *dir)
 }
 
 /* The recorded spec of --replay DIR as the base layer, its output folder left out. */
-static int runcmd_replay_spec(const struct runcmd_opts *o, struct spec *s)
+static int cmdline_replay_spec(struct cmdline_opts *o, struct spec *s)
 {
-    cJSON *m = replay_manifest(o->replay);
+    cJSON *m = o->replay_manifest = replay_manifest(o->replay);
     char *text = m ? cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(m, "spec")) : NULL;
     char *name = fsutil_printf("%s/manifest.json (spec)", o->replay);
     int ret = -1;
@@ -248,18 +250,17 @@ static int runcmd_replay_spec(const struct runcmd_opts *o, struct spec *s)
         s->output_dir = NULL;
         ret = 0;
     }
-    cJSON_Delete(m);
     free(text);
     free(name);
     return ret;
 }
 
 /* Build the spec: defaults, spec file (or --replay), profile, flags; then check it. */
-static int runcmd_spec(const struct runcmd_opts *o, struct spec *s)
+static int cmdline_spec(struct cmdline_opts *o, struct spec *s)
 {
     if (spec_init(s) < 0)
         return -1;
-    if (o->replay && runcmd_replay_spec(o, s) < 0)
+    if (o->replay && cmdline_replay_spec(o, s) < 0)
         return -1;
     if (o->spec_path && spec_load(s, o->spec_path) < 0)
         return -1;
@@ -288,7 +289,7 @@ static char *default_outdir(void)
  * (--dry-run), so a typo in a workload argument costs nothing and the rules live in one
  * place.  Returns 0, or -1 (the agent said why on stderr).
  */
-static int runcmd_validate_agent(const struct spec *s, const char *agent)
+static int cmdline_validate_agent(const struct spec *s, const char *agent)
 {
     struct spec_strv argv = {0};
     int rc = -1;
@@ -323,7 +324,7 @@ static void fmt_dur(uint64_t s, char *buf, size_t len)
  * second per run of start-up and warmup), and for `run` a boot per VM size (about 10 s
  * under TCG here; less under KVM).
  */
-static void runcmd_announce(const struct spec *s, bool local)
+static void cmdline_announce(const struct spec *s, bool local)
 {
     uint64_t per_size = s->nlevels * s->runs * (s->duration_us / UNITS_US_PER_SEC + 1);
     uint64_t total = local ? per_size : s->nsizes * (per_size + 15);
@@ -342,7 +343,7 @@ static void runcmd_announce(const struct spec *s, bool local)
                  s->nsizes, s->nlevels, (unsigned long long)s->runs, each, dur);
 }
 
-static void runcmd_log_level(const struct runcmd_opts *o)
+static void cmdline_log_level(const struct cmdline_opts *o)
 {
     if (o->verbosity > 0)
         log_set_level(LOG_DEBUG);
@@ -355,24 +356,24 @@ static void runcmd_log_level(const struct runcmd_opts *o)
  * find the agent and let it check its options, pick the output folder.  Returns 0 to go
  * on, or -1 to stop now with *exit_code set (0 after --help, 2 for bad input).
  */
-static int runcmd_prepare(int argc, char **argv, bool local, const char *usage,
-                          struct runcmd_opts *o, struct spec *s, char **agent, char **outdir,
-                          int *exit_code)
+static int cmdline_prepare(int argc, char **argv, bool local, const char *usage,
+                           struct cmdline_opts *o, struct spec *s, char **agent, char **outdir,
+                           int *exit_code)
 {
-    int rc = runcmd_parse(argc, argv, local, usage, o);
+    int rc = cmdline_parse(argc, argv, local, usage, o);
 
     *exit_code = 2;
     if (rc != 0) {
         *exit_code = rc > 0 ? 0 : 2;
         return -1;
     }
-    runcmd_log_level(o);
-    if (runcmd_spec(o, s) < 0)
+    cmdline_log_level(o);
+    if (cmdline_spec(o, s) < 0)
         return -1;
     /* The agent checks its own options (workload names, arguments) before a spec is
      * printed too: a printed spec is one that runs. */
     *agent = paths_agent();
-    if (!*agent || runcmd_validate_agent(s, *agent) < 0)
+    if (!*agent || cmdline_validate_agent(s, *agent) < 0)
         return -1;
     if (o->print_spec) {
         char *j = spec_to_json(s);
@@ -386,7 +387,7 @@ static int runcmd_prepare(int argc, char **argv, bool local, const char *usage,
         *exit_code = 1;
         return -1;
     }
-    runcmd_announce(s, local);
+    cmdline_announce(s, local);
     return 0;
 }
 
@@ -394,9 +395,9 @@ static int runcmd_prepare(int argc, char **argv, bool local, const char *usage,
  * What may make a replay differ from the run it replays: another guest image or another
  * vmsweep.  Each is reported; -1 unless --allow-drift.
  */
-static int runcmd_replay_drift(const struct runcmd_opts *o, const struct spec *s)
+static int cmdline_replay_drift(const struct cmdline_opts *o, const struct spec *s)
 {
-    cJSON *m = replay_manifest(o->replay);
+    const cJSON *m = o->replay_manifest;
     struct image img;
     int drift = 0;
 
@@ -423,7 +424,6 @@ static int runcmd_replay_drift(const struct runcmd_opts *o, const struct spec *s
         }
         image_free(&img);
     }
-    cJSON_Delete(m);
     if (drift && !o->allow_drift) {
         log_error("not replaying '%s': its numbers could not be compared fairly (--allow-drift "
                   "replays anyway)",
@@ -433,22 +433,22 @@ static int runcmd_replay_drift(const struct runcmd_opts *o, const struct spec *s
     return 0;
 }
 
-int runcmd_run(int argc, char **argv)
+int cmdline_run(int argc, char **argv)
 {
-    struct runcmd_opts o = {0};
+    struct cmdline_opts o = {0};
     struct spec s;
     struct run_opts ro = {0};
     char *agent = NULL, *outdir = NULL;
     int ret;
 
     memset(&s, 0, sizeof(s));
-    if (runcmd_prepare(argc, argv, false, runcmd_run_usage, &o, &s, &agent, &outdir, &ret) < 0)
+    if (cmdline_prepare(argc, argv, false, cmdline_run_usage, &o, &s, &agent, &outdir, &ret) < 0)
         goto cleanup;
     ro.agent = agent;
     ro.outdir = outdir;
     ro.no_plot = o.no_plot;
     ro.no_restore = o.no_restore;
-    if (o.replay && runcmd_replay_drift(&o, &s) < 0) {
+    if (o.replay && cmdline_replay_drift(&o, &s) < 0) {
         ret = 2;
         goto cleanup;
     }
@@ -468,21 +468,22 @@ int runcmd_run(int argc, char **argv)
 cleanup:
     spec_free(&s);
     free(o.flags);
+    cJSON_Delete(o.replay_manifest);
     free(agent);
     free(outdir);
     return ret;
 }
 
-int runcmd_local(int argc, char **argv)
+int cmdline_local(int argc, char **argv)
 {
-    struct runcmd_opts o = {0};
+    struct cmdline_opts o = {0};
     struct spec s;
     struct spec_strv av = {0}, csvs = {0};
     char *agent = NULL, *outdir = NULL, *out = NULL;
     int ret, rc;
 
     memset(&s, 0, sizeof(s));
-    if (runcmd_prepare(argc, argv, true, runcmd_local_usage, &o, &s, &agent, &outdir, &ret) < 0)
+    if (cmdline_prepare(argc, argv, true, cmdline_local_usage, &o, &s, &agent, &outdir, &ret) < 0)
         goto cleanup;
     if (spec_agent_argv(&s, agent, outdir, &av) < 0) {
         ret = 1;
@@ -504,10 +505,10 @@ int runcmd_local(int argc, char **argv)
     }
     ret = 0;
     if (!o.no_plot && csvs.n &&
-        analyse_run((const char *const *)csvs.v, csvs.n, outdir, s.slo_p99_us) < 0)
+        results_analyse((const char *const *)csvs.v, csvs.n, outdir, s.slo_p99_us) < 0)
         ret = 1;
     if (ret == 0) {
-        rc = analyse_gates((const char *const *)csvs.v, csvs.n, &s, NULL);
+        rc = results_gates((const char *const *)csvs.v, csvs.n, &s, NULL);
         ret = rc < 0 ? 1 : rc;
     }
 cleanup:

@@ -1,9 +1,9 @@
 /*
- * analyse — the end of a run: hand the CSVs of every VM size to plot/ for the knee
- * analysis, the plots and the terminal summary.
+ * results — what a finished run's CSVs say: hand the CSVs of every VM size to plot/ for the knee
+ * analysis, the plots and the terminal summary, and check its SLO gates.
  */
-#ifndef VMSWEEP_ANALYSE_H
-#define VMSWEEP_ANALYSE_H
+#ifndef VMSWEEP_RESULTS_H
+#define VMSWEEP_RESULTS_H
 
 #include "spec.h"
 
@@ -16,10 +16,10 @@
  * Analyse csvs (n paths) into outdir; slo_p99_us 0 = none.  Prints the knee summary and
  * a small terminal chart on stdout.  Returns 0, or -1 (reported; the rows stay).
  */
-int analyse_run(const char *const *csvs, size_t n, const char *outdir, uint64_t slo_p99_us);
+int results_analyse(const char *const *csvs, size_t n, const char *outdir, uint64_t slo_p99_us);
 
 /* Is text a well-formed SLO gate ("p99_us<=2000@32")?  Quiet: the caller words it. */
-bool analyse_gate_ok(const char *text);
+bool results_gate_ok(const char *text);
 
 /*
  * Check the SLO gates of s (slo, max_error_pct, min_fairness) on the CSVs and print one
@@ -27,6 +27,6 @@ bool analyse_gate_ok(const char *text);
  * as "slo_checks".  Returns 0 when every gate holds (or none is set), 3 when one is
  * violated, -1 when they cannot be checked (reported).
  */
-int analyse_gates(const char *const *csvs, size_t n, const struct spec *s, cJSON *record);
+int results_gates(const char *const *csvs, size_t n, const struct spec *s, cJSON *record);
 
 #endif

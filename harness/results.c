@@ -1,4 +1,4 @@
-#include "analyse.h"
+#include "results.h"
 
 #include "compare.h"
 #include "compareslo.h"
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int analyse_run(const char *const *csvs, size_t n, const char *outdir, uint64_t slo_p99_us)
+int results_analyse(const char *const *csvs, size_t n, const char *outdir, uint64_t slo_p99_us)
 {
     struct plot_opts o = {
         .output_dir = outdir,
@@ -25,7 +25,7 @@ int analyse_run(const char *const *csvs, size_t n, const char *outdir, uint64_t 
     return 0;
 }
 
-bool analyse_gate_ok(const char *text)
+bool results_gate_ok(const char *text)
 {
     struct compareslo_gate g;
     FILE *devnull = fopen("/dev/null", "w");
@@ -36,7 +36,7 @@ bool analyse_gate_ok(const char *text)
     return ok;
 }
 
-int analyse_gates(const char *const *csvs, size_t n, const struct spec *s, cJSON *record)
+int results_gates(const char *const *csvs, size_t n, const struct spec *s, cJSON *record)
 {
     struct csv_table **tables = NULL;
     struct compareslo_gate *gates = NULL;
