@@ -1268,18 +1268,21 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     run.conn = NULL;
     if (run_signal)
         cJSON_AddStringToObject(run.manifest, "interrupted", strsignal(run_signal));
+    /* The verdicts first, recorded, so the report the analysis writes shows them. */
+    bool whole = !run_signal && (size_t)complete == s->nsizes;
+    int ab = whole ? run_ab_verdict(&run) : 0;
+    int gates =
+        whole ? results_gates((const char *const *)run.csvs.v, run.csvs.n, s, run.manifest) : 0;
     manifest_write(run.manifest, run.manifest_path);
     bool analysis_failed = !o->no_plot && !run_signal && run_analyse(&run) < 0;
     if (run_signal)
         ret = 128 + run_signal;
-    else if ((size_t)complete != s->nsizes || analysis_failed)
+    else if (!whole || analysis_failed)
         ret = 1; /* as `vmsweep local`: a failed analysis fails the run */
     else
-        ret = run_ab_verdict(&run);
-    if (ret == 0 || ret == 4) {
-        int g = results_gates((const char *const *)run.csvs.v, run.csvs.n, s, run.manifest);
-        ret = g < 0 ? 1 : g == 3 ? 3 : ret;
-    }
+        ret = ab;
+    if (ret == 0 || ret == 4)
+        ret = gates < 0 ? 1 : gates == 3 ? 3 : ret;
     /* The verdict a CI job acted on, next to everything else about the run.  Without
      * its record a run is not reproducible: losing it fails the run. */
     cJSON_AddNumberToObject(run.manifest, "exit_code", ret);

@@ -82,6 +82,7 @@ void analysis_free(struct analysis *a)
     free(a->groups);
     free(a->scaling);
     free(a->accel);
+    cJSON_Delete(a->manifest);
     free(a);
 }
 

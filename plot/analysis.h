@@ -11,6 +11,7 @@
 #ifndef VMSWEEP_ANALYSIS_H
 #define VMSWEEP_ANALYSIS_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,6 +75,7 @@ struct analysis {
     size_t n_scaling;
     double slo_p99_us; /* 0: none */
     char *accel;       /* "kvm", "tcg" (from the run's manifest; malloc'd) or NULL: unknown */
+    cJSON *manifest;   /* the run's manifest.json (owned), or NULL: CSVs without a run */
 };
 
 /*

@@ -176,17 +176,15 @@ static char *vcpu_list(const cJSON *m)
 }
 
 /* Read the manifest at path into in->fields. */
-static int read_manifest(struct compareinput *in, const char *path, FILE *diag)
+/* The manifest at path, parsed (at most COMPAREINPUT_MAX_MANIFEST bytes); NULL reported. */
+static cJSON *load_manifest(const char *path, FILE *diag)
 {
-    char *data = NULL, *dir = NULL, *slash;
+    char *data = NULL, *dir = strdup(path), *slash;
     size_t len = 0;
     cJSON *m = NULL;
-    const cJSON *spec_vm;
-    int ret = -1;
 
-    if (!(dir = strdup(path)))
+    if (!dir || !(slash = strrchr(dir, '/')))
         goto cleanup;
-    slash = strrchr(dir, '/');
     *slash = '\0';
     if (outfile_slurp(dir, slash + 1, COMPAREINPUT_MAX_MANIFEST, &data, &len, diag) < 0)
         goto cleanup;
@@ -194,8 +192,23 @@ static int read_manifest(struct compareinput *in, const char *path, FILE *diag)
     if (!cJSON_IsObject(m)) {
         if (diag)
             fprintf(diag, "%s: not a valid JSON object; is it a vmsweep run manifest?\n", path);
-        goto cleanup;
+        cJSON_Delete(m);
+        m = NULL;
     }
+cleanup:
+    free(data);
+    free(dir);
+    return m;
+}
+
+static int read_manifest(struct compareinput *in, const char *path, FILE *diag)
+{
+    cJSON *m = load_manifest(path, diag);
+    const cJSON *spec_vm;
+    int ret = -1;
+
+    if (!m)
+        goto cleanup;
     spec_vm = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "spec"), "vm");
     in->fields[COMPAREINPUT_ACCEL] = dup_string(cJSON_GetObjectItemCaseSensitive(m, "accel"));
     in->fields[COMPAREINPUT_CPU_MODEL] =
@@ -214,8 +227,6 @@ static int read_manifest(struct compareinput *in, const char *path, FILE *diag)
     ret = 0;
 cleanup:
     cJSON_Delete(m);
-    free(data);
-    free(dir);
     return ret;
 }
 
@@ -368,6 +379,15 @@ void compareinput_free(struct compareinput *in)
     free(in->manifest);
     free(in->arg);
     free(in);
+}
+
+cJSON *compareinput_csv_manifest(const char *csv)
+{
+    char *mpath = find_manifest(csv, 0);
+    cJSON *m = mpath ? load_manifest(mpath, NULL) : NULL;
+
+    free(mpath);
+    return m;
 }
 
 char *compareinput_csv_fact(const char *csv, enum compareinput_field f)

@@ -8,6 +8,7 @@
 #define VMSWEEP_COMPAREINPUT_H
 
 #include <stddef.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 
 #include "csv.h"
@@ -65,6 +66,10 @@ int compareinput_diff(const struct compareinput *base, const struct compareinput
  * field or cannot be read (nothing is reported: the caller goes on without it).
  */
 char *compareinput_csv_fact(const char *csv, enum compareinput_field f);
+
+/* The manifest that belongs to the CSV file csv, parsed (caller deletes); NULL as for
+ * compareinput_csv_fact. */
+cJSON *compareinput_csv_manifest(const char *csv);
 
 /* Release a side; NULL is accepted. */
 void compareinput_free(struct compareinput *in);

@@ -1,9 +1,11 @@
 /* htmlreport — see htmlreport.h. */
 #include "htmlreport.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "outfile.h"
 
@@ -31,6 +33,190 @@ static void knee_cell(FILE *f, uint64_t n)
         fputs("<td>none</td>", f);
 }
 
+#define HTMLREPORT_MAX_FILES 200 /* links listed at most (a run dir has tens) */
+
+/* The string at key of o, or NULL. */
+static const char *jstr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* One row of the context table: th, then the escaped parts (NULLs skipped). */
+static void ctx_row(FILE *f, const char *th, const char *a, const char *b, const char *c)
+{
+    if (!a && !b && !c)
+        return;
+    fprintf(f, "<tr><th>%s</th><td class=\"l\">", th);
+    outfile_xml_escape(f, a ? a : "");
+    outfile_xml_escape(f, b ? b : "");
+    outfile_xml_escape(f, c ? c : "");
+    fputs("</td></tr>\n", f);
+}
+
+/* A file name as a relative link: percent-encoded, then XML-escaped. */
+static void file_link(FILE *f, const char *rel)
+{
+    fputs("<li><a href=\"", f);
+    for (const unsigned char *p = (const unsigned char *)rel; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-_./", *p))
+            fputc(*p, f);
+        else
+            fprintf(f, "%%%02X", *p);
+    }
+    fputs("\">", f);
+    outfile_xml_escape(f, rel);
+    fputs("</a></li>\n", f);
+}
+
+/* Every regular file of dir and of its subfolders one level down, as links. */
+static void file_list(FILE *f, const char *dir)
+{
+    struct dirent **top = NULL;
+    int n = scandir(dir, &top, NULL, alphasort);
+    size_t shown = 0;
+
+    fputs("<h2>Files</h2>\n<ul class=\"files\">\n", f);
+    for (int i = 0; i < n; i++) {
+        char *path = NULL;
+        struct stat st;
+        if (top[i]->d_name[0] != '.' && asprintf(&path, "%s/%s", dir, top[i]->d_name) >= 0 &&
+            lstat(path, &st) == 0) {
+            if (S_ISREG(st.st_mode) && shown++ < HTMLREPORT_MAX_FILES) {
+                file_link(f, top[i]->d_name);
+            } else if (S_ISDIR(st.st_mode)) {
+                struct dirent **sub = NULL;
+                int m = scandir(path, &sub, NULL, alphasort);
+                for (int j = 0; j < m; j++) {
+                    char *rel = NULL, *sp = NULL;
+                    if (sub[j]->d_name[0] != '.' &&
+                        asprintf(&rel, "%s/%s", top[i]->d_name, sub[j]->d_name) >= 0 &&
+                        asprintf(&sp, "%s/%s", dir, rel) >= 0 && lstat(sp, &st) == 0 &&
+                        S_ISREG(st.st_mode) && shown++ < HTMLREPORT_MAX_FILES)
+                        file_link(f, rel);
+                    free(rel);
+                    free(sp);
+                    free(sub[j]);
+                }
+                free(sub);
+            }
+        }
+        free(path);
+        free(top[i]);
+    }
+    free(top);
+    if (shown > HTMLREPORT_MAX_FILES)
+        fprintf(f, "<li>... and %zu more</li>\n", shown - HTMLREPORT_MAX_FILES);
+    fputs("</ul>\n", f);
+}
+
+/* What ran where and when, and the verdicts, from the run's manifest. */
+static void run_context(FILE *f, const cJSON *m)
+{
+    const cJSON *host = cJSON_GetObjectItemCaseSensitive(m, "host");
+    const cJSON *image = cJSON_GetObjectItemCaseSensitive(m, "image");
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(m, "spec");
+    const cJSON *vm = cJSON_GetObjectItemCaseSensitive(spec, "vm");
+    const cJSON *slo = cJSON_GetObjectItemCaseSensitive(m, "slo_checks");
+    const cJSON *ab = cJSON_GetObjectItemCaseSensitive(m, "ab_verdicts");
+    const cJSON *it;
+    char buf[256], sha[16] = "";
+
+    fputs("<h2>Run</h2>\n<table class=\"ctx\">\n", f);
+    ctx_row(f, "started", jstr(m, "started"), jstr(m, "finished") ? " \u2192 " : NULL,
+            jstr(m, "finished"));
+    ctx_row(f, "host", jstr(host, "hostname"), jstr(host, "cpu_model") ? ": " : NULL,
+            jstr(host, "cpu_model"));
+    if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(host, "online_cpus"))) {
+        const cJSON *load = cJSON_GetObjectItemCaseSensitive(host, "loadavg");
+        const cJSON *mem = cJSON_GetObjectItemCaseSensitive(host, "mem_total_kb");
+        int n = snprintf(buf, sizeof buf, "%d CPUs",
+                         cJSON_GetObjectItemCaseSensitive(host, "online_cpus")->valueint);
+        if (cJSON_IsNumber(mem) && n > 0 && (size_t)n < sizeof buf)
+            n += snprintf(buf + n, sizeof buf - (size_t)n, ", %.1f GiB",
+                          mem->valuedouble / 1048576.0);
+        /* The load when the run started: a busy host makes numbers lie. */
+        if (cJSON_GetArraySize(load) == 3 && n > 0 && (size_t)n < sizeof buf)
+            snprintf(buf + n, sizeof buf - (size_t)n, ", load %.2f %.2f %.2f",
+                     cJSON_GetArrayItem(load, 0)->valuedouble,
+                     cJSON_GetArrayItem(load, 1)->valuedouble,
+                     cJSON_GetArrayItem(load, 2)->valuedouble);
+        ctx_row(f, "host CPUs", buf, NULL, NULL);
+    }
+    ctx_row(f, "accelerator", jstr(m, "accel"), jstr(m, "accel_reason") ? " \u2014 " : NULL,
+            jstr(m, "accel_reason"));
+    ctx_row(f, "guest CPU model", jstr(vm, "cpu_model"), NULL, NULL);
+    if (jstr(image, "manifest_sha256"))
+        snprintf(sha, sizeof sha, "%.12s", jstr(image, "manifest_sha256"));
+    ctx_row(f, "image", jstr(image, "name"), sha[0] ? ", manifest sha256 " : NULL,
+            sha[0] ? sha : NULL);
+    ctx_row(f, "vmsweep", jstr(m, "vmsweep_version"), NULL, NULL);
+    ctx_row(f, "QEMU, libvirt", jstr(m, "hypervisor_version"),
+            jstr(m, "libvirt_version") ? ", " : NULL, jstr(m, "libvirt_version"));
+    if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m, "exit_code"))) {
+        snprintf(buf, sizeof buf, "%d", cJSON_GetObjectItemCaseSensitive(m, "exit_code")->valueint);
+        ctx_row(f, "exit code", buf, NULL, NULL);
+    }
+    fputs("</table>\n", f);
+    if (cJSON_IsArray(slo)) {
+        int met = 0, bad = 0;
+        cJSON_ArrayForEach(it, slo)
+        {
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "violated")))
+                bad++;
+            else
+                met++;
+        }
+        fprintf(f, "<p id=\"slo\"%s>SLO gates: %d check(s) met, %d violated.</p>\n",
+                bad ? " class=\"warn\"" : "", met, bad);
+        if (bad) {
+            fputs("<ul class=\"warn\">\n", f);
+            cJSON_ArrayForEach(it, slo)
+            {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "value");
+                const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "concurrency");
+                if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "violated")))
+                    continue;
+                fputs("<li>", f);
+                outfile_xml_escape(f, jstr(it, "gate") ? jstr(it, "gate") : "?");
+                fputs(" violated by ", f);
+                outfile_xml_escape(f, jstr(it, "plan") ? jstr(it, "plan") : "?");
+                fprintf(f, " at concurrency %.0f: %.6g</li>\n",
+                        cJSON_IsNumber(c) ? c->valuedouble : 0,
+                        cJSON_IsNumber(v) ? v->valuedouble : 0);
+            }
+            fputs("</ul>\n", f);
+        }
+    }
+    if (cJSON_IsArray(ab)) {
+        fputs("<p id=\"ab\">A/B verdicts:</p>\n<ul>\n", f);
+        cJSON_ArrayForEach(it, ab)
+        {
+            const cJSON *e = cJSON_GetObjectItemCaseSensitive(it, "compare_exit");
+            int x = cJSON_IsNumber(e) ? e->valueint : -1;
+            fputs("<li>", f);
+            outfile_xml_escape(f, jstr(it, "dir") ? jstr(it, "dir") : "?");
+            fprintf(f, ": %s (compare exit %d)</li>\n",
+                    x == 0   ? "no regression"
+                    : x == 3 ? "regression"
+                    : x == 4 ? "inconclusive"
+                             : "no verdict",
+                    x);
+        }
+        fputs("</ul>\n", f);
+    }
+    if (cJSON_IsObject(spec)) {
+        char *text = cJSON_Print(spec);
+        fputs("<details><summary>The resolved spec (vmsweep run --replay DIR runs it "
+              "again)</summary>\n<pre>",
+              f);
+        outfile_xml_escape(f, text ? text : "");
+        fputs("</pre></details>\n", f);
+        free(text);
+    }
+}
+
 int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum plotgen_format fmt,
                      const char *const *plots, size_t n_plots, const char *note, FILE *diag)
 {
@@ -40,7 +226,9 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
           "table{border-collapse:collapse;margin:1em 0}\n"
           "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}\n"
           "th{background:#eee}td.l{text-align:left}\nimg{max-width:100%;border:1px solid #ddd}\n"
-          ".warn{color:#a40}\n</style></head><body>\n<h1>vmsweep report</h1>\n",
+          ".warn{color:#a40}\ntable.ctx th{text-align:left}\n"
+          "@media print{body{margin:0;max-width:none}a{color:inherit}img{max-width:100%}}\n"
+          "</style></head><body>\n<h1>vmsweep report</h1>\n",
           f);
     /* How the guest ran, before any number: emulated numbers must not pass for native. */
     if (a->accel && strcmp(a->accel, "tcg") == 0)
@@ -52,6 +240,8 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
         fputs("<p id=\"accel\">Accelerator: <b>KVM</b> (hardware virtualisation).</p>\n", f);
     else
         fputs("<p id=\"accel\">Accelerator: unknown (no run manifest beside the CSV).</p>\n", f);
+    if (a->manifest)
+        run_context(f, a->manifest);
     fputs("<h2>Knees</h2>\n<table><tr><th>plan</th><th>vCPUs</th><th>knee</th>"
           "<th>recommended</th>",
           f);
@@ -159,6 +349,8 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
             fputs("</ul>\n", f);
         }
     }
+    if (dir)
+        file_list(f, dir);
     fputs("</body></html>\n", f);
     fflush(f);
     return ferror(f) ? -1 : 0;

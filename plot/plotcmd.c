@@ -173,6 +173,7 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
         goto cleanup;
     /* The run's manifest (beside the CSV or one up) says how the guest ran. */
     a->accel = compareinput_csv_fact(csvs[0], COMPAREINPUT_ACCEL);
+    a->manifest = compareinput_csv_manifest(csvs[0]);
     ret = PLOTCMD_EXIT_FAILURE;
     if (!dir) {
         dircopy = strdup(csvs[0]);

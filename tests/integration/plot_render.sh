@@ -106,6 +106,32 @@ grep -q "apt-get install gnuplot-nox" "$tmp/nognu.log" || fail "no install hint 
 [ -s "$tmp/nognu/knee.json" ] || fail "without gnuplot: knee.json missing"
 [ -e "$tmp/nognu/qps_vs_concurrency.png" ] && fail "without gnuplot: a PNG appeared"
 
+# 6. A run directory: report.html says what ran where (from manifest.json, escaped), the
+# verdicts, and links every file of the run; the knee methods' marks are in plots.gp.
+run=$tmp/run
+mkdir -p "$run/vcpus-2"
+cp "$data/usl_2vcpu.csv" "$run/vcpus-2/sweep_1.csv"
+cat >"$run/manifest.json" <<'JSON'
+{"vmsweep_version": "v-test", "started": "2026-01-01T00:00:00Z", "finished": "2026-01-01T00:01:00Z",
+ "host": {"hostname": "<b>box</b>", "cpu_model": "Test CPU", "online_cpus": 2, "loadavg": [3.5, 1, 0.5]},
+ "image": {"name": "tiny", "manifest_sha256": "0123456789abcdef0123"}, "accel": "tcg",
+ "accel_reason": "no KVM here", "hypervisor_version": "QEMU 7.2", "libvirt_version": "libvirt 9.0",
+ "spec": {"name": "s", "vm": {"cpu_model": "EPYC-Rome"}},
+ "slo_checks": [{"gate": "p99_us<=10", "plan": "usl", "vcpus": 2, "concurrency": 4, "value": 99, "violated": true},
+                {"gate": "qps>=1", "plan": "usl", "vcpus": 2, "concurrency": 4, "value": 9, "violated": false}],
+ "ab_verdicts": [{"dir": "vcpus-2", "compare_exit": 3}], "exit_code": 3}
+JSON
+"$VMSWEEP" plot "$run/vcpus-2/sweep_1.csv" -o "$run" -q >"$tmp/run.log" 2>&1 || fail "plot of a run dir: $(cat "$tmp/run.log")"
+html=$run/report.html
+for want in '<h2>Run</h2>' '&lt;b&gt;box&lt;/b&gt;: Test CPU' 'load 3.50 1.00 0.50' 'tcg — no KVM here' \
+	'tiny, manifest sha256 0123456789ab' 'v-test' 'QEMU 7.2, libvirt 9.0' 'SLO gates: 1 check(s) met, 1 violated' \
+	'p99_us&lt;=10 violated by usl' 'vcpus-2: regression (compare exit 3)' '<details><summary>The resolved spec' \
+	'href="manifest.json"' 'href="vcpus-2/sweep_1.csv"' '<th>latency knee</th>'; do
+	grep -qF -- "$want" "$html" || fail "report.html lacks '$want'"
+done
+grep -q '<b>box</b>' "$html" && fail "report.html does not escape the manifest's text"
+grep -q "set label .*Kneedle N=" "$run/plots.gp" || fail "plots.gp does not mark Kneedle"
+
 if [ $fails -ne 0 ]; then
 	echo "plot_render: $fails failure(s)"
 	exit 1
