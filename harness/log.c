@@ -1,11 +1,19 @@
 /* log — see log.h.  One fprintf per message so lines from threads do not interleave. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static enum log_level log_level = LOG_INFO;
+
+/* Messages come from several threads (the libvirt event loop, the console reader): one at
+ * a time, so the status line is redrawn under whole lines. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_status_text[512]; /* "" when there is none */
+static int log_status_shown;      /* on the screen now */
 
 void log_set_level(enum log_level level)
 {
@@ -112,6 +120,25 @@ char *log_escape(const char *s, size_t len, bool keep_newlines)
     return buf;
 }
 
+/* Take the status line off the screen (log_lock held). */
+static void log_status_erase(void)
+{
+    if (log_status_shown) {
+        fputs("\r\033[K", stderr);
+        log_status_shown = 0;
+    }
+}
+
+/* Draw the status line again under the messages (log_lock held). */
+static void log_status_draw(void)
+{
+    if (log_status_text[0] && log_level >= LOG_INFO && isatty(STDERR_FILENO)) {
+        fputs(log_status_text, stderr);
+        log_status_shown = 1;
+    }
+    fflush(stderr);
+}
+
 static void log_emit(const char *prefix, const char *fmt, va_list ap)
 {
     char msg[4096], safe[4 * sizeof(msg)];
@@ -122,7 +149,43 @@ static void log_emit(const char *prefix, const char *fmt, va_list ap)
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
     log_escape_into(safe, sizeof(safe), msg, n, true);
+    pthread_mutex_lock(&log_lock);
+    log_status_erase();
     fprintf(stderr, "vmsweep: %s%s\n", prefix, safe);
+    log_status_draw();
+    pthread_mutex_unlock(&log_lock);
+}
+
+static void log_status_atexit(void)
+{
+    pthread_mutex_lock(&log_lock);
+    log_status_erase();
+    log_status_text[0] = '\0';
+    fflush(stderr);
+    pthread_mutex_unlock(&log_lock);
+}
+
+void log_status(const char *fmt, ...)
+{
+    static int registered;
+    char msg[sizeof(log_status_text) / 4];
+    va_list ap;
+
+    if (fmt) {
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+    }
+    pthread_mutex_lock(&log_lock);
+    if (!registered)
+        registered = atexit(log_status_atexit) == 0;
+    log_status_erase();
+    if (fmt)
+        log_escape_into(log_status_text, sizeof(log_status_text), msg, strlen(msg), false);
+    else
+        log_status_text[0] = '\0';
+    log_status_draw();
+    pthread_mutex_unlock(&log_lock);
 }
 
 void log_error(const char *fmt, ...)

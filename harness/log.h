@@ -50,4 +50,12 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 char *log_escape(const char *s, size_t len, bool keep_newlines);
 
+/*
+ * The status line of a long task (e.g. "size 1/2 ... ETA 1m20s"): kept at the bottom of a
+ * terminal, under the messages, which print above it; NULL clears it.  Shown only when
+ * stderr is a terminal and the level is LOG_INFO or more (plain lines otherwise: the
+ * messages themselves).  Cleared at exit.
+ */
+void log_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -108,11 +108,14 @@ struct run_ctx {
     struct spec_strv csvs;    /* CSVs brought home, for the analysis */
     struct spec_strv ab_dirs; /* --interleave: size folders with base/ and candidate/ */
     char versions[200];       /* QEMU, libvirt and vmsweep versions: part of a state's key */
+    uint64_t t0_ms;           /* when the first size started, for the ETA */
+    uint64_t runs_done, runs_total;
 };
 
 /* One VM size in flight. */
 struct size_ctx {
     struct run_ctx *run;
+    size_t idx; /* which VM size */
     unsigned vcpus;
     struct vm *vm;
     struct guest *g;
@@ -180,10 +183,36 @@ static int size_watch(struct size_ctx *sc)
     return 0;
 }
 
+/* The whole run's status line: where it is and when it will end (from the time the runs
+ * done so far took, boots included). */
+static void run_status(const struct size_ctx *sc, const char *what)
+{
+    const struct run_ctx *run = sc->run;
+    char eta[32] = "?";
+    uint64_t pct = 0;
+
+    if (run->runs_done && run->runs_total) {
+        uint64_t per = (guest_now_ms() - run->t0_ms) / run->runs_done;
+        uint64_t left = run->runs_total > run->runs_done ? run->runs_total - run->runs_done : 0;
+        units_fmt_duration(per * left * 1000, eta, sizeof(eta));
+        pct = run->runs_done * 100 / run->runs_total;
+    }
+    log_status("size %zu/%zu (%u vCPU): %s  %llu%% done, ETA %s", sc->idx + 1, run->s->nsizes,
+               sc->vcpus, what, (unsigned long long)(pct > 99 ? 99 : pct), eta);
+}
+
 static void size_progress(const char *line, void *arg)
 {
     struct size_ctx *sc = arg;
+    unsigned l, nl, c, r, nr;
+    char what[96];
+
     log_info("%s %s", sc->label, line);
+    if (sscanf(line, "level %u/%u concurrency=%u run %u/%u:", &l, &nl, &c, &r, &nr) == 5) {
+        sc->run->runs_done++;
+        snprintf(what, sizeof(what), "level %u/%u run %u/%u", l, nl, r, nr);
+        run_status(sc, what);
+    }
 }
 
 /* Is name "sweep_<something>END", the shape of the agent's output files? */
@@ -840,7 +869,7 @@ static int size_save_state(struct size_ctx *sc, const struct vm_def *def, const 
 static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
 {
     const struct spec *s = run->s;
-    struct size_ctx sc = {.run = run, .vcpus = s->vcpus[idx]};
+    struct size_ctx sc = {.run = run, .idx = idx, .vcpus = s->vcpus[idx]};
     struct vm_def def;
     struct vmstate vs = {0};
     char name[96], *dir = NULL, *disk = NULL, *console = NULL, *cmdline = NULL, *xml = NULL;
@@ -928,6 +957,7 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     if (check_caps(&sc, &def, m) < 0)
         goto cleanup;
 
+    run_status(&sc, sc.restored ? "restoring" : "booting");
     log_info("%s: booting (%s, %s, %llu MiB, %u NUMA cell(s)); waiting for SSH on "
              "127.0.0.1:%u",
              sc.label, def.cpu_model, run->accel.kvm ? "KVM" : "TCG",
@@ -1259,6 +1289,10 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         int st;
         cJSON_AddItemToArray(run.sizes, m);
         log_info("VM size %zu/%zu: %u vCPU(s)", i + 1, s->nsizes, s->vcpus[i]);
+        if (i == 0) {
+            run.t0_ms = guest_now_ms();
+            run.runs_total = s->nsizes * s->nlevels * s->runs * (s->base_args.n ? 2 : 1);
+        }
         st = size_run(&run, i, m);
         if (st == RUN_COMPLETE)
             complete++;
@@ -1268,6 +1302,7 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     run.conn = NULL;
     if (run_signal)
         cJSON_AddStringToObject(run.manifest, "interrupted", strsignal(run_signal));
+    log_status(NULL);
     /* The verdicts first, recorded, so the report the analysis writes shows them. */
     bool whole = !run_signal && (size_t)complete == s->nsizes;
     int ab = whole ? run_ab_verdict(&run) : 0;

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pty.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -158,12 +160,57 @@ static void test_log_long_message(void **state)
     free(big);
 }
 
+/* The status line: under the messages on a terminal (erased before each message, drawn
+ * again after it, escaped), nothing of it when stderr is not a terminal. */
+static void test_status_line(void **state)
+{
+    int master = -1, slave = -1;
+    char buf[4096] = "";
+    char *plain;
+    ssize_t n;
+    (void)state;
+
+    capture_begin();
+    log_status("size 1/2 ETA %s", "5s");
+    log_info("hello");
+    log_status(NULL);
+    plain = capture_end();
+    assert_string_equal(plain, "vmsweep: hello\n");
+    free(plain);
+
+    assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+    {
+        struct termios t;
+        assert_int_equal(tcgetattr(slave, &t), 0);
+        cfmakeraw(&t); /* bytes as written: no \n -> \r\n */
+        assert_int_equal(tcsetattr(slave, TCSANOW, &t), 0);
+    }
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    assert_true(dup2(slave, STDERR_FILENO) >= 0);
+    log_status("size 1/2 \033[31mETA %s", "5s");
+    log_info("hello");
+    log_status(NULL);
+    fflush(stderr);
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    close(slave);
+    n = read(master, buf, sizeof(buf) - 1);
+    close(master);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_string_equal(buf, "size 1/2 \\x1b[31mETA 5s"
+                             "\r\033[Kvmsweep: hello\n"
+                             "size 1/2 \\x1b[31mETA 5s"
+                             "\r\033[K");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape_controls),      cmocka_unit_test(test_escape_utf8),
         cmocka_unit_test(test_log_messages_escaped), cmocka_unit_test(test_log_levels),
-        cmocka_unit_test(test_log_long_message),
+        cmocka_unit_test(test_log_long_message),     cmocka_unit_test(test_status_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
