@@ -40,6 +40,8 @@ static const char comparecmd_usage[] =
     "  --junit FILE          write JUnit XML\n"
     "  --markdown FILE       write a Markdown summary (e.g. for a PR comment)\n"
     "  --github              print GitHub Actions annotations (::error, ::warning)\n"
+    "  --json                print one JSON document on stdout instead of the table\n"
+    "                        (docs/json.md; logs stay on stderr)\n"
     "  -q, --quiet           no table on stdout (a failing verdict is still printed)\n"
     "  -h, --help            this text\n"
     "\n"
@@ -54,7 +56,7 @@ struct comparecmd_opts {
     size_t n_slos;
     double max_error_rate, min_fairness;
     const char *junit, *markdown;
-    int github, strict, quiet;
+    int github, strict, quiet, json;
 };
 
 /* A number in [lo, hi] with an optional '%' suffix when pct; -1 with a message. */
@@ -81,6 +83,7 @@ static int parse_args(int argc, char **argv, struct comparecmd_opts *o)
         OPT_JUNIT,
         OPT_MARKDOWN,
         OPT_GITHUB,
+        OPT_JSON,
         OPT_STRICT,
         OPT_SLO,
         OPT_MAX_ERR,
@@ -93,6 +96,7 @@ static int parse_args(int argc, char **argv, struct comparecmd_opts *o)
         {"junit", required_argument, NULL, OPT_JUNIT},
         {"markdown", required_argument, NULL, OPT_MARKDOWN},
         {"github", no_argument, NULL, OPT_GITHUB},
+        {"json", no_argument, NULL, OPT_JSON},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"slo", required_argument, NULL, OPT_SLO},
         {"max-error-rate", required_argument, NULL, OPT_MAX_ERR},
@@ -142,6 +146,9 @@ static int parse_args(int argc, char **argv, struct comparecmd_opts *o)
             break;
         case OPT_GITHUB:
             o->github = 1;
+            break;
+        case OPT_JSON:
+            o->json = 1;
             break;
         case OPT_STRICT:
             o->strict = 1;
@@ -315,8 +322,10 @@ int comparecmd_main(int argc, char **argv)
     for (size_t i = 0; i < n_warnings; i++)
         fprintf(stderr, "vmsweep compare: WARNING: not comparable: %s\n", warnings[i]);
     /* Quiet: no table, but a verdict that fails the job is still said. */
-    if ((!o.quiet && print_safe(stdout, comparereport_table, &rep) < 0) ||
-        (o.quiet && rep.status != 0 && print_safe(stdout, comparereport_verdict, &rep) < 0) ||
+    if ((o.json && comparereport_json(stdout, &rep) < 0) ||
+        (!o.json && !o.quiet && print_safe(stdout, comparereport_table, &rep) < 0) ||
+        (!o.json && o.quiet && rep.status != 0 &&
+         print_safe(stdout, comparereport_verdict, &rep) < 0) ||
         (o.github && print_safe(stdout, comparereport_github, &rep) < 0)) {
         fprintf(stderr, "vmsweep compare: out of memory while printing the results\n");
         goto cleanup;

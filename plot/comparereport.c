@@ -5,7 +5,10 @@
  */
 #include "comparereport.h"
 
+#include <cjson/cJSON.h>
+
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum comparereport_status comparereport_status(const struct compare_result *cmp,
@@ -341,4 +344,105 @@ int comparereport_github(FILE *f, const struct comparereport *r)
         }
     }
     return ferror(f) ? -1 : 0;
+}
+
+/* A number, or null when it is not finite (JSON has no NaN). */
+static cJSON *num_or_null(double v)
+{
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+int comparereport_json(FILE *f, const struct comparereport *r)
+{
+    const struct compare_result *c = r->cmp;
+    cJSON *o = cJSON_CreateObject(), *arr, *e;
+    char *text = NULL;
+    int ret = -1;
+
+    if (!o)
+        return -1;
+    cJSON_AddNumberToObject(o, "schema_version", COMPAREREPORT_JSON_SCHEMA);
+    cJSON_AddStringToObject(o, "command", "compare");
+    cJSON_AddStringToObject(o, "base", r->base_name);
+    cJSON_AddStringToObject(o, "current", r->cur_name);
+    cJSON_AddStringToObject(o, "metric", compare_metric_name(c->metric));
+    cJSON_AddBoolToObject(o, "higher_is_better", compare_metric_higher_is_better(c->metric));
+    cJSON_AddNumberToObject(o, "alpha", r->alpha);
+    cJSON_AddNumberToObject(o, "threshold_pct", r->threshold * 100);
+    cJSON_AddStringToObject(o, "verdict", comparereport_status_name(r->status));
+    cJSON_AddNumberToObject(o, "exit_code", (int)r->status);
+    e = cJSON_AddObjectToObject(o, "counts");
+    cJSON_AddNumberToObject(e, "regressed", (double)c->n_regressed);
+    cJSON_AddNumberToObject(e, "improved", (double)c->n_improved);
+    cJSON_AddNumberToObject(e, "inconclusive", (double)c->n_inconclusive);
+    cJSON_AddNumberToObject(e, "unchanged", (double)c->n_same);
+    cJSON_AddNumberToObject(e, "only_base", (double)c->only_base);
+    cJSON_AddNumberToObject(e, "only_current", (double)c->only_cur);
+    arr = cJSON_AddArrayToObject(o, "levels");
+    for (size_t i = 0; arr && i < c->n_levels; i++) {
+        const struct compare_level *l = &c->levels[i];
+        cJSON *lv = cJSON_CreateObject(), *ci = cJSON_CreateArray();
+        cJSON_AddStringToObject(lv, "plan", l->plan);
+        cJSON_AddNumberToObject(lv, "vcpus", (double)l->vcpus);
+        cJSON_AddNumberToObject(lv, "concurrency", (double)l->concurrency);
+        cJSON_AddNumberToObject(lv, "runs_base", (double)l->n_base);
+        cJSON_AddNumberToObject(lv, "runs_current", (double)l->n_cur);
+        cJSON_AddNumberToObject(lv, "dropped_base", (double)l->dropped_base);
+        cJSON_AddNumberToObject(lv, "dropped_current", (double)l->dropped_cur);
+        cJSON_AddItemToObject(lv, "median_base", num_or_null(l->med_base));
+        cJSON_AddItemToObject(lv, "median_current", num_or_null(l->med_cur));
+        cJSON_AddItemToObject(lv, "change_pct", num_or_null(l->change * 100));
+        cJSON_AddItemToArray(ci, num_or_null((l->ratio_lo - 1) * 100));
+        cJSON_AddItemToArray(ci, num_or_null((l->ratio_hi - 1) * 100));
+        cJSON_AddItemToObject(lv, "ci95_pct", ci);
+        cJSON_AddItemToObject(lv, "p", num_or_null(l->p));
+        cJSON_AddItemToObject(lv, "p_min", num_or_null(l->p_min));
+        cJSON_AddItemToObject(lv, "min_change_pct", num_or_null(l->min_change * 100));
+        cJSON_AddNumberToObject(lv, "runs_needed", (double)l->runs_needed);
+        cJSON_AddStringToObject(lv, "verdict", compare_verdict_name(l->verdict));
+        cJSON_AddItemToArray(arr, lv);
+    }
+    arr = cJSON_AddArrayToObject(o, "knees");
+    for (size_t i = 0; arr && i < c->n_knees; i++) {
+        const struct compare_knee *k = &c->knees[i];
+        cJSON *kn = cJSON_CreateObject();
+        cJSON_AddStringToObject(kn, "plan", k->plan);
+        cJSON_AddNumberToObject(kn, "vcpus", (double)k->vcpus);
+        cJSON_AddItemToObject(kn, "knee_base",
+                              k->knee_base ? cJSON_CreateNumber((double)k->knee_base)
+                                           : cJSON_CreateNull());
+        cJSON_AddItemToObject(kn, "knee_current",
+                              k->knee_cur ? cJSON_CreateNumber((double)k->knee_cur)
+                                          : cJSON_CreateNull());
+        cJSON_AddBoolToObject(kn, "earlier", k->lower);
+        cJSON_AddItemToArray(arr, kn);
+    }
+    if (r->slo) {
+        cJSON *slo = cJSON_AddObjectToObject(o, "slo");
+        cJSON_AddNumberToObject(slo, "checks", (double)r->slo->n);
+        cJSON_AddNumberToObject(slo, "violated", (double)r->slo->n_violated);
+        arr = cJSON_AddArrayToObject(slo, "results");
+        for (size_t i = 0; arr && i < r->slo->n; i++) {
+            const struct compareslo_check *k = &r->slo->checks[i];
+            cJSON *sc = cJSON_CreateObject();
+            cJSON_AddStringToObject(sc, "plan", k->plan);
+            cJSON_AddNumberToObject(sc, "vcpus", (double)k->vcpus);
+            cJSON_AddNumberToObject(sc, "concurrency", (double)k->concurrency);
+            cJSON_AddStringToObject(sc, "gate", k->gate);
+            cJSON_AddItemToObject(sc, "value", num_or_null(k->value));
+            cJSON_AddBoolToObject(sc, "violated", k->violated);
+            cJSON_AddItemToArray(arr, sc);
+        }
+    } else {
+        cJSON_AddNullToObject(o, "slo");
+    }
+    arr = cJSON_AddArrayToObject(o, "warnings");
+    for (size_t i = 0; arr && i < r->n_warnings; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(r->warnings[i]));
+    text = cJSON_PrintUnformatted(o);
+    if (text && fprintf(f, "%s\n", text) >= 0 && !ferror(f))
+        ret = 0;
+    free(text);
+    cJSON_Delete(o);
+    return ret;
 }

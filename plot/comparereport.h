@@ -21,6 +21,8 @@ enum comparereport_status {
 };
 
 /* Everything a report shows. */
+#define COMPAREREPORT_JSON_SCHEMA 1 /* schema_version of `compare --json` (docs/json.md) */
+
 struct comparereport {
     const char *base_name; /* BASE as given */
     const char *cur_name;  /* CURRENT as given */
@@ -51,6 +53,10 @@ void comparereport_slo_detail(const struct compareslo_check *c, char *buf, size_
 
 /* The readable table for the terminal; -1 when a write fails. */
 int comparereport_table(FILE *f, const struct comparereport *r);
+
+/* The JSON document of `compare --json` (docs/json.md, schema_version 1), one line.  0,
+ * or -1 on a write error or out of memory. */
+int comparereport_json(FILE *f, const struct comparereport *r);
 
 /* The one verdict line ("verdict: regression (...) -> exit 3").  0, or -1 on a write error. */
 int comparereport_verdict(FILE *f, const struct comparereport *r);

@@ -6,6 +6,8 @@
  */
 #include "plotcmd.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -153,6 +155,35 @@ cleanup:
     return ret;
 }
 
+/* `plot --json`: the knees (knee.json's document) and the files written, one line. */
+static int print_json(FILE *f, const char *dir, const char *kjson, const char *const *plots,
+                      size_t n_plots)
+{
+    static const char *const always[] = {"knee_summary.txt", "knee.json", "scaling.json",
+                                         PLOTGEN_SCRIPT, "report.html"};
+    cJSON *o = cJSON_CreateObject(), *files;
+    char *text = NULL;
+    int ret = -1;
+
+    if (!o)
+        return -1;
+    cJSON_AddNumberToObject(o, "schema_version", PLOTCMD_JSON_SCHEMA);
+    cJSON_AddStringToObject(o, "command", "plot");
+    cJSON_AddStringToObject(o, "dir", dir);
+    files = cJSON_AddArrayToObject(o, "files");
+    for (size_t i = 0; files && i < sizeof(always) / sizeof(always[0]); i++)
+        cJSON_AddItemToArray(files, cJSON_CreateString(always[i]));
+    for (size_t i = 0; files && i < n_plots; i++)
+        cJSON_AddItemToArray(files, cJSON_CreateString(plots[i]));
+    cJSON_AddItemToObject(o, "knees", cJSON_Parse(kjson));
+    text = cJSON_PrintUnformatted(o);
+    if (text && fprintf(f, "%s\n", text) >= 0 && fflush(f) == 0)
+        ret = 0;
+    free(text);
+    cJSON_Delete(o);
+    return ret;
+}
+
 int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o, FILE *terminal)
 {
     struct analysis *a = NULL;
@@ -221,7 +252,9 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
     if (outfile_write(dir, "report.html", html.data, html.len, diag) < 0)
         goto cleanup;
 
-    if (!o->quiet && terminal) {
+    if (o->json && terminal && print_json(terminal, dir, kjson, plots, n_plots) < 0)
+        goto oom;
+    if (!o->quiet && !o->json && terminal) {
         char *line = NULL;
         int ok;
         if (asprintf(&line, "vmsweep plot: results in %s/ (knee_summary.txt, knee.json, %s)\n", dir,
@@ -264,6 +297,8 @@ static void usage(FILE *f)
             "  -s, --slo-p99 US      cap the recommendation at this p99 latency (us, or with a\n"
             "                        unit: 5ms)\n"
             "  -q, --quiet           do not print the summary and the terminal chart\n"
+            "  --json                print one JSON document on stdout instead (the knees,\n"
+            "                        the files written; docs/json.md)\n"
             "  -h, --help            this help\n"
             "Writes knee_summary.txt, knee.json, scaling.json, plots.gp, the plots and "
             "report.html.\n");
@@ -276,6 +311,7 @@ int plotcmd_main(int argc, char **argv)
         {"format", required_argument, NULL, 'f'},
         {"slo-p99", required_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -317,6 +353,9 @@ int plotcmd_main(int argc, char **argv)
             break;
         case 'q':
             o.quiet = 1;
+            break;
+        case 'j':
+            o.json = 1;
             break;
         case 'h':
             usage(stdout);

@@ -28,7 +28,10 @@ struct plot_opts {
     enum plotgen_format format; /* PLOTGEN_PNG or PLOTGEN_SVG */
     double slo_p99_us;          /* > 0: cap the recommendation at this p99 (µs) */
     int quiet;                  /* do not print the summary and chart to the terminal */
+    int json;                   /* print one JSON document (docs/json.md) to the terminal */
 };
+
+#define PLOTCMD_JSON_SCHEMA 1 /* schema_version of `plot --json` */
 
 /*
  * Analyse the n CSV files csvs and write every output into o->output_dir; unless
