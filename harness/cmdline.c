@@ -49,6 +49,8 @@ static const char cmdline_local_usage[] = "usage: vmsweep local [SPEC.json] [opt
                                           "then analyse it like `vmsweep run` does.\n"
                                           "\n";
 
+#define CMDLINE_JSON_SCHEMA 1 /* schema_version of `run --json` and `local --json` */
+
 static const char cmdline_exit_usage[] =
     "Exit: 0 ok, 1 run failed or incomplete (also when the analysis or writing manifest.json\n"
     "failed), 2 bad input, 3 SLO violated or A/B regression,\n"
@@ -69,6 +71,7 @@ struct cmdline_opts {
     const char *replay;     /* a run folder whose recorded spec is the base */
     cJSON *replay_manifest; /* its manifest.json, parsed once (owned) */
     bool allow_drift;
+    bool json;
     int verbosity;
     struct cmdline_flag *flags;
     size_t nflags;
@@ -191,6 +194,9 @@ static int cmdline_parse(int argc, char **argv, bool local, const char *usage,
             break;
         case SPECOPT_CMD_ALLOW_DRIFT:
             o->allow_drift = true;
+            break;
+        case SPECOPT_CMD_JSON:
+            o->json = true;
             break;
         case SPECOPT_CMD_NO_PLOT:
             o->no_plot = true;
@@ -433,13 +439,69 @@ static int cmdline_replay_drift(const struct cmdline_opts *o, const struct spec 
     return 0;
 }
 
+/* --json: what the command prints on stdout meanwhile goes to /dev/null; the saved
+ * stdout (a descriptor) gets the one document at the end (cmdline_json_end).  -1 when
+ * stdout cannot be saved (reported). */
+static int cmdline_json_begin(void)
+{
+    int saved, null;
+
+    fflush(stdout);
+    saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+    null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved < 0 || null < 0 || dup2(null, STDOUT_FILENO) < 0) {
+        log_error("cannot set stdout aside for --json: %s", strerror(errno));
+        if (saved >= 0)
+            close(saved);
+        if (null >= 0)
+            close(null);
+        return -1;
+    }
+    close(null);
+    return saved;
+}
+
+/* The document of `run --json` / `local --json` (docs/json.md) onto the saved stdout. */
+static void cmdline_json_end(int saved, const char *command, const char *outdir, int exit_code)
+{
+    static const char *const files[] = {"manifest.json", "knee.json"};
+    cJSON *doc = cJSON_CreateObject();
+    char *text = NULL;
+
+    fflush(stdout);
+    if (dup2(saved, STDOUT_FILENO) < 0)
+        log_error("cannot restore stdout for --json: %s", strerror(errno));
+    close(saved);
+    if (!doc)
+        return;
+    cJSON_AddNumberToObject(doc, "schema_version", CMDLINE_JSON_SCHEMA);
+    cJSON_AddStringToObject(doc, "command", command);
+    cJSON_AddStringToObject(doc, "dir", outdir ? outdir : "");
+    cJSON_AddNumberToObject(doc, "exit_code", exit_code);
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char *path = outdir ? fsutil_printf("%s/%s", outdir, files[i]) : NULL, *data = NULL;
+        cJSON *v = NULL;
+        if (path && fsutil_exists(path) && fsutil_read_file(path, &data, NULL) == 0)
+            v = cJSON_Parse(data);
+        cJSON_AddItemToObject(doc, i == 0 ? "manifest" : "knees", v ? v : cJSON_CreateNull());
+        free(data);
+        free(path);
+    }
+    text = cJSON_PrintUnformatted(doc);
+    if (text)
+        printf("%s\n", text);
+    fflush(stdout);
+    free(text);
+    cJSON_Delete(doc);
+}
+
 int cmdline_run(int argc, char **argv)
 {
     struct cmdline_opts o = {0};
     struct spec s;
     struct run_opts ro = {0};
     char *agent = NULL, *outdir = NULL;
-    int ret;
+    int ret, json_fd = -1;
 
     memset(&s, 0, sizeof(s));
     if (cmdline_prepare(argc, argv, false, cmdline_run_usage, &o, &s, &agent, &outdir, &ret) < 0)
@@ -450,6 +512,10 @@ int cmdline_run(int argc, char **argv)
     ro.no_restore = o.no_restore;
     if (o.replay && cmdline_replay_drift(&o, &s) < 0) {
         ret = 2;
+        goto cleanup;
+    }
+    if (o.json && (json_fd = cmdline_json_begin()) < 0) {
+        ret = 1;
         goto cleanup;
     }
     run_install_signals();
@@ -465,6 +531,8 @@ int cmdline_run(int argc, char **argv)
                           : "no verdict");
         ret = v == 2 ? 1 : v;
     }
+    if (json_fd >= 0)
+        cmdline_json_end(json_fd, "run", outdir, ret);
 cleanup:
     spec_free(&s);
     free(o.flags);
@@ -480,12 +548,13 @@ int cmdline_local(int argc, char **argv)
     struct spec s;
     struct spec_strv av = {0}, csvs = {0};
     char *agent = NULL, *outdir = NULL, *out = NULL;
-    int ret, rc;
+    int ret, rc, json_fd = -1;
 
     memset(&s, 0, sizeof(s));
     if (cmdline_prepare(argc, argv, true, cmdline_local_usage, &o, &s, &agent, &outdir, &ret) < 0)
         goto cleanup;
-    if (spec_agent_argv(&s, agent, outdir, &av) < 0) {
+    if (spec_agent_argv(&s, agent, outdir, &av) < 0 ||
+        (o.json && (json_fd = cmdline_json_begin()) < 0)) {
         ret = 1;
         goto cleanup;
     }
@@ -512,6 +581,8 @@ int cmdline_local(int argc, char **argv)
         ret = rc < 0 ? 1 : rc;
     }
 cleanup:
+    if (json_fd >= 0)
+        cmdline_json_end(json_fd, "local", outdir, ret);
     spec_free(&s);
     spec_strv_free(&av);
     spec_strv_free(&csvs);

@@ -137,6 +137,9 @@ const struct specopt specopt_table[] = {
     {SPECOPT_CMD, NULL, "print-spec", 0, SPECOPT_SWITCH, 0, 0, 0, NULL, NULL, NULL,
      "print the resolved spec as JSON (a spec file) and exit", SPECOPT_CMD_PRINT_SPEC,
      SPECOPT_BOTH},
+    {SPECOPT_CMD, NULL, "json", 0, SPECOPT_SWITCH, 0, 0, 0, NULL, NULL, NULL,
+     "print one JSON document on stdout at the end instead of the\n"
+     "summary (docs/json.md); logs stay on stderr", SPECOPT_CMD_JSON, SPECOPT_BOTH},
     {SPECOPT_CMD, NULL, "verbose", 'v', SPECOPT_SWITCH, 0, 0, 0, NULL, NULL, NULL, "more logs",
      SPECOPT_CMD_VERBOSE, SPECOPT_BOTH},
     {SPECOPT_CMD, NULL, "quiet", 'q', SPECOPT_SWITCH, 0, 0, 0, NULL, NULL, NULL, "fewer logs",

@@ -75,6 +75,7 @@ enum specopt_cmd {
     SPECOPT_CMD_VERBOSE,
     SPECOPT_CMD_QUIET,
     SPECOPT_CMD_HELP,
+    SPECOPT_CMD_JSON,
 };
 
 struct specopt {

@@ -10,14 +10,17 @@ check() { # command json-file
 import json, re, sys
 doc, cmd, path = sys.argv[1:]
 text = open(doc).read()
-section = text.split("## `vmsweep %s --json`" % cmd)[1].split("\n## ")[0]
+m = re.search(r"^## .*`vmsweep %s --json`.*$" % cmd, text, re.M)
+assert m, "docs/json.md has no section for " + cmd
+section = text[m.end():].split("\n## ")[0]
 rows = re.findall(r"^\| `([a-z_0-9]+)` \| ([a-z ]+) \|", section, re.M)
 assert rows, "no field table for " + cmd
 out = open(path).read()
 assert out.count("\n") == 1 and out.endswith("\n"), "not one line"
 j = json.loads(out)
 types = {"number": (int, float), "string": str, "boolean": bool, "array": list,
-         "object": dict, "object or null": (dict, type(None))}
+         "object": dict, "object or null": (dict, type(None)),
+         "array or null": (list, type(None))}
 for name, typ in rows:
     assert name in j, "missing field " + name
     assert isinstance(j[name], types[typ]), "%s is %r, documented %s" % (name, j[name], typ)
@@ -48,3 +51,10 @@ for f in j["files"]:
 assert j["knees"] == json.load(open(os.path.join(j["dir"], "knee.json")))
 PY
 echo "ok: plot --json"
+
+"$VMSWEEP" local --workload noop --concurrency 1,2 --duration 200ms --warmup 0 --json -o "$tmp/l" >"$tmp/l.json" 2>"$tmp/l.err" ||
+	fail "local --json failed: $(cat "$tmp/l.err")"
+check local "$tmp/l.json"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["exit_code"]==0 and j["manifest"] is None and j["knees"][0]["plan"]=="noop", j' "$tmp/l.json" ||
+	fail "local --json: wrong content"
+echo "ok: local --json"
