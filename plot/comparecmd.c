@@ -34,8 +34,9 @@ static const char comparecmd_usage[] =
     "  --alpha A             significance level, 0 < A < 1 (default 0.01)\n"
     "  --slo GATE            SLO on CURRENT, e.g. 'p99_us<=2000@32' (@N: only that\n"
     "                        concurrency; repeatable)\n"
-    "  --max-error-rate PCT  largest errors/ops, in percent (default 0.5)\n"
-    "  --min-fairness F      smallest fairness between workers (default 0.7)\n"
+    "  --max-error-rate PCT  largest errors/ops, in percent (default 0.5; off: none)\n"
+    "  --min-fairness F      smallest fairness between workers (default 0.7; off: none)\n"
+    "                        (the gates applied are listed above the table)\n"
     "  --strict              refuse (exit 2) when the manifests show different machines\n"
     "  --junit FILE          write JUnit XML\n"
     "  --markdown FILE       write a Markdown summary (e.g. for a PR comment)\n"
@@ -166,12 +167,16 @@ static int parse_args(int argc, char **argv, struct comparecmd_opts *o)
             o->n_slos++;
             break;
         case OPT_MAX_ERR:
-            if (parse_number("--max-error-rate", optarg, 1, 0, 100, &v) < 0)
+            if (!strcmp(optarg, "off"))
+                v = -100; /* the gate is not applied */
+            else if (parse_number("--max-error-rate", optarg, 1, 0, 100, &v) < 0)
                 return -1;
             o->max_error_rate = v / 100;
             break;
         case OPT_MIN_FAIR:
-            if (parse_number("--min-fairness", optarg, 0, 0, 1, &v) < 0)
+            if (!strcmp(optarg, "off"))
+                v = -1;
+            else if (parse_number("--min-fairness", optarg, 0, 0, 1, &v) < 0)
                 return -1;
             o->min_fairness = v;
             break;
@@ -259,6 +264,25 @@ static int write_file(const char *path, const char *data, size_t len, FILE *diag
     return rc;
 }
 
+/* The gates applied to CURRENT in words, defaults marked: none is applied unseen. */
+static const char *gates_text(const struct comparecmd_opts *o, char *buf, size_t len)
+{
+    size_t off = 0;
+
+#define GT_ADD(...)                                                                                \
+    (off < len ? (void)(off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__)) : (void)0)
+    if (o->max_error_rate >= 0)
+        GT_ADD("error rate <= %g%%%s", o->max_error_rate * 100,
+               o->max_error_rate == COMPARESLO_MAX_ERROR_RATE ? " (default)" : "");
+    if (o->min_fairness >= 0)
+        GT_ADD("%sfairness >= %g%s", off ? ", " : "", o->min_fairness,
+               o->min_fairness == COMPARESLO_MIN_FAIRNESS ? " (default)" : "");
+    for (size_t i = 0; i < o->n_slos; i++)
+        GT_ADD("%s%s", off ? ", " : "", o->slos[i].text);
+#undef GT_ADD
+    return off ? buf : NULL;
+}
+
 int comparecmd_main(int argc, char **argv)
 {
     struct comparecmd_opts o;
@@ -266,7 +290,7 @@ int comparecmd_main(int argc, char **argv)
     struct compare_result *cmp = NULL;
     struct compareslo_result *slo = NULL;
     struct comparereport rep;
-    char **warnings = NULL, *junit = NULL, *md = NULL;
+    char **warnings = NULL, *junit = NULL, *md = NULL, gates[1024];
     size_t n_warnings = 0, junit_len = 0, md_len = 0;
     int ret = COMPAREREPORT_BAD_INPUT, rc;
     FILE *diag = NULL;
@@ -309,6 +333,7 @@ int comparecmd_main(int argc, char **argv)
         .n_warnings = n_warnings,
         .threshold = o.cmp.threshold,
         .alpha = o.cmp.alpha,
+        .gates = gates_text(&o, gates, sizeof(gates)),
     };
     rep.status = comparereport_status(cmp, slo);
     if ((o.junit && render(comparejunit_write, &rep, &junit, &junit_len) < 0) ||

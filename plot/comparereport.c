@@ -131,6 +131,8 @@ int comparereport_table(FILE *f, const struct comparereport *r)
             compare_metric_name(c->metric),
             compare_metric_higher_is_better(c->metric) ? "higher" : "lower", r->alpha,
             r->threshold * 100);
+    if (r->gates)
+        fprintf(f, "gates on CURRENT: %s\n", r->gates);
     for (size_t i = 0; i < r->n_warnings; i++)
         fprintf(f, "!! NOT COMPARABLE: %s\n", r->warnings[i]);
     fprintf(f, "\n%-16s %5s %6s %12s %12s %8s %18s %8s  %s\n", "plan", "vcpus", "conc", "base",

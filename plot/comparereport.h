@@ -31,6 +31,7 @@ struct comparereport {
     char *const *warnings;               /* comparability differences (compareinput_diff) */
     size_t n_warnings;
     double threshold, alpha;
+    const char *gates; /* the gates applied to CURRENT, in words (defaults marked), or NULL */
     enum comparereport_status status;
 };
 

@@ -102,6 +102,12 @@ grep -q "^vmsweep compare: .*BASE has plan '.*'.*CURRENT has plan 'otherplan'" "
 	fail "different plans: the message does not name them: $(cat "$tmp/mm.err")"
 "$VMSWEEP" compare "$tmp/nonexistent.csv" "$data/base.csv" >/dev/null 2>"$tmp/ne.err"
 grep -q "^vmsweep compare: " "$tmp/ne.err" || fail "no prefix on: $(cat "$tmp/ne.err")"
+# The gates applied are said, defaults marked; "off" removes a default one.
+"$VMSWEEP" compare "$data/base.csv" "$data/base.csv" --slo 'p99<=3ms' >"$tmp/g.out" 2>&1
+grep -q '^gates on CURRENT: error rate <= 0.5% (default), fairness >= 0.7 (default), p99<=3ms$' "$tmp/g.out" ||
+	fail "the gates are not listed: $(head -4 "$tmp/g.out")"
+expect 3 "$data/base.csv" "$data/unfair.csv"
+expect 0 "$data/base.csv" "$data/unfair.csv" --min-fairness off
 "$VMSWEEP" plot "$tmp/nonexistent.csv" >/dev/null 2>"$tmp/pe.err"
 grep -q "^vmsweep plot: " "$tmp/pe.err" || fail "no prefix on: $(cat "$tmp/pe.err")"
 
