@@ -105,7 +105,7 @@ static void datablocks(FILE *f, const struct analysis *a)
         }
         fprintf(f, "EOD\n");
         /* Pareto frontier: levels not beaten by another with lower p99 and higher qps. */
-        fprintf(f, "$pareto%zu << EOD\n# p99_us qps\n", i);
+        fprintf(f, "$pareto%zu << EOD\n# p99_us qps concurrency\n", i);
         {
             size_t *ord = malloc((g->n_levels ? g->n_levels : 1) * sizeof(*ord));
             size_t n = g->n_levels;
@@ -118,7 +118,8 @@ static void datablocks(FILE *f, const struct analysis *a)
                     const struct analysis_level *l = &g->levels[ord[j]];
                     if (l->qps > best) {
                         best = l->qps;
-                        fprintf(f, "%.6g %.6g\n", fmax(l->p99_us, 1), l->qps);
+                        fprintf(f, "%.6g %.6g %llu\n", fmax(l->p99_us, 1), l->qps,
+                                (unsigned long long)l->concurrency);
                     }
                 }
                 free(ord);
@@ -198,6 +199,28 @@ static double level_qps(const struct analysis_group *g, uint64_t n)
     return 0;
 }
 
+/* The p99 SLO as a red dashed line: horizontal on a latency axis (vertical when the
+ * latency is on x), labelled. */
+static void slo_mark(FILE *f, const struct analysis *a, int latency_on_x)
+{
+    if (!(a->slo_p99_us > 0))
+        return;
+    if (latency_on_x)
+        fprintf(f,
+                "set arrow 1 from first %.6g, graph 0 to first %.6g, graph 1 nohead dashtype 2 "
+                "linecolor rgb 'red' front\n"
+                "set label 90 'p99 SLO %.6g \xc2\xb5s' at first %.6g, graph 0.95 offset 0.5,0 "
+                "textcolor rgb 'red' front\n",
+                a->slo_p99_us, a->slo_p99_us, a->slo_p99_us, a->slo_p99_us);
+    else
+        fprintf(f,
+                "set arrow 1 from graph 0, first %.6g to graph 1, first %.6g nohead dashtype 2 "
+                "linecolor rgb 'red' front\n"
+                "set label 90 'p99 SLO %.6g \xc2\xb5s' at graph 0.02, first %.6g offset 0,0.7 "
+                "textcolor rgb 'red' front\n",
+                a->slo_p99_us, a->slo_p99_us, a->slo_p99_us, a->slo_p99_us);
+}
+
 /* The qps-vs-concurrency plot; shared by the file (with_usl: the USL fits and every
  * method's knee) and the terminal chart (the throughput knee only, its label to the
  * left of the point so the chart's right edge does not cut it). */
@@ -244,6 +267,18 @@ static void qps_plot(FILE *f, const struct analysis *a, int with_usl)
                     knee_methods[m].pointtype, m + 1);
         }
     }
+    /* The recommended operating range of each curve, shaded behind it. */
+    for (size_t i = 0, obj = 0; with_usl && i < a->n_groups; i++) {
+        const struct analysis_group *g = &a->groups[i];
+        if (!g->has_recommended)
+            continue;
+        fprintf(f,
+                "set object %zu rect from %g, graph 0 to %g, graph 1 behind fillcolor "
+                "linetype %zu fillstyle transparent solid 0.12 noborder\n",
+                ++obj, (double)g->rec_low * 0.97, (double)g->rec_high * 1.03, i + 1);
+        fprintf(f, "set label %d 'recommended' at %g, graph %g textcolor linetype %zu\n", ++labels,
+                (double)g->rec_low, 0.97 - 0.04 * (double)obj, i + 1);
+    }
     for (size_t i = 0; with_usl && i < a->n_groups; i++) {
         const struct analysis_group *g = &a->groups[i];
         if (g->has_usl)
@@ -256,12 +291,18 @@ static void qps_plot(FILE *f, const struct analysis *a, int with_usl)
         fprintf(f, "%s$g%zu using 1:2 with linespoints linecolor %zu pointtype 7 ",
                 i ? ", \\\n     " : "", i, i + 1);
         gp_title(f, g, "");
+        /* Repetitions: the spread of each level's qps (min to max). */
+        if (with_usl && g->runs > g->n_levels)
+            fprintf(f,
+                    ", \\\n     $g%zu using 1:2:3:4 with yerrorbars linecolor %zu pointtype 7 "
+                    "pointsize 0.6 notitle",
+                    i, i + 1);
         if (with_usl && g->has_usl) {
             fprintf(f, ", \\\n     usl%zu(x) with lines dashtype 2 linecolor %zu ", i, i + 1);
             gp_title(f, g, ": USL fit");
         }
     }
-    fprintf(f, "\nunset label\n");
+    fprintf(f, "\nunset label\nunset object\n");
 }
 
 int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
@@ -280,7 +321,7 @@ int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
     else
         fprintf(f, "set terminal pngcairo size %d,%d font 'sans,10'\n", PLOTGEN_WIDTH,
                 PLOTGEN_HEIGHT);
-    fprintf(f, "set grid\nset key top left box opaque\nset samples 400\n");
+    fprintf(f, "set encoding utf8\nset grid\nset key top left box opaque\nset samples 400\n");
     /* Every title says how the guest ran: emulated numbers must not pass for native. */
     fprintf(f, "accel = '%s'\n\n", plotgen_accel_note(a));
     datablocks(f, a);
@@ -294,9 +335,34 @@ int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
     fprintf(f, "\n# Latency percentiles vs concurrency.\n");
     fprintf(f, "set output outprefix.'latency_vs_concurrency.%s'\n", ext);
     fprintf(f, "set title 'Latency vs concurrency'.accel\nset xlabel 'concurrency (log2)'\n"
-               "set ylabel 'latency (us, log)'\nset logscale x 2\nset logscale y\n"
+               "set ylabel 'latency (\xc2\xb5s, log)'\nset logscale x 2\nset logscale y\n"
                "set yrange [*:*]\n");
     xrange(f, a);
+    slo_mark(f, a, 0);
+    /* The latency knee of each curve, on its p99 line. */
+    for (size_t i = 0, lab = 0; i < a->n_groups; i++) {
+        const struct analysis_group *g = &a->groups[i];
+        uint64_t n = g->knees[KNEE_LATENCY];
+        char buf[CSV_PLAN_MAX + 64];
+        if (!n)
+            continue;
+        for (size_t j = 0; j < g->n_levels; j++) {
+            if (g->levels[j].concurrency != n)
+                continue;
+            if (a->n_groups > 1)
+                snprintf(buf, sizeof buf, "%s/%llu: %s N=%llu", g->plan,
+                         (unsigned long long)g->vcpus, knee_methods[KNEE_LATENCY].marker,
+                         (unsigned long long)n);
+            else
+                snprintf(buf, sizeof buf, "%s N=%llu", knee_methods[KNEE_LATENCY].marker,
+                         (unsigned long long)n);
+            fprintf(f, "set label %zu ", ++lab);
+            gp_str(f, buf);
+            fprintf(f, " at %llu,%.6g point pointtype %d pointsize 1.5 offset 1,1 noenhanced\n",
+                    (unsigned long long)n, fmax(g->levels[j].p99_us, 1),
+                    knee_methods[KNEE_LATENCY].pointtype);
+        }
+    }
     fprintf(f, "plot ");
     for (size_t i = 0; i < a->n_groups; i++) {
         static const char *pct[3] = {"p50", "p90", "p99"};
@@ -309,21 +375,27 @@ int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
             gp_title(f, &a->groups[i], suffix);
         }
     }
-    fprintf(f, "\n");
+    fprintf(f, "\nunset label\nunset arrow\n");
 
     fprintf(f, "\n# Throughput vs tail latency; the line is the Pareto frontier.\n");
     fprintf(f, "set output outprefix.'qps_vs_p99.%s'\n", ext);
     fprintf(f, "set title 'Throughput vs p99 latency (Pareto frontier)'.accel\n"
-               "set xlabel 'p99 latency (us, log)'\nset ylabel 'qps'\nunset logscale\n"
+               "set xlabel 'p99 latency (\xc2\xb5s, log)'\nset ylabel 'qps'\nunset logscale\n"
                "set logscale x\nset xrange [*:*]\nset yrange [0:*]\n");
+    slo_mark(f, a, 1);
     fprintf(f, "plot ");
     for (size_t i = 0; i < a->n_groups; i++) {
         fprintf(f, "%s$g%zu using 7:2 with points linecolor %zu pointtype 7 ",
                 i ? ", \\\n     " : "", i, i + 1);
         gp_title(f, &a->groups[i], "");
         fprintf(f, ", \\\n     $pareto%zu using 1:2 with steps linecolor %zu notitle", i, i + 1);
+        /* Which concurrency each frontier point is. */
+        fprintf(f,
+                ", \\\n     $pareto%zu using 1:2:(sprintf('N=%%d', $3)) with labels offset 0,0.8 "
+                "textcolor linetype %zu notitle",
+                i, i + 1);
     }
-    fprintf(f, "\n");
+    fprintf(f, "\nunset arrow\nunset label\n");
 
     if (has_scaling(a)) {
         int first = 1;

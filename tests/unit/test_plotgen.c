@@ -15,8 +15,14 @@
 
 #include <cmocka.h>
 
+#include "analysis.h"
 #include "cancel.h"
+#include "csv.h"
 #include "plotgen.h"
+
+#ifndef VMSWEEP_SRCDIR
+#define VMSWEEP_SRCDIR "."
+#endif
 
 struct fix {
     char dir[64];
@@ -144,12 +150,64 @@ static void test_log_symlink(void **state)
     assert_true(st.st_size > 0);
 }
 
+/* The plot script of a curve with repetitions, a knee, a recommendation and a p99 SLO,
+ * against its golden file (VMSWEEP_UPDATE_GOLDEN=1 rewrites it): error bars (min to
+ * max), the recommended band, every knee method's mark, the SLO line, the Pareto points'
+ * N labels, µs units. */
+static void test_script_golden(void **state)
+{
+    const char *csv = VMSWEEP_SRCDIR "/tests/data/plot/knee5.csv";
+    const char *gold = VMSWEEP_SRCDIR "/tests/data/plot/knee5.plots.gp";
+    struct csv_table *t = NULL;
+    struct analysis *a = NULL;
+    char *got = NULL, want[65536] = "";
+    size_t len = 0;
+    FILE *f;
+    (void)state;
+
+    assert_int_equal(csv_read(csv, stderr, &t), 0);
+    assert_int_equal(analysis_build(&t, 1, 5000, stderr, &a), 0);
+    f = open_memstream(&got, &len);
+    assert_int_equal(plotgen_script(f, a, PLOTGEN_PNG), 0);
+    fclose(f);
+    if (getenv("VMSWEEP_UPDATE_GOLDEN")) {
+        FILE *g = fopen(gold, "w");
+        assert_non_null(g);
+        fputs(got, g);
+        fclose(g);
+    }
+    f = fopen(gold, "r");
+    assert_non_null(f);
+    want[fread(want, 1, sizeof(want) - 1, f)] = '\0';
+    fclose(f);
+    assert_string_equal(got, want);
+    /* What the golden file must show, whatever it is regenerated to. */
+    static const char *const need[] = {
+        "with yerrorbars",
+        "set object 1 rect",
+        "'recommended'",
+        "'knee N=8'",
+        "latency knee N=",
+        "Kneedle N=",
+        "p99 SLO 5000 \xc2\xb5s",
+        "sprintf('N=%d', $3)",
+        "latency (\xc2\xb5s, log)",
+    };
+    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+        if (!strstr(got, need[i]))
+            fail_msg("the plot script lacks '%s'", need[i]);
+    free(got);
+    analysis_free(a);
+    csv_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_deadline, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_cancel, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_log_symlink, fix_setup, fix_teardown),
+        cmocka_unit_test(test_script_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
