@@ -22,7 +22,7 @@ struct level_params {
 /* The statistics of one run (latencies in µs); sent from the child over a pipe. */
 struct level_result {
     uint64_t ops, errors;
-    double qps, p50_us, p90_us, p99_us, max_us, mean_us, fairness;
+    double qps, p50_us, p90_us, p99_us, p999_us, max_us, mean_us, fairness;
     int exit_code; /* status of a user command (cmd workload), else 0 */
 };
 

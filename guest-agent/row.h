@@ -43,7 +43,8 @@
     X(LITTLE_RATIO, little_ratio, OPT, 4, "",                                                      \
       "qps x mean / concurrency: 1 for an honest closed loop (empty when unknown)")                \
     X(FAIRNESS, fairness, OPT, 4, "", "Jain's index of per-worker operation counts")               \
-    X(CLOCK_NS, clock_ns, OPT, 1, "ns", "cost of one clock read")
+    X(CLOCK_NS, clock_ns, OPT, 1, "ns", "cost of one clock read")                                  \
+    X(P999_US, p999_us, OPT, 3, "us", "99.9th percentile latency (empty when unknown)")
 
 /* Column indexes: ROW_COL_QPS, ... */
 enum row_col {
@@ -96,6 +97,7 @@ struct row {
     double little_ratio; /* qps * mean / concurrency: 1 for an honest closed loop */
     double fairness;     /* Jain's index of per-worker op counts */
     double clock_ns;     /* cost of one clock read */
+    double p999_us;      /* NAN when unknown (a benchmark's own result line) */
 };
 
 /* Write the header line (the column names) and a newline.  0, or -1 on a write error. */

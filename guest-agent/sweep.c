@@ -232,7 +232,7 @@ static void run_one(const struct opts *o, const struct level_params *p, struct r
     pid_t pid;
 
     r->qps = r->p50_us = r->p90_us = r->p99_us = r->max_us = 0;
-    r->mean_us = r->little_ratio = r->fairness = NAN;
+    r->mean_us = r->little_ratio = r->fairness = r->p999_us = NAN;
     if (pipe2(fds, O_CLOEXEC) < 0) {
         fprintf(stderr, "vmsweep-agent: pipe: %s\n", strerror(errno));
         r->exit_code = 1;
@@ -300,6 +300,7 @@ static void run_one(const struct opts *o, const struct level_params *p, struct r
     r->p90_us = res.p90_us;
     r->p99_us = res.p99_us;
     r->max_us = res.max_us;
+    r->p999_us = res.p999_us;
     r->mean_us = res.mean_us;
     r->errors = res.errors;
     r->ops = res.ops;

@@ -93,7 +93,8 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
     double *qps = buf, *p50 = buf + n, *p90 = buf + 2 * n, *p99 = buf + 3 * n, *mean = buf + 4 * n,
            *z = buf + 5 * n;
     const struct csv_row **used = (const struct csv_row **)(buf + 6 * n);
-    size_t k = 0, nmean = 0;
+    double *p999 = buf + 7 * n, *mx = buf + 8 * n;
+    size_t k = 0, nmean = 0, np999 = 0, nmx = 0;
     uint64_t c = refs[0].r->concurrency;
 
     memset(lv, 0, sizeof(*lv));
@@ -111,6 +112,10 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
         p99[k] = r->p99_us;
         if (isfinite(r->mean_us))
             mean[nmean++] = r->mean_us;
+        if (isfinite(r->p999_us))
+            p999[np999++] = r->p999_us;
+        if (isfinite(r->max_us))
+            mx[nmx++] = r->max_us;
         if (isfinite(r->mean_us) && r->mean_us > 0 && r->qps > 0) {
             double little = r->qps * r->mean_us / 1e6;
             if (fabs(little - (double)c) / (double)c > ANALYSIS_LITTLE_TOL) {
@@ -134,8 +139,10 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
     if (stats_median(qps, k, &lv->qps) < 0 || stats_median(p50, k, &lv->p50_us) < 0 ||
         stats_median(p90, k, &lv->p90_us) < 0 || stats_median(p99, k, &lv->p99_us) < 0)
         return -1;
-    lv->mean_us = NAN;
-    if (nmean > 0 && stats_median(mean, nmean, &lv->mean_us) < 0)
+    lv->mean_us = lv->p999_us = lv->max_us = NAN;
+    if ((nmean > 0 && stats_median(mean, nmean, &lv->mean_us) < 0) ||
+        (np999 > 0 && stats_median(p999, np999, &lv->p999_us) < 0) ||
+        (nmx > 0 && stats_median(mx, nmx, &lv->max_us) < 0))
         return -1;
     lv->qps_min = lv->qps_max = qps[0];
     for (size_t i = 1; i < k; i++) {
@@ -316,7 +323,7 @@ static int make_group(struct analysis_group *g, const struct rowref *refs, size_
     snprintf(g->plan, sizeof g->plan, "%s", refs[0].r->plan);
     g->vcpus = refs[0].r->vcpus;
     g->levels = calloc(n, sizeof(*g->levels));
-    buf = calloc(n * 7 + 1, sizeof(double) > sizeof(void *) ? sizeof(double) : sizeof(void *));
+    buf = calloc(n * 9 + 1, sizeof(double) > sizeof(void *) ? sizeof(double) : sizeof(void *));
     if (!g->levels || !buf)
         goto cleanup;
     while (i < n) {

@@ -37,6 +37,8 @@ struct analysis_level {
     double qps_cv; /* NAN with fewer than 2 runs */
     double p50_us, p90_us, p99_us;
     double mean_us; /* NAN when the CSV has no mean_us */
+    double p999_us; /* median p99.9; NAN when the CSV does not have it */
+    double max_us;  /* median of the runs' largest latency; NAN when unknown */
 };
 
 /* One curve: a plan on a VM size.  Concurrency values of 0 mean "none". */

@@ -38,6 +38,7 @@ enum csv_col {
     CSV_COL_EXIT,
     CSV_COL_OPS,
     CSV_COL_FAIRNESS,
+    CSV_COL_P999,
     CSV_COL_COUNT
 };
 
@@ -60,6 +61,7 @@ static const enum row_col csv_cols[CSV_COL_COUNT] = {
     [CSV_COL_EXIT] = ROW_COL_EXIT_CODE,
     [CSV_COL_OPS] = ROW_COL_OPS,
     [CSV_COL_FAIRNESS] = ROW_COL_FAIRNESS,
+    [CSV_COL_P999] = ROW_COL_P999_US,
 };
 #define csv_col_name(c) (row_cols[csv_cols[c]].name)
 
@@ -409,6 +411,8 @@ static int set_value(const struct parser *p, struct csv_row *r, int col, size_t 
             r->ops = d;
         else if (col == CSV_COL_FAIRNESS)
             r->fairness = d;
+        else if (col == CSV_COL_P999)
+            r->p999_us = d;
         else
             r->errors = d;
         return 0;
@@ -540,7 +544,7 @@ int csv_parse_buffer(const char *name, const char *buf, size_t len, FILE *diag,
         }
         r = &t->rows[t->n];
         memset(r, 0, sizeof(*r));
-        r->max_us = r->mean_us = r->errors = r->ops = r->fairness = NAN;
+        r->max_us = r->mean_us = r->errors = r->ops = r->fairness = r->p999_us = NAN;
         r->line = p.rec_line;
         for (int c = 0; c < CSV_COL_COUNT; c++) {
             if (idx[c] >= 0 && set_value(&p, r, c, (size_t)idx[c]) < 0)

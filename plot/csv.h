@@ -38,6 +38,7 @@ struct csv_row {
     double p90_us;
     double p99_us;
     double max_us;   /* NAN when absent */
+    double p999_us;  /* NAN when absent (files before the column, or unknown) */
     double mean_us;  /* NAN when absent */
     double errors;   /* NAN when absent */
     double ops;      /* operations (successful and failed), NAN when absent */

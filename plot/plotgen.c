@@ -96,12 +96,14 @@ static void datablocks(FILE *f, const struct analysis *a)
         fputs("# plan ", f);
         gp_str(f, g->plan);
         fprintf(f, ", %llu vCPUs\n$g%zu << EOD\n", (unsigned long long)g->vcpus, i);
-        fprintf(f, "# concurrency qps qps_min qps_max p50_us p90_us p99_us\n");
+        fprintf(f, "# concurrency qps qps_min qps_max p50_us p90_us p99_us p999_us max_us\n");
         for (size_t j = 0; j < g->n_levels; j++) {
             const struct analysis_level *l = &g->levels[j];
-            fprintf(f, "%llu %.6g %.6g %.6g %.6g %.6g %.6g\n", (unsigned long long)l->concurrency,
-                    l->qps, l->qps_min, l->qps_max, fmax(l->p50_us, 1), fmax(l->p90_us, 1),
-                    fmax(l->p99_us, 1));
+            fprintf(f, "%llu %.6g %.6g %.6g %.6g %.6g %.6g %.6g %.6g\n",
+                    (unsigned long long)l->concurrency, l->qps, l->qps_min, l->qps_max,
+                    fmax(l->p50_us, 1), fmax(l->p90_us, 1), fmax(l->p99_us, 1),
+                    isfinite(l->p999_us) ? fmax(l->p999_us, 1) : NAN,
+                    isfinite(l->max_us) ? fmax(l->max_us, 1) : NAN);
         }
         fprintf(f, "EOD\n");
         /* Pareto frontier: levels not beaten by another with lower p99 and higher qps. */
@@ -365,13 +367,22 @@ int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
     }
     fprintf(f, "plot ");
     for (size_t i = 0; i < a->n_groups; i++) {
-        static const char *pct[3] = {"p50", "p90", "p99"};
-        for (int p = 0; p < 3; p++) {
+        static const char *pct[5] = {"p50", "p90", "p99", "p99.9", "max"};
+        int shown[5] = {1, 1, 1, 0, 0}, first = 1;
+        /* p99.9 and max when the CSV has them (the mean and p99 can hide a long tail). */
+        for (size_t j = 0; j < a->groups[i].n_levels; j++) {
+            shown[3] |= isfinite(a->groups[i].levels[j].p999_us);
+            shown[4] |= isfinite(a->groups[i].levels[j].max_us);
+        }
+        for (int p = 0; p < 5; p++) {
             char suffix[16];
+            if (!shown[p])
+                continue;
             snprintf(suffix, sizeof suffix, ": %s", pct[p]);
             fprintf(f,
                     "%s$g%zu using 1:%d with linespoints linecolor %zu dashtype %d pointtype %d ",
-                    i || p ? ", \\\n     " : "", i, 5 + p, i + 1, p + 1, 5 + 2 * p);
+                    i || !first ? ", \\\n     " : "", i, 5 + p, i + 1, p + 1, 5 + 2 * p);
+            first = 0;
             gp_title(f, &a->groups[i], suffix);
         }
     }

@@ -57,6 +57,7 @@ static void fill(struct row *a, struct row *b)
     a->little_ratio = row_little_ratio(a->qps, a->mean_us, a->concurrency);
     a->fairness = row_jain_index(counts, 4);
     a->clock_ns = 26.5;
+    a->p999_us = 1290.5;
     /* a timed-out run with an awkward plan name */
     memset(b, 0, sizeof(*b));
     b->ts = 1700000060;
@@ -70,7 +71,7 @@ static void fill(struct row *a, struct row *b)
     b->run_idx = 1;
     b->exit_code = 143;
     b->timeout_killed = 1;
-    b->mean_us = b->little_ratio = b->fairness = NAN;
+    b->mean_us = b->little_ratio = b->fairness = b->p999_us = NAN;
     b->clock_ns = 26.5;
 }
 
@@ -128,7 +129,8 @@ static void test_header_exact(void **state)
     fclose(f);
     assert_string_equal(buf, "ts,plan,vcpus,cpu_threads,io_threads,async,concurrency,duration_sec,"
                              "run_idx,qps,p50_us,p90_us,p99_us,max_us,ru_maxrss,exit_code,"
-                             "timeout_killed,mean_us,errors,ops,little_ratio,fairness,clock_ns\n");
+                             "timeout_killed,mean_us,errors,ops,little_ratio,fairness,clock_ns,"
+                             "p999_us\n");
     free(buf);
 }
 
