@@ -325,18 +325,38 @@ int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
                 PLOTGEN_HEIGHT);
     fprintf(f, "set encoding utf8\nset grid\nset key top left box opaque\nset samples 400\n");
     /* Every title says how the guest ran: emulated numbers must not pass for native. */
-    fprintf(f, "accel = '%s'\n\n", plotgen_accel_note(a));
+    fprintf(f, "accel = '%s'\n", plotgen_accel_note(a));
+    /* ... and on what: the guest's CPU model and the host (from the run's manifest). */
+    fputs("where = ", f);
+    {
+        char buf[512] = "";
+        const cJSON *spec = cJSON_GetObjectItemCaseSensitive(a->manifest, "spec");
+        const cJSON *model = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(spec, "vm"), "cpu_model");
+        const cJSON *host = cJSON_GetObjectItemCaseSensitive(a->manifest, "host");
+        const cJSON *hn = cJSON_GetObjectItemCaseSensitive(host, "hostname");
+        const cJSON *hc = cJSON_GetObjectItemCaseSensitive(host, "cpu_model");
+        if (cJSON_IsString(model) && cJSON_IsString(hn))
+            snprintf(buf, sizeof buf, "%s guest on host %s%s%s%s", model->valuestring,
+                     hn->valuestring, cJSON_IsString(hc) ? " (" : "",
+                     cJSON_IsString(hc) ? hc->valuestring : "", cJSON_IsString(hc) ? ")" : "");
+        if (buf[0])
+            fputs("\"\\n\".", f); /* a second title line */
+        gp_str(f, buf);
+    }
+    fputs("\n\n", f);
     datablocks(f, a);
 
     fprintf(f, "\n# Throughput vs concurrency: knee marked, USL fit dashed.\n");
     fprintf(f, "set output outprefix.'qps_vs_concurrency.%s'\n", ext);
-    fprintf(f, "set title 'Throughput vs concurrency'.accel\nset xlabel 'concurrency (log2)'\n"
-               "set ylabel 'qps'\n");
+    fprintf(f,
+            "set title 'Throughput vs concurrency'.accel.where\nset xlabel 'concurrency (log2)'\n"
+            "set ylabel 'qps'\n");
     qps_plot(f, a, 1);
 
     fprintf(f, "\n# Latency percentiles vs concurrency.\n");
     fprintf(f, "set output outprefix.'latency_vs_concurrency.%s'\n", ext);
-    fprintf(f, "set title 'Latency vs concurrency'.accel\nset xlabel 'concurrency (log2)'\n"
+    fprintf(f, "set title 'Latency vs concurrency'.accel.where\nset xlabel 'concurrency (log2)'\n"
                "set ylabel 'latency (\xc2\xb5s, log)'\nset logscale x 2\nset logscale y\n"
                "set yrange [*:*]\n");
     xrange(f, a);
@@ -390,7 +410,7 @@ int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
 
     fprintf(f, "\n# Throughput vs tail latency; the line is the Pareto frontier.\n");
     fprintf(f, "set output outprefix.'qps_vs_p99.%s'\n", ext);
-    fprintf(f, "set title 'Throughput vs p99 latency (Pareto frontier)'.accel\n"
+    fprintf(f, "set title 'Throughput vs p99 latency (Pareto frontier)'.accel.where\n"
                "set xlabel 'p99 latency (\xc2\xb5s, log)'\nset ylabel 'qps'\nunset logscale\n"
                "set logscale x\nset xrange [*:*]\nset yrange [0:*]\n");
     slo_mark(f, a, 1);
@@ -412,9 +432,9 @@ int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
         int first = 1;
         fprintf(f, "\n# Maximum throughput vs vCPUs, with ideal linear scaling dashed.\n");
         fprintf(f, "set output outprefix.'scaling.%s'\n", ext);
-        fprintf(f,
-                "set title 'Scaling with VM size'.accel\nset xlabel 'vCPUs'\nset ylabel 'max qps'\n"
-                "unset logscale\nset yrange [0:*]\n");
+        fprintf(f, "set title 'Scaling with VM size'.accel.where\nset xlabel 'vCPUs'\nset ylabel "
+                   "'max qps'\n"
+                   "unset logscale\nset yrange [0:*]\n");
         if (scaling_xtics(f, a) < 0)
             return -1;
         fprintf(f, "plot ");

@@ -7,6 +7,7 @@ set grid
 set key top left box opaque
 set samples 400
 accel = ''
+where = ''
 
 # plan 'svc', 4 vCPUs
 $g0 << EOD
@@ -31,7 +32,7 @@ EOD
 
 # Throughput vs concurrency: knee marked, USL fit dashed.
 set output outprefix.'qps_vs_concurrency.png'
-set title 'Throughput vs concurrency'.accel
+set title 'Throughput vs concurrency'.accel.where
 set xlabel 'concurrency (log2)'
 set ylabel 'qps'
 set logscale x 2
@@ -52,7 +53,7 @@ unset object
 
 # Latency percentiles vs concurrency.
 set output outprefix.'latency_vs_concurrency.png'
-set title 'Latency vs concurrency'.accel
+set title 'Latency vs concurrency'.accel.where
 set xlabel 'concurrency (log2)'
 set ylabel 'latency (µs, log)'
 set logscale x 2
@@ -71,7 +72,7 @@ unset arrow
 
 # Throughput vs tail latency; the line is the Pareto frontier.
 set output outprefix.'qps_vs_p99.png'
-set title 'Throughput vs p99 latency (Pareto frontier)'.accel
+set title 'Throughput vs p99 latency (Pareto frontier)'.accel.where
 set xlabel 'p99 latency (µs, log)'
 set ylabel 'qps'
 unset logscale
