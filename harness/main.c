@@ -4,6 +4,7 @@
  */
 #include "comparecmd.h"
 #include "docgen.h"
+#include "openmetrics.h"
 #include "doctor.h"
 #include "fsutil.h"
 #include "image.h"
@@ -28,6 +29,7 @@ static const char main_usage[] =
     "  image ...       build, list, inspect guest images\n"
     "  doctor          check this machine and say what to fix\n"
     "  version         print the version\n"
+    "  export --openmetrics DIR...  write DIR/metrics.prom for runs analysed before\n"
     "  gen-docs DIR    write the man pages and shell completions (for packagers)\n"
     "\n"
     "Exit codes: 0 ok, 1 run failed, 2 usage or input error, 3 regression (compare).\n";
@@ -84,6 +86,8 @@ int main(int argc, char **argv)
         return image_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "doctor"))
         return doctor_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export"))
+        return openmetrics_export_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "gen-docs"))
         return docgen_main(argc - 1, argv + 1);
     log_error("unknown command '%s' (see vmsweep --help)", cmd);

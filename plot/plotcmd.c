@@ -18,6 +18,7 @@
 #include "analysis.h"
 #include "compareinput.h"
 #include "diag.h"
+#include "openmetrics.h"
 #include "htmlreport.h"
 #include "kneejson.h"
 #include "log.h"
@@ -159,8 +160,8 @@ cleanup:
 static int print_json(FILE *f, const char *dir, const char *kjson, const char *const *plots,
                       size_t n_plots)
 {
-    static const char *const always[] = {"knee_summary.txt", "knee.json", "scaling.json",
-                                         PLOTGEN_SCRIPT, "report.html"};
+    static const char *const always[] = {"knee_summary.txt", "knee.json",    "scaling.json",
+                                         "metrics.prom",     PLOTGEN_SCRIPT, "report.html"};
     cJSON *o = cJSON_CreateObject(), *files;
     char *text = NULL;
     int ret = -1;
@@ -187,7 +188,7 @@ static int print_json(FILE *f, const char *dir, const char *kjson, const char *c
 int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o, FILE *terminal)
 {
     struct analysis *a = NULL;
-    struct membuf sum = {0}, gp = {0}, term = {0}, html = {0}, chart = {0};
+    struct membuf sum = {0}, gp = {0}, term = {0}, html = {0}, chart = {0}, om = {0};
     char *kjson = NULL, *sjson = NULL, *dircopy = NULL;
     const char *dir = o->output_dir, *plots[PLOTGEN_MAX_OUTPUTS];
     size_t n_plots = 0;
@@ -215,7 +216,8 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
     if (membuf_open(&sum) < 0 || summary_write(sum.f, a) < 0 || membuf_close(&sum) < 0 ||
         membuf_open(&gp) < 0 || plotgen_script(gp.f, a, o->format) < 0 || membuf_close(&gp) < 0 ||
         membuf_open(&term) < 0 || plotgen_terminal_script(term.f, a) < 0 ||
-        membuf_close(&term) < 0 || kneejson_render(a, &kjson) < 0 ||
+        membuf_close(&term) < 0 || membuf_open(&om) < 0 || openmetrics_write(om.f, a) < 0 ||
+        membuf_close(&om) < 0 || kneejson_render(a, &kjson) < 0 ||
         kneejson_render_scaling(a, &sjson) < 0)
         goto oom;
 
@@ -223,6 +225,7 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
         outfile_write(dir, "knee_summary.txt", sum.data, sum.len, diag) < 0 ||
         outfile_write(dir, "knee.json", kjson, strlen(kjson), diag) < 0 ||
         outfile_write(dir, "scaling.json", sjson, strlen(sjson), diag) < 0 ||
+        outfile_write(dir, "metrics.prom", om.data, om.len, diag) < 0 ||
         outfile_write(dir, PLOTGEN_SCRIPT, gp.data, gp.len, diag) < 0)
         goto cleanup;
 
@@ -278,6 +281,7 @@ cleanup:
     membuf_free(&term);
     membuf_free(&html);
     membuf_free(&chart);
+    membuf_free(&om);
     free(kjson);
     free(sjson);
     free(dircopy);
@@ -288,20 +292,22 @@ cleanup:
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: vmsweep plot CSV... [--output-dir DIR] [--format png|svg] [--slo-p99 US] "
-            "[-q]\n"
-            "Find the saturation knee of each plan and VM size in sweep CSVs, and plot it.\n"
-            "  -o, --output-dir DIR  where to write results (default: the first CSV's directory)\n"
-            "  -f, --format FMT      plot format, png (default) or svg\n"
-            "  -s, --slo-p99 US      cap the recommendation at this p99 latency (us, or with a\n"
-            "                        unit: 5ms)\n"
-            "  -q, --quiet           do not print the summary and the terminal chart\n"
-            "  --json                print one JSON document on stdout instead (the knees,\n"
-            "                        the files written; docs/json.md)\n"
-            "  -h, --help            this help\n"
-            "Writes knee_summary.txt, knee.json, scaling.json, plots.gp, the plots and "
-            "report.html.\n");
+    fprintf(
+        f,
+        "usage: vmsweep plot CSV... [--output-dir DIR] [--format png|svg] [--slo-p99 US] "
+        "[-q]\n"
+        "Find the saturation knee of each plan and VM size in sweep CSVs, and plot it.\n"
+        "  -o, --output-dir DIR  where to write results (default: the first CSV's directory)\n"
+        "  -f, --format FMT      plot format, png (default) or svg\n"
+        "  -s, --slo-p99 US      cap the recommendation at this p99 latency (us, or with a\n"
+        "                        unit: 5ms)\n"
+        "  -q, --quiet           do not print the summary and the terminal chart\n"
+        "  --json                print one JSON document on stdout instead (the knees,\n"
+        "                        the files written; docs/json.md)\n"
+        "  -h, --help            this help\n"
+        "Writes knee_summary.txt, knee.json, scaling.json, metrics.prom (OpenMetrics), plots.gp,\n"
+        "the plots and "
+        "report.html.\n");
 }
 
 int plotcmd_main(int argc, char **argv)
