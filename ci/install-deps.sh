@@ -22,7 +22,7 @@ TEST_PKGS="
 libvirt-clients libcmocka-dev guestfish
 clang clang-format clang-tidy cppcheck libclang-rt-14-dev
 nginx-light wrk iproute2
-man-db groff-base prometheus
+man-db groff-base prometheus chromium
 "
 case ${1:-all} in
 run) PKGS=$RUN_PKGS ;;
