@@ -418,8 +418,10 @@ static void readme_table(FILE *f)
         for (char *p = help; *p; p++)
             if (*p == '|')
                 *p = '/';
-        fprintf(f, "| `%s` | %s | %s%s%s | %s%s |\n", key, type, o->flag ? "`--" : "",
-                o->flag ? o->flag : "", o->flag ? "`" : "", help,
+        const struct opts_def *d = o->agent ? opts_def_find(o->agent) : NULL;
+        fprintf(f, "| `%s` | %s | %s%s%s%s%s%s | %s%s |\n", key, type, o->flag ? "`--" : "",
+                o->flag ? o->flag : "", o->flag ? "`" : "", d && d->env ? " (agent: `" : "",
+                d && d->env ? d->env : "", d && d->env ? "`)" : "", help,
                 o->cmds & SPECOPT_LOCAL ? "" : " (run only)");
     }
     fputs("\n" DOCGEN_END, f);
