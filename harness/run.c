@@ -22,6 +22,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,77 @@ struct run_ctx {
     uint64_t runs_done, runs_total;
 };
 
+/*
+ * Other processes' share of the host's CPUs during a sweep above which the numbers may be
+ * low (a starved guest): the host's busy time minus our QEMU's and our own, in CPUs.
+ */
+#define RUN_BUSY_HOST_CPUS 0.25
+
+/* Busy and total CPU time of the whole host (/proc/stat, clock ticks).  0 or -1. */
+static int host_ticks(uint64_t *busy, uint64_t *total)
+{
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "re");
+    int n = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                       &v[4], &v[5], &v[6], &v[7])
+              : 0;
+
+    if (f)
+        fclose(f);
+    if (n < 5)
+        return -1;
+    *total = 0;
+    for (int i = 0; i < 8; i++)
+        *total += v[i];
+    *busy = *total - v[3] - v[4]; /* idle and iowait */
+    return 0;
+}
+
+/* CPU time (user + system, clock ticks) of process pid so far; 0 when unknown. */
+static uint64_t proc_ticks(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long long ut = 0, st = 0;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    if (pid <= 0 || (f = fopen(path, "re")) == NULL)
+        return 0;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* After the command name, which may hold anything: ") S ppid ... utime stime". */
+    p = strrchr(buf, ')');
+    if (!p ||
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return 0;
+    return ut + st;
+}
+
+/* A snapshot of who used the host's CPUs, to say after a sweep whether others did. */
+struct host_use {
+    uint64_t busy, total, ours;
+    bool ok;
+};
+
+static void host_use_sample(struct host_use *u, pid_t qemu)
+{
+    u->ok = host_ticks(&u->busy, &u->total) == 0;
+    u->ours = proc_ticks(qemu) + proc_ticks(getpid());
+}
+
+/* The CPUs' worth other processes used between a and b (NAN when unknown). */
+static double host_use_others(const struct host_use *a, const struct host_use *b, pid_t qemu)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (!a->ok || !b->ok || qemu <= 0 || b->total <= a->total || cpus < 1)
+        return NAN;
+    double others = (double)(b->busy - a->busy) - (double)(b->ours - a->ours);
+    return fmax(others, 0) / (double)(b->total - a->total) * (double)cpus;
+}
+
 /* One VM size in flight. */
 struct size_ctx {
     struct run_ctx *run;
@@ -127,8 +199,9 @@ struct size_ctx {
     bool no_progress;   /* the kernel printed nothing in time */
     bool agent_started; /* rows may be on the results disk from here on */
     bool vm_died;
-    bool restored; /* started from a saved state */
-    bool resync;   /* restored or paused for a snapshot: clock and RNG need the host's */
+    double host_others; /* CPUs' worth other processes used during the sweep (NAN: unknown) */
+    bool restored;      /* started from a saved state */
+    bool resync;        /* restored or paused for a snapshot: clock and RNG need the host's */
     char label[32];
 };
 
@@ -673,7 +746,16 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, enum
 
     *st = RUN_FAILED;
     sc->agent_started = true;
+    struct host_use before, after;
+    pid_t qemu = vm_qemu_pid(sc->vm);
+    host_use_sample(&before, qemu);
     rc = ab ? size_interleave(sc, &aborted) : size_agent(sc, s, RUN_GUEST_OUT, &aborted);
+    host_use_sample(&after, qemu);
+    sc->host_others = host_use_others(&before, &after, qemu);
+    if (sc->host_others >= RUN_BUSY_HOST_CPUS)
+        log_warn("%s: the host was busy during the sweep: other processes used %.1f of its %ld "
+                 "CPUs; the guest may have been starved and its numbers be low",
+                 sc->label, sc->host_others, sysconf(_SC_NPROCESSORS_ONLN));
     add_timing(timings, "sweep_s", t0);
     if (rc == 0)
         *st = RUN_COMPLETE;
@@ -1015,8 +1097,15 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     add_timing(timings, "push_s", t0);
     if (!sc.restored)
         boot_breakdown(&sc, timings, banner_at, ssh_at);
+    sc.host_others = NAN;
     if (size_sweep(&sc, dir, timings, &st) == 0)
         pulled_ok = true;
+    if (isfinite(sc.host_others)) {
+        /* Read by plot (analysis_note_host) to put the warning next to the numbers. */
+        cJSON *hi = cJSON_AddObjectToObject(m, "host_interference");
+        cJSON_AddNumberToObject(hi, "other_cpus", round(sc.host_others * 100) / 100);
+        cJSON_AddNumberToObject(hi, "host_cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
+    }
 
 cleanup:
     /* Whatever went wrong, try to bring home what the agent wrote while the session lives. */

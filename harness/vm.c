@@ -794,6 +794,11 @@ void vm_destroy(struct vm *vm)
     free(vm);
 }
 
+pid_t vm_qemu_pid(const struct vm *vm)
+{
+    return vm->qemu_pid;
+}
+
 bool vm_running(struct vm *vm)
 {
     int state = 0, reason = 0;

@@ -13,6 +13,7 @@
 #define VMSWEEP_VM_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -87,6 +88,9 @@ void vm_destroy(struct vm *vm);
 
 /* Is the domain still running? */
 bool vm_running(struct vm *vm);
+
+/* The PID of vm's QEMU when it is ours (embedded driver), else 0. */
+pid_t vm_qemu_pid(const struct vm *vm);
 
 /* Read back the CPU quota/period and vCPU pinning in force. */
 int vm_read_caps(struct vm *vm, struct vm_caps *caps);

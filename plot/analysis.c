@@ -507,3 +507,29 @@ int analysis_refine_levels(const struct analysis_group *g, uint64_t *out, size_t
     *n = k;
     return 0;
 }
+
+int analysis_note_host(struct analysis *a)
+{
+    const cJSON *size;
+
+    cJSON_ArrayForEach(size, cJSON_GetObjectItemCaseSensitive(a->manifest, "sizes"))
+    {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(size, "vcpus");
+        const cJSON *hi = cJSON_GetObjectItemCaseSensitive(size, "host_interference");
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(hi, "other_cpus");
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(hi, "host_cpus");
+        if (!cJSON_IsNumber(v) || !cJSON_IsNumber(o) || o->valuedouble < ANALYSIS_BUSY_HOST_CPUS)
+            continue;
+        for (size_t i = 0; i < a->n_groups; i++) {
+            struct analysis_group *g = &a->groups[i];
+            if (g->vcpus == (uint64_t)v->valuedouble &&
+                warn(g,
+                     "the host was busy during this sweep: other processes used %.2f of its "
+                     "%.0f CPUs; the guest may have been starved, so these numbers may be low "
+                     "(run again on a quiet host)",
+                     o->valuedouble, cJSON_IsNumber(n) ? n->valuedouble : 0) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}

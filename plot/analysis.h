@@ -80,6 +80,14 @@ struct analysis {
     cJSON *manifest;   /* the run's manifest.json (owned), or NULL: CSVs without a run */
 };
 
+/* What the run's manifest says of other processes' CPU use during a size's sweep (the
+ * harness's host_interference): from this share of the host's CPUs on, the numbers may be
+ * low, and the curves of that size carry a warning. */
+#define ANALYSIS_BUSY_HOST_CPUS 0.25
+
+/* Warn on the curves whose sweep shared a busy host (a->manifest).  0, or -1 (OOM). */
+int analysis_note_host(struct analysis *a);
+
 /*
  * Analyse the rows of n tables (several files may hold the same plan and VM size, e.g.
  * after a refinement pass: their rows are merged).  slo_p99_us > 0 caps the

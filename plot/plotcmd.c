@@ -207,6 +207,8 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
     a->accel = compareinput_csv_fact(csvs[0], COMPAREINPUT_ACCEL);
     a->manifest = compareinput_csv_manifest(csvs[0]);
     ret = PLOTCMD_EXIT_FAILURE;
+    if (analysis_note_host(a) < 0)
+        goto oom;
     if (!dir) {
         dircopy = strdup(csvs[0]);
         if (!dircopy)

@@ -132,6 +132,19 @@ done
 grep -q '<b>box</b>' "$html" && fail "report.html does not escape the manifest's text"
 grep -q "set label .*Kneedle N=" "$run/plots.gp" || fail "plots.gp does not mark Kneedle"
 
+# 7. A size whose sweep shared a busy host: the warning stands next to its numbers.
+python3 - "$run/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["sizes"] = [{"vcpus": 2, "host_interference": {"other_cpus": 0.9, "host_cpus": 2}}]
+json.dump(m, open(sys.argv[1], "w"))
+PY
+"$VMSWEEP" plot "$run/vcpus-2/sweep_1.csv" -o "$run" >"$tmp/busy.log" 2>&1 || fail "plot of a busy run: $(cat "$tmp/busy.log")"
+grep -q "the host was busy during this sweep: other processes used 0.90 of its 2 CPUs" "$run/knee_summary.txt" ||
+	fail "knee_summary.txt does not say the host was busy"
+python3 -c 'import json,sys; assert any("host was busy" in w for w in json.load(open(sys.argv[1]))[0]["warnings"])' "$run/knee.json" ||
+	fail "knee.json does not say the host was busy"
+
 if [ $fails -ne 0 ]; then
 	echo "plot_render: $fails failure(s)"
 	exit 1
