@@ -32,6 +32,23 @@ static void roff(FILE *f, const char *s)
     }
 }
 
+/* A man page option's heading: "-o, --output-dir DIR" in bold and italics. */
+static void roff_option(FILE *f, char short_flag, const char *flag, const char *metavar)
+{
+    fputs(".TP\n", f);
+    if (short_flag)
+        fprintf(f, "\\fB\\-%c\\fR, ", short_flag);
+    fputs("\\fB\\-\\-", f);
+    roff(f, flag);
+    fputs("\\fR", f);
+    if (metavar) {
+        fputs(" \\fI", f);
+        roff(f, metavar);
+        fputs("\\fR", f);
+    }
+    fputc('\n', f);
+}
+
 /* The row's help on one line (its '\n's as spaces). */
 static void one_line(char *buf, size_t len, const char *help)
 {
@@ -178,18 +195,7 @@ static void man_vmsweep(FILE *f)
             char key[64];
             if (o->section != groups[g].sec || !o->flag)
                 continue;
-            fputs(".TP\n", f);
-            if (o->short_flag)
-                fprintf(f, "\\fB\\-%c\\fR, ", o->short_flag);
-            fputs("\\fB\\-\\-", f);
-            roff(f, o->flag);
-            fputs("\\fR", f);
-            if (o->metavar) {
-                fputs(" \\fI", f);
-                roff(f, o->metavar);
-                fputs("\\fR", f);
-            }
-            fputc('\n', f);
+            roff_option(f, o->short_flag, o->flag, o->metavar);
             roff(f, o->help);
             fputc('\n', f);
             if (o->key || !(o->cmds & SPECOPT_LOCAL))
@@ -237,15 +243,7 @@ static void man_agent(FILE *f)
           f);
     for (size_t i = 0; i < opts_ndefs; i++) {
         const struct opts_def *d = &opts_defs[i];
-        fputs(".TP\n\\fB\\-\\-", f);
-        roff(f, d->flag);
-        fputs("\\fR", f);
-        if (d->metavar) {
-            fputs(" \\fI", f);
-            roff(f, d->metavar);
-            fputs("\\fR", f);
-        }
-        fputc('\n', f);
+        roff_option(f, 0, d->flag, d->metavar);
         roff(f, d->help);
         if (d->env)
             fprintf(f, " (environment: \\fB%s\\fR)", d->env);

@@ -543,8 +543,7 @@ int csv_parse_buffer(const char *name, const char *buf, size_t len, FILE *diag,
             t->rows = n;
         }
         r = &t->rows[t->n];
-        memset(r, 0, sizeof(*r));
-        r->max_us = r->mean_us = r->errors = r->ops = r->fairness = r->p999_us = NAN;
+        csv_row_clear(r);
         r->line = p.rec_line;
         for (int c = 0; c < CSV_COL_COUNT; c++) {
             if (idx[c] >= 0 && set_value(&p, r, c, (size_t)idx[c]) < 0)
@@ -639,6 +638,12 @@ cleanup:
         fclose(f);
     free(buf);
     return ret;
+}
+
+void csv_row_clear(struct csv_row *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->max_us = r->mean_us = r->errors = r->ops = r->fairness = r->p999_us = NAN;
 }
 
 void csv_free(struct csv_table *t)

@@ -72,6 +72,9 @@ int csv_parse_buffer(const char *name, const char *buf, size_t len, FILE *diag,
  */
 int csv_read(const char *path, FILE *diag, struct csv_table **out);
 
+/* Reset r to a row with no column read: numbers 0, the optional ones NAN (absent). */
+void csv_row_clear(struct csv_row *r);
+
 /* Release a table; NULL is accepted. */
 void csv_free(struct csv_table *t);
 

@@ -250,7 +250,7 @@ static struct csv_table *table_new(size_t n)
     t->n = n;
     for (size_t i = 0; i < n; i++) {
         struct csv_row *r = &t->rows[i];
-        r->max_us = r->mean_us = r->errors = r->ops = r->fairness = NAN;
+        csv_row_clear(r);
         r->p50_us = 10;
         r->p90_us = 20;
         r->p99_us = 30;

@@ -181,7 +181,7 @@ static struct csv_table *table_new(size_t n)
     t->n = n;
     for (size_t i = 0; i < n; i++) {
         struct csv_row *r = &t->rows[i];
-        r->max_us = r->mean_us = r->errors = r->ops = r->fairness = NAN;
+        csv_row_clear(r);
         r->vcpus = 1;
         r->concurrency = 1;
         r->qps = 100;
