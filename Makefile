@@ -3,7 +3,8 @@
 #   make                 build the harness (build/vmsweep) and the static agent
 #   make check           install missing packages, build, build the guest image, run every test
 #   make demo            install missing packages, build, build the image, run a short sweep
-#   make bench           benchmark tables (agent overhead, http vs wrk, boot/run breakdown)
+#   make bench           benchmark tables (agent overhead, http vs wrk, boot/run breakdown,
+#                        the power table of compare's decision rule)
 #   make lint            cppcheck, clang-tidy and clang-format --dry-run
 #   make docs            regenerate the man pages, completions and the spec key table
 #   make install         PREFIX (/usr/local) and DESTDIR: binaries, man pages,
@@ -64,7 +65,7 @@ AGENT   := $(BUILD)/vmsweep-agent
 all: $(VMSWEEP) $(AGENT)
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 # The files that embed VMSWEEP_VERSION are rebuilt when it changes (a new commit), so the
 # binary never mixes two versions; the stamp is rewritten only when its text differs.

@@ -30,12 +30,38 @@ static void child(FILE *f, const char *tag, const char *type, const char *msg)
     fprintf(f, "</%s>\n", tag);
 }
 
+/* A test case for one verdict: a failure, skipped when inconclusive, else passed. */
+static void verdict_case(FILE *f, const char *plan, unsigned long long vcpus, const char *name,
+                         enum compare_verdict v, const char *detail)
+{
+    open_case(f, plan, vcpus, name);
+    if (v == COMPARE_REGRESSED) {
+        fputs(">\n", f);
+        child(f, "failure", "regression", detail);
+        fputs("  </testcase>\n", f);
+    } else if (v == COMPARE_INCONCLUSIVE) {
+        fputs(">\n    <skipped message=\"", f);
+        outfile_xml_escape(f, detail);
+        fputs("\"/>\n  </testcase>\n", f);
+    } else {
+        fputs(">\n    <system-out>", f);
+        outfile_xml_escape(f, detail);
+        fputs("</system-out>\n  </testcase>\n", f);
+    }
+}
+
 int comparejunit_write(FILE *f, const struct comparereport *r)
 {
     const struct compare_result *c = r->cmp;
     size_t tests = c->n_levels + c->n_knees + (r->n_warnings ? 1 : 0);
     size_t failures = c->n_regressed, skipped = c->n_inconclusive;
-    char detail[512], name[COMPARESLO_TEXT_MAX + 64];
+    char detail[640], name[COMPARESLO_TEXT_MAX + 64];
+
+    for (size_t i = 0; i < c->n_curves; i++) {
+        tests += c->curves[i].tested;
+        failures += c->curves[i].tested && c->curves[i].est.verdict == COMPARE_REGRESSED;
+        skipped += c->curves[i].tested && c->curves[i].est.verdict == COMPARE_INCONCLUSIVE;
+    }
 
     if (r->slo) {
         tests += r->slo->n;
@@ -69,21 +95,17 @@ int comparejunit_write(FILE *f, const struct comparereport *r)
         const struct compare_level *l = &c->levels[i];
         snprintf(name, sizeof(name), "%s c=%llu", compare_metric_name(c->metric),
                  (unsigned long long)l->concurrency);
-        comparereport_level_detail(l, c->metric, r->alpha, detail, sizeof(detail));
-        open_case(f, l->plan, (unsigned long long)l->vcpus, name);
-        if (l->verdict == COMPARE_REGRESSED) {
-            fputs(">\n", f);
-            child(f, "failure", "regression", detail);
-            fputs("  </testcase>\n", f);
-        } else if (l->verdict == COMPARE_INCONCLUSIVE) {
-            fputs(">\n    <skipped message=\"", f);
-            outfile_xml_escape(f, detail);
-            fputs("\"/>\n  </testcase>\n", f);
-        } else {
-            fputs(">\n    <system-out>", f);
-            outfile_xml_escape(f, detail);
-            fputs("</system-out>\n  </testcase>\n", f);
-        }
+        comparereport_level_detail(l, c->metric, r->threshold, r->alpha, detail, sizeof(detail));
+        verdict_case(f, l->plan, (unsigned long long)l->vcpus, name, l->est.verdict, detail);
+    }
+    for (size_t i = 0; i < c->n_curves; i++) {
+        const struct compare_curve *cv = &c->curves[i];
+        if (!cv->tested)
+            continue;
+        snprintf(name, sizeof(name), "%s whole curve", compare_metric_name(c->metric));
+        comparereport_change_detail(&cv->est, c->metric, r->threshold, r->alpha, detail,
+                                    sizeof(detail));
+        verdict_case(f, cv->plan, (unsigned long long)cv->vcpus, name, cv->est.verdict, detail);
     }
     for (size_t i = 0; r->slo && i < r->slo->n; i++) {
         const struct compareslo_check *s = &r->slo->checks[i];

@@ -21,7 +21,7 @@ enum comparereport_status {
 };
 
 /* Everything a report shows. */
-#define COMPAREREPORT_JSON_SCHEMA 1 /* schema_version of `compare --json` (docs/json.md) */
+#define COMPAREREPORT_JSON_SCHEMA 2 /* schema_version of `compare --json` (docs/json.md) */
 
 struct comparereport {
     const char *base_name; /* BASE as given */
@@ -43,11 +43,16 @@ enum comparereport_status comparereport_status(const struct compare_result *cmp,
 const char *comparereport_status_name(enum comparereport_status s);
 
 /*
- * One sentence explaining the verdict on level l, e.g. "qps -20.0% (1000 -> 800), p =
- * 0.0079 < 0.01 and |change| > 5.0%", into buf (always NUL-terminated).
+ * One sentence explaining the verdict on an estimate (a level's or a curve's), e.g. "qps
+ * -20.0% [-22.1%, -17.8%]: worse beyond 5.0%, significant (adjusted p = 1e-06 <= 0.005)",
+ * into buf (always NUL-terminated).
  */
-void comparereport_level_detail(const struct compare_level *l, enum compare_metric m, double alpha,
-                                char *buf, size_t cap);
+void comparereport_change_detail(const struct compare_change *e, enum compare_metric m,
+                                 double threshold, double alpha, char *buf, size_t cap);
+
+/* comparereport_change_detail of level l, followed by its geometric means and runs. */
+void comparereport_level_detail(const struct compare_level *l, enum compare_metric m,
+                                double threshold, double alpha, char *buf, size_t cap);
 
 /* One sentence about an SLO check, e.g. "p99_us = 2500 violates p99_us<=2000". */
 void comparereport_slo_detail(const struct compareslo_check *c, char *buf, size_t cap);
@@ -55,7 +60,7 @@ void comparereport_slo_detail(const struct compareslo_check *c, char *buf, size_
 /* The readable table for the terminal; -1 when a write fails. */
 int comparereport_table(FILE *f, const struct comparereport *r);
 
-/* The JSON document of `compare --json` (docs/json.md, schema_version 1), one line.  0,
+/* The JSON document of `compare --json` (docs/json.md, schema_version 2), one line.  0,
  * or -1 on a write error or out of memory. */
 int comparereport_json(FILE *f, const struct comparereport *r);
 

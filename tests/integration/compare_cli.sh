@@ -37,12 +37,22 @@ wellformed() { python3 -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys
 expect 0 "$data/base.csv" "$data/same.csv"
 expect 0 "$data/base.csv" "$data/same_noise.csv"
 expect 0 "$data/base.csv" "$data/improve.csv"
-expect 0 "$data/noisy_base.csv" "$data/noisy_shift.csv"
+expect 4 "$data/noisy_base.csv" "$data/noisy_shift.csv"
+grep -q "runs per side would likely decide" "$tmp/out.log" || fail "noisy: no runs-needed advice"
 expect 3 "$data/base.csv" "$data/regress.csv"
 expect 3 --metric p99_us "$data/base.csv" "$data/regress.csv"
 expect 3 --slo 'p99_us<=2000@8' "$data/base.csv" "$data/same.csv"
-expect 4 "$data/base3.csv" "$data/regress3.csv"
-grep -q "run at least 5 per side" "$tmp/out.log" || fail "inconclusive: no runs-needed advice"
+expect 4 "$data/base1.csv" "$data/regress1.csv"
+grep -q "noise is unknown; about 5 runs per side" "$tmp/out.log" || fail "one run: no runs-needed advice"
+expect 3 "$data/base3.csv" "$data/regress3.csv"
+grep -q "^cpu .* curve .*REGRESSION" "$tmp/out.log" || fail "no whole-curve row in the table"
+grep -q "^verdict: regression: levels and whole curves regressed" "$tmp/out.log" ||
+	fail "the verdict does not say what decided it"
+# --power: the simulated rates of the rule, one row per (change, runs, CV)
+"$VMSWEEP" compare --power --trials 20 >"$tmp/power.out" 2>&1 || fail "--power failed"
+[ "$(grep -c '%.*%.*%' "$tmp/power.out")" -ge 54 ] || fail "--power table: $(head -5 "$tmp/power.out")"
+expect 2 --power "$data/base.csv"
+expect 2 --trials 5 "$data/base.csv" "$data/same.csv"
 expect 3 "$data/knee_base.csv" "$data/knee_cur.csv"
 grep -q "KNEE MOVED DOWN.*32 -> 16" "$tmp/out.log" || fail "knee move 32 -> 16 not reported"
 
@@ -77,7 +87,7 @@ PY
 [ -s "$tmp/r.md" ] || fail "--markdown wrote nothing"
 grep -q '^### vmsweep compare: regression' "$tmp/r.md" || fail "markdown heading"
 grep -q '^::error title=' "$tmp/gh.log" || fail "--github printed no ::error"
-"$VMSWEEP" compare "$data/base3.csv" "$data/regress3.csv" --github --junit "$tmp/i.xml" \
+"$VMSWEEP" compare "$data/base1.csv" "$data/regress1.csv" --github --junit "$tmp/i.xml" \
 	>"$tmp/gh4.log" 2>&1
 [ $? -eq 4 ] || fail "inconclusive with --github: wrong exit"
 grep -q '^::warning title=' "$tmp/gh4.log" || fail "inconclusive: no ::warning"
@@ -87,7 +97,7 @@ grep -q '<skipped ' "$tmp/i.xml" || fail "inconclusive levels are not <skipped>"
 # Gate ergonomics: -q still says a failing verdict; latency limits take units and "p99"
 # stands for p99_us; sweeps that share no level say what each side holds; every message
 # carries the command's prefix.
-"$VMSWEEP" compare -q "$data/base3.csv" "$data/regress3.csv" >"$tmp/q.out" 2>/dev/null
+"$VMSWEEP" compare -q "$data/base1.csv" "$data/regress1.csv" >"$tmp/q.out" 2>/dev/null
 [ $? -eq 4 ] || fail "-q inconclusive: wrong exit"
 grep -q '^verdict: inconclusive' "$tmp/q.out" || fail "-q printed no failing verdict: $(cat "$tmp/q.out")"
 "$VMSWEEP" compare -q "$data/base.csv" "$data/base.csv" >"$tmp/q0.out" 2>/dev/null

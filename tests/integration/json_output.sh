@@ -33,11 +33,20 @@ PY
 check compare "$tmp/c.json"
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["verdict"]=="regression" and j["exit_code"]==3 and j["counts"]["regressed"]>0 and j["slo"]["checks"]>0, j' "$tmp/c.json" ||
 	fail "compare --json: wrong verdict or counts"
-"$VMSWEEP" compare "$data/compare/base3.csv" "$data/compare/regress3.csv" --json >"$tmp/c4.json" 2>/dev/null
+"$VMSWEEP" compare "$data/compare/base1.csv" "$data/compare/regress1.csv" --json >"$tmp/c4.json" 2>/dev/null
 [ $? = 4 ] || fail "compare --json, inconclusive: exit not 4"
 check compare "$tmp/c4.json"
-python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert all(l["runs_needed"]>=5 for l in j["levels"] if l["verdict"]=="inconclusive"), j' "$tmp/c4.json" ||
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert all(l["runs_needed"]>=5 for l in j["levels"] + j["curves"] if l["verdict"]=="inconclusive"), j' "$tmp/c4.json" ||
 	fail "compare --json: inconclusive levels do not say the runs needed"
+python3 - "$tmp/c.json" <<'PY' || fail "compare --json: estimates without intervals"
+import json, sys
+j = json.load(open(sys.argv[1]))
+for e in j["levels"] + j["curves"]:
+    lo, hi = e["ci95_pct"]
+    assert lo <= e["change_pct"] <= hi, e
+assert j["curves"][0]["tested"] and j["curves"][0]["verdict"] == "regression", j["curves"]
+assert "level" in j["decided_by_tests"] and "curve" in j["decided_by_tests"], j
+PY
 echo "ok: compare --json"
 
 "$VMSWEEP" plot "$data/plot/scaling.csv" -o "$tmp/p" --json >"$tmp/p.json" 2>"$tmp/p.err" || fail "plot --json failed: $(cat "$tmp/p.err")"

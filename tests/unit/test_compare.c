@@ -1,5 +1,5 @@
 /*
- * Unit tests for `vmsweep compare`: the rank test (ranktest.c), the verdict (compare.c),
+ * Unit tests for `vmsweep compare`: the decision rule (compare.c),
  * SLO gates (compareslo.c), run-directory input and manifests (compareinput.c), JUnit
  * output (comparejunit.c) and the command's exit statuses (comparecmd.c) on the fixtures
  * in tests/data/compare (regenerate them with gen.py there).
@@ -26,7 +26,6 @@
 #include "comparereport.h"
 #include "compareslo.h"
 #include "csv.h"
-#include "ranktest.h"
 
 #ifndef VMSWEEP_SRCDIR
 #define VMSWEEP_SRCDIR "."
@@ -94,35 +93,7 @@ static long attr_of(const char *xml, const char *tag, const char *attr)
     return strtol(a + strlen(key), NULL, 10);
 }
 
-static void test_ranktest_exact(void **state)
-{
-    double a[] = {1, 2, 3, 4, 5}, b[] = {6, 7, 8, 9, 10};
-    double odd[] = {1, 3, 5, 7, 9}, even[] = {2, 4, 6, 8, 10};
-    double t1[] = {1, 1, 2, 2}, t2[] = {2, 3, 3, 3};
-    struct ranktest_result r;
-    (void)state;
-    assert_int_equal(ranktest_mann_whitney(a, 5, b, 5, &r), 0);
-    assert_true(r.exact);
-    assert_true(r.u == 0);
-    assert_true(fabs(r.p - 2.0 / 252) < 1e-12);
-    assert_true(fabs(r.p_min - 2.0 / 252) < 1e-12);
-    assert_int_equal(ranktest_mann_whitney(odd, 5, even, 5, &r), 0);
-    assert_true(fabs(r.p - 0.690476190) < 1e-6); /* exact: 174 of 252 splits */
-    assert_int_equal(ranktest_mann_whitney(a, 3, b, 3, &r), 0);
-    assert_true(fabs(r.p - 0.1) < 1e-12); /* 3 + 3 can never go below 0.1 */
-    /* ties: mid-ranks, still a valid probability and symmetric */
-    assert_int_equal(ranktest_mann_whitney(t1, 4, t2, 4, &r), 0);
-    assert_true(r.p > 0 && r.p <= 1);
-    {
-        double p1 = r.p;
-        assert_int_equal(ranktest_mann_whitney(t2, 4, t1, 4, &r), 0);
-        assert_true(fabs(r.p - p1) < 1e-12);
-    }
-    assert_int_equal(ranktest_mann_whitney(a, 0, b, 5, &r), -1);
-    assert_int_equal(ranktest_runs_needed(0.05), 4);
-    assert_int_equal(ranktest_runs_needed(0.01), 5);
-    assert_int_equal(ranktest_runs_needed(0), 0);
-}
+static struct csv_table *table_new(size_t n);
 
 static void test_identical_no_change(void **state)
 {
@@ -130,10 +101,12 @@ static void test_identical_no_change(void **state)
     struct compare_level l;
     (void)state;
     assert_int_equal(compare_samples(x, 5, x, 5, 1, &default_opts, &l), 0);
-    assert_int_equal(l.verdict, COMPARE_SAME);
-    assert_true(l.change == 0);
-    assert_true(l.p == 1);
-    assert_true(l.ratio_lo <= 1 && l.ratio_hi >= 1);
+    assert_int_equal(l.est.verdict, COMPARE_SAME);
+    assert_true(l.est.change == 0);
+    assert_true(fabs(l.est.p_worse - 0.5) < 1e-12);
+    assert_true(l.est.ci_lo < 0 && l.est.ci_hi > 0);
+    assert_true(fabs(l.est.ci_lo + l.est.ci_hi) < 1e-3); /* symmetric in log: nearly here */
+    assert_false(l.est.beyond);
     assert_int_equal(run_cmd(DATA "base.csv", DATA "same.csv", NULL), 0);
     assert_int_equal(run_cmd(DATA "base.csv", DATA "same_noise.csv", NULL), 0);
 }
@@ -141,54 +114,121 @@ static void test_identical_no_change(void **state)
 static void test_shift_20pct_regression(void **state)
 {
     double base[] = {1000, 1010, 990, 1005, 995}, cur[] = {800, 808, 792, 804, 796};
-    struct compare_level l, again;
+    struct compare_level l;
     (void)state;
     assert_int_equal(compare_samples(base, 5, cur, 5, 1, &default_opts, &l), 0);
-    assert_int_equal(l.verdict, COMPARE_REGRESSED);
-    assert_true(l.worse);
-    assert_true(fabs(l.change + 0.2) < 1e-9);
-    assert_true(l.p < 0.01);
-    assert_true(l.ratio_lo <= 0.8 + 1e-9 && l.ratio_hi >= 0.8 - 1e-9 && l.ratio_hi < 1);
-    /* the bootstrap is seeded: same input, same interval */
-    assert_int_equal(compare_samples(base, 5, cur, 5, 1, &default_opts, &again), 0);
-    assert_true(again.ratio_lo == l.ratio_lo && again.ratio_hi == l.ratio_hi);
+    assert_int_equal(l.est.verdict, COMPARE_REGRESSED);
+    assert_true(l.est.beyond);
+    assert_true(fabs(l.est.change + 0.2) < 1e-9); /* ratio of geometric means, exact here */
+    assert_true(fabs(l.gm_cur / l.gm_base - 0.8) < 1e-9);
+    assert_true(l.est.p_worse < 1e-6 && l.est.p_adj == l.est.p_worse);
+    assert_true(l.est.ci_lo < -0.2 && l.est.ci_hi > -0.2 && l.est.ci_hi < 0);
+    assert_true(l.est.df == 8 && l.own_noise == 0);
     /* the other way round it is an improvement, and improvements pass */
     assert_int_equal(compare_samples(cur, 5, base, 5, 1, &default_opts, &l), 0);
-    assert_int_equal(l.verdict, COMPARE_IMPROVED);
+    assert_int_equal(l.est.verdict, COMPARE_IMPROVED);
+    assert_false(l.est.beyond);
     assert_int_equal(run_cmd(DATA "base.csv", DATA "regress.csv", NULL), 3);
     assert_int_equal(run_cmd(DATA "base.csv", DATA "improve.csv", NULL), 0);
-    /* a 20% shift under a 25% threshold is no regression */
+    /* a 20% shift under a 25% threshold is no regression: the interval excludes -25% */
     assert_int_equal(run_cmd("--threshold", "25", DATA "base.csv", DATA "regress.csv", NULL), 0);
 }
 
-static void test_three_runs_inconclusive(void **state)
+/* One run a side: the noise cannot be estimated, nothing is decided; three runs, pooled
+ * over four levels (16 degrees of freedom), decide a 20% drop. */
+static void test_one_run_inconclusive(void **state)
 {
     double base[] = {1000, 1010, 990}, cur[] = {800, 808, 792};
-    struct compare_opts o = default_opts;
     struct compare_level l;
     (void)state;
-    o.alpha = 0.05;
-    assert_int_equal(compare_samples(base, 3, cur, 3, 1, &o, &l), 0);
-    assert_int_equal(l.verdict, COMPARE_INCONCLUSIVE);
-    assert_true(fabs(l.p_min - 0.1) < 1e-12);
-    assert_int_equal(l.runs_needed, 4);
+    assert_int_equal(compare_samples(base, 1, cur, 1, 1, &default_opts, &l), 0);
+    assert_int_equal(l.est.verdict, COMPARE_INCONCLUSIVE);
+    assert_true(l.est.df == 0 && isnan(l.est.ci_lo) && isnan(l.est.p_worse));
+    assert_int_equal(l.est.runs_needed, COMPARE_RUNS_ADVISED);
+    assert_true(l.est.beyond); /* the estimate itself is there: -20% */
     assert_int_equal(compare_samples(base, 3, cur, 3, 1, &default_opts, &l), 0);
-    assert_int_equal(l.verdict, COMPARE_INCONCLUSIVE);
-    assert_int_equal(l.runs_needed, 5);
-    assert_int_equal(run_cmd(DATA "base3.csv", DATA "regress3.csv", NULL), 4);
-    assert_int_equal(run_cmd("--alpha", "0.05", DATA "base3.csv", DATA "regress3.csv", NULL), 4);
+    assert_int_equal(l.est.verdict, COMPARE_REGRESSED);
+    assert_int_equal(run_cmd(DATA "base1.csv", DATA "regress1.csv", NULL), 4);
+    assert_int_equal(run_cmd(DATA "base3.csv", DATA "regress3.csv", NULL), 3);
+}
+
+/* Runs with no spread at all: the change is known exactly. */
+static void test_no_spread(void **state)
+{
+    double base[] = {100, 100, 100}, cur[] = {90, 90, 90};
+    struct compare_level l;
+    (void)state;
+    assert_int_equal(compare_samples(base, 3, cur, 3, 1, &default_opts, &l), 0);
+    assert_int_equal(l.est.verdict, COMPARE_REGRESSED);
+    assert_true(fabs(l.est.ci_lo + 0.1) < 1e-12 && fabs(l.est.ci_hi + 0.1) < 1e-12);
+    assert_int_equal(compare_samples(base, 3, base, 3, 1, &default_opts, &l), 0);
+    assert_int_equal(l.est.verdict, COMPARE_SAME);
+    /* values that are not above 0 are refused */
+    base[1] = 0;
+    assert_int_equal(compare_samples(base, 3, cur, 3, 1, &default_opts, &l), -1);
 }
 
 static void test_noisy_small_shift(void **state)
 {
-    /* CV ~ 10%: a 3% shift is far inside 3 x CV */
+    /* CV ~ 10%: a 3% drop is neither shown nor ruled out: inconclusive, with the runs
+     * that would likely decide */
     double base[] = {1000, 1150, 870, 1080, 930}, cur[] = {970, 1110, 850, 1040, 900};
     struct compare_level l;
     (void)state;
     assert_int_equal(compare_samples(base, 5, cur, 5, 1, &default_opts, &l), 0);
-    assert_int_equal(l.verdict, COMPARE_SAME);
-    assert_true(l.min_change > 0.05);
-    assert_int_equal(run_cmd(DATA "noisy_base.csv", DATA "noisy_shift.csv", NULL), 0);
+    assert_int_equal(l.est.verdict, COMPARE_INCONCLUSIVE);
+    assert_false(l.est.beyond);
+    assert_true(l.est.ci_lo < -0.05);
+    assert_true(l.est.runs_needed > 5);
+    assert_int_equal(run_cmd(DATA "noisy_base.csv", DATA "noisy_shift.csv", NULL), 4);
+}
+
+/* A -7% shift at every level of a noisy curve: no level decides alone (Holm over 9
+ * tests), the whole curve does. */
+static void test_whole_curve_decides(void **state)
+{
+    static const double pattern[] = {1.05, 0.95, 1.03, 0.97, 1.0};
+    struct csv_table *b = table_new(40), *c = table_new(40);
+    struct compare_result *r = NULL;
+    (void)state;
+    for (size_t i = 0; i < 40; i++) {
+        strcpy(b->rows[i].plan, "p");
+        strcpy(c->rows[i].plan, "p");
+        b->rows[i].concurrency = c->rows[i].concurrency = (uint64_t)1 << (i / 5);
+        b->rows[i].run_idx = c->rows[i].run_idx = i % 5;
+        b->rows[i].qps = 1000.0 * (double)(i / 5 + 1) * pattern[i % 5];
+        c->rows[i].qps = 0.93 * b->rows[i].qps;
+    }
+    assert_int_equal(compare_tables(&b, 1, &c, 1, &default_opts, stderr, &r), 0);
+    assert_int_equal(r->n_levels, 8);
+    assert_int_equal(r->n_curves, 1);
+    assert_int_equal(r->n_tests, 9);
+    assert_int_equal(r->n_regressed, 0);
+    assert_int_equal(r->n_inconclusive, 8);
+    assert_true(r->curves[0].tested);
+    assert_int_equal(r->curves[0].est.verdict, COMPARE_REGRESSED);
+    assert_true(fabs(r->curves[0].est.change + 0.07) < 1e-9);
+    assert_true(r->curves[0].est.ci_lo < -0.07 && r->curves[0].est.ci_hi > -0.07);
+    assert_int_equal(r->verdict, COMPARE_REGRESSED);
+    assert_true(r->by_curve && !r->by_level);
+    compare_result_free(r);
+    r = NULL;
+    /* -3% everywhere: inside the threshold, the curve's interval rules out -5% */
+    for (size_t i = 0; i < 40; i++)
+        c->rows[i].qps = 0.97 * b->rows[i].qps;
+    assert_int_equal(compare_tables(&b, 1, &c, 1, &default_opts, stderr, &r), 0);
+    assert_int_equal(r->curves[0].est.verdict, COMPARE_SAME);
+    assert_int_equal(r->verdict, COMPARE_SAME);
+    compare_result_free(r);
+    r = NULL;
+    /* a run that did nothing (qps 0) is left out, not a ratio of infinity */
+    c->rows[3].qps = 0;
+    assert_int_equal(compare_tables(&b, 1, &c, 1, &default_opts, stderr, &r), 0);
+    assert_int_equal(r->levels[0].dropped_cur, 1);
+    assert_int_equal(r->levels[0].n_cur, 4);
+    compare_result_free(r);
+    csv_free(b);
+    csv_free(c);
 }
 
 static void test_latency_direction(void **state)
@@ -204,9 +244,10 @@ static void test_latency_direction(void **state)
     assert_int_equal(compare_metric_parse("latency", NULL, &m), -1);
     o.metric = COMPARE_P99;
     assert_int_equal(compare_samples(base, 5, slower, 5, 0, &o, &l), 0);
-    assert_int_equal(l.verdict, COMPARE_REGRESSED); /* higher latency is worse */
+    assert_int_equal(l.est.verdict, COMPARE_REGRESSED); /* higher latency is worse */
+    assert_true(l.est.beyond);
     assert_int_equal(compare_samples(slower, 5, base, 5, 0, &o, &l), 0);
-    assert_int_equal(l.verdict, COMPARE_IMPROVED);
+    assert_int_equal(l.est.verdict, COMPARE_IMPROVED);
     /* in the fixtures latency rises as qps falls */
     assert_int_equal(run_cmd("--metric", "p99_us", DATA "base.csv", DATA "regress.csv", NULL), 3);
     assert_int_equal(run_cmd("--metric", "p99_us", DATA "base.csv", DATA "improve.csv", NULL), 0);
@@ -299,11 +340,11 @@ static void test_many_knee_moves(void **state)
     csv_free(c);
 }
 
-/* 100000 levels of two runs a side: the bootstrap's resamples are shared out over the
- * levels and its percentiles selected, not sorted (2000 sorted resamples a level took
- * minutes on a million levels).  Every interval still holds the ratios it can reach; a
- * level with one run a side gets the exact ratio. */
-static void test_many_levels_bootstrap(void **state)
+/* 100000 levels of two runs a side: linear work after one sort, and every estimate is
+ * exact here (each side is {x, 1.04 x} and CURRENT is twice BASE).  A level with one run
+ * a side on a curve of its own has no noise estimate: inconclusive, its estimate still
+ * given. */
+static void test_many_levels(void **state)
 {
     const size_t n = 100000;
     struct csv_table *b = table_new(2 * n + 1), *c = table_new(2 * n + 1);
@@ -317,7 +358,6 @@ static void test_many_levels_bootstrap(void **state)
         b->rows[i].qps = i % 2 ? 104 : 100;
         c->rows[i].qps = i % 2 ? 208 : 200;
     }
-    /* One more level, one run a side. */
     strcpy(b->rows[2 * n].plan, "q");
     strcpy(c->rows[2 * n].plan, "q");
     b->rows[2 * n].concurrency = c->rows[2 * n].concurrency = 1;
@@ -325,13 +365,17 @@ static void test_many_levels_bootstrap(void **state)
     c->rows[2 * n].qps = 150;
     assert_int_equal(compare_tables(&b, 1, &c, 1, &default_opts, stderr, &r), 0);
     assert_int_equal(r->n_levels, n + 1);
+    assert_int_equal(r->n_curves, 2);
+    assert_int_equal(r->n_tests, n + 1); /* the levels of p and its curve; q untested */
     for (size_t i = 0; i < n; i++) {
         const struct compare_level *l = &r->levels[i];
-        assert_true(l->ratio_lo >= 200.0 / 104 && l->ratio_lo <= l->ratio_hi &&
-                    l->ratio_hi <= 208.0 / 100);
+        assert_true(fabs(l->est.change - 1) < 1e-9);
+        assert_int_equal(l->est.verdict, COMPARE_IMPROVED);
     }
     assert_string_equal(r->levels[n].plan, "q");
-    assert_true(r->levels[n].ratio_lo == 1.5 && r->levels[n].ratio_hi == 1.5);
+    assert_true(fabs(r->levels[n].est.change - 0.5) < 1e-12);
+    assert_int_equal(r->levels[n].est.verdict, COMPARE_INCONCLUSIVE);
+    assert_int_equal(r->verdict, COMPARE_INCONCLUSIVE);
     compare_result_free(r);
     csv_free(b);
     csv_free(c);
@@ -419,7 +463,7 @@ static void test_slo_violations(void **state)
     assert_int_equal(run_cmd("--slo", "p99_us<=2700@8", DATA "base.csv", DATA "same.csv", NULL), 3);
     assert_int_equal(run_cmd("--slo", "p99_us<=100000", DATA "base.csv", DATA "same.csv", NULL), 0);
     /* an SLO violation beats inconclusive */
-    assert_int_equal(run_cmd("--slo", "qps>=1e9", DATA "base3.csv", DATA "regress3.csv", NULL), 3);
+    assert_int_equal(run_cmd("--slo", "qps>=1e9", DATA "base1.csv", DATA "regress1.csv", NULL), 3);
     assert_int_equal(run_cmd(DATA "base.csv", DATA "errors.csv", NULL), 3);
     assert_int_equal(run_cmd("--max-error-rate", "5", DATA "base.csv", DATA "errors.csv", NULL), 0);
     assert_int_equal(run_cmd(DATA "base.csv", DATA "unfair.csv", NULL), 3);
@@ -486,7 +530,7 @@ static void test_junit(void **state)
     assert_non_null(strstr(xml, "<testsuite name=\"vmsweep compare "));
     assert_int_equal(count(xml, "<testsuite "), 1);
     assert_int_equal(count(xml, "</testsuite>"), 1);
-    /* 7 levels + 1 SLO check (c=8) + 1 knee move (+ error-rate and fairness checks
+    /* 7 levels + the curve + 1 SLO check (c=8) + 1 knee move (+ error-rate and fairness checks
        when the CSV reader gives ops and fairness) */
     assert_int_equal(attr_of(xml, "<testsuite ", "tests"), (long)count(xml, "<testcase "));
     assert_int_equal(count(xml, "name=\"qps c="), 7);
@@ -495,7 +539,9 @@ static void test_junit(void **state)
     assert_int_equal(attr_of(xml, "<testsuite ", "failures"), (long)count(xml, "<failure "));
     assert_int_equal(attr_of(xml, "<testsuite ", "errors"), 0);
     assert_int_equal(attr_of(xml, "<testsuite ", "skipped"), (long)count(xml, "<skipped "));
-    assert_int_equal(count(xml, "type=\"regression\""), 2); /* c=32 and c=64 */
+    /* c=16 (-6%), c=32, c=64 and the whole curve */
+    assert_int_equal(count(xml, "type=\"regression\""), 4);
+    assert_int_equal(count(xml, "name=\"qps whole curve\""), 1);
     assert_int_equal(count(xml, "type=\"slo\""), 1);
     assert_non_null(strstr(xml, "name=\"knee\""));
     assert_non_null(strstr(xml, "knee moved 32 -&gt; 16"));
@@ -507,12 +553,12 @@ static void test_junit(void **state)
     assert_non_null(strstr(text, "| plan | vCPUs |"));
     assert_non_null(strstr(text, "knee moved down"));
     free(text);
-    /* inconclusive levels are <skipped> */
-    assert_int_equal(run_cmd("--junit", junit, DATA "base3.csv", DATA "regress3.csv", NULL), 4);
+    /* inconclusive levels and curves are <skipped> */
+    assert_int_equal(run_cmd("--junit", junit, DATA "base1.csv", DATA "regress1.csv", NULL), 4);
     xml = slurp(junit);
     assert_non_null(xml);
-    assert_int_equal(attr_of(xml, "<testsuite ", "skipped"), 4);
-    assert_int_equal(count(xml, "<skipped "), 4);
+    assert_int_equal(attr_of(xml, "<testsuite ", "skipped"), 5);
+    assert_int_equal(count(xml, "<skipped "), 5);
     assert_int_equal(attr_of(xml, "<testsuite ", "failures"), 0);
     free(xml);
     unlink(junit);
@@ -533,8 +579,8 @@ static void test_junit_escaping(void **state)
     l.vcpus = 1;
     l.concurrency = 2;
     l.n_base = l.n_cur = 5;
-    l.verdict = COMPARE_REGRESSED;
-    l.change = -0.5;
+    l.est.verdict = COMPARE_REGRESSED;
+    l.est.change = -0.5;
     r.levels = &l;
     r.n_levels = 1;
     r.n_regressed = 1;
@@ -751,11 +797,12 @@ static void test_hostile_manifests(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ranktest_exact),
         cmocka_unit_test(test_identical_no_change),
         cmocka_unit_test(test_shift_20pct_regression),
-        cmocka_unit_test(test_three_runs_inconclusive),
+        cmocka_unit_test(test_one_run_inconclusive),
+        cmocka_unit_test(test_no_spread),
         cmocka_unit_test(test_noisy_small_shift),
+        cmocka_unit_test(test_whole_curve_decides),
         cmocka_unit_test(test_latency_direction),
         cmocka_unit_test(test_knee_move),
         cmocka_unit_test(test_slo_parse),
@@ -765,7 +812,7 @@ int main(void)
         cmocka_unit_test(test_junit_escaping),
         cmocka_unit_test(test_run_dirs_and_manifests),
         cmocka_unit_test(test_many_knee_moves),
-        cmocka_unit_test(test_many_levels_bootstrap),
+        cmocka_unit_test(test_many_levels),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_hostile_directories),
         cmocka_unit_test(test_hostile_manifests),

@@ -32,6 +32,8 @@ write("regress.csv", LEVELS, 5, 3, scale={c: 0.8 for c in LEVELS})   # -20% qps
 write("improve.csv", LEVELS, 5, 4, scale={c: 1.2 for c in LEVELS})   # +20% qps
 write("base3.csv", LEVELS, 3, 5)
 write("regress3.csv", LEVELS, 3, 6, scale={c: 0.8 for c in LEVELS})
+write("base1.csv", LEVELS, 1, 11)                     # one run: the noise is unknown
+write("regress1.csv", LEVELS, 1, 12, scale={c: 0.8 for c in LEVELS})
 write("noisy_base.csv", LEVELS, 5, 7, cv=0.10)
 write("noisy_shift.csv", LEVELS, 5, 8, cv=0.10, scale={c: 0.97 for c in LEVELS})
 write("errors.csv", LEVELS, 5, 1, errors=0.02)        # 2% of operations fail
