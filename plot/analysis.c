@@ -152,6 +152,16 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
     lv->qps_cv = NAN;
     if (k >= 2 && stats_cv(qps, k, &lv->qps_cv) < 0)
         lv->qps_cv = NAN;
+    if (stats_median_ci(qps, k, ANALYSIS_CI_LEVEL, &lv->qps_ci_lo, &lv->qps_ci_hi,
+                        &lv->qps_ci_coverage) < 0)
+        return -1;
+    if (isfinite(lv->qps_cv) && lv->qps_cv > ANALYSIS_CV_HIGH &&
+        warn(g,
+             "N=%llu: unstable: qps varies between runs with a CV of %.0f%% (above %.0f%%); "
+             "the median's %.0f%% interval is %.1f-%.1f",
+             (unsigned long long)c, lv->qps_cv * 100, ANALYSIS_CV_HIGH * 100,
+             lv->qps_ci_coverage * 100, lv->qps_ci_lo, lv->qps_ci_hi) < 0)
+        return -1;
     if (k >= 3 && stats_modz(qps, k, z) == 0) {
         for (size_t i = 0; i < k; i++) {
             if (fabs(z[i]) > STATS_MODZ_OUTLIER) {
@@ -171,6 +181,142 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
 static int disagree(uint64_t a, uint64_t b)
 {
     return (double)a > ANALYSIS_DISAGREE * (double)b || (double)b > ANALYSIS_DISAGREE * (double)a;
+}
+
+/*
+ * "No knee within the levels measured": how much a doubling still buys at the highest
+ * level that can be judged (knee_gain_per_doubling), how far to extend the sweep, and the
+ * USL's N* as the estimate when there is one.
+ */
+static int no_knee_warning(struct analysis_group *g, const struct knee_level *kl, size_t n)
+{
+    double gain = NAN;
+    size_t at = 0;
+    char usl[96] = "";
+
+    for (size_t i = 0; i < n; i++) {
+        double gi;
+        if (knee_gain_per_doubling(kl, n, i, &gi) == 0) {
+            gain = gi;
+            at = i;
+        }
+    }
+    if (g->has_usl && isfinite(g->usl.n_star))
+        snprintf(usl, sizeof usl, "; the USL fit puts the peak near N=%.0f", g->usl.n_star);
+    if (isfinite(gain))
+        return warn(g,
+                    "no knee within the levels measured: doubling N from %llu still buys %+.0f%% "
+                    "throughput; extend the sweep to N=%llu%s",
+                    (unsigned long long)kl[at].concurrency, gain * 100,
+                    2ULL * (unsigned long long)kl[n - 1].concurrency, usl);
+    return warn(g,
+                "no knee within the levels measured: no level has its double measured (N=%llu "
+                "to %llu); extend the sweep to N=%llu%s",
+                (unsigned long long)kl[0].concurrency, (unsigned long long)kl[n - 1].concurrency,
+                2ULL * (unsigned long long)kl[n - 1].concurrency, usl);
+}
+
+/*
+ * The recommended range of g (levels kl[0..n)).  Without an SLO: 50-75% of the knee when
+ * p99 rises toward it, the knee itself when p99 there is within ANALYSIS_FLAT_P99 of the
+ * lowest level's (nothing queues yet: halving the machine buys no latency).  With a p99
+ * SLO: the highest level whose p99 meets it, up to the knee (past it more concurrency
+ * only adds latency) or, without a knee, up to the last level.
+ */
+static int recommend(struct analysis_group *g, const struct knee_level *kl, size_t n, double slo)
+{
+    uint64_t top = g->knee ? g->knee : kl[n - 1].concurrency, ok = 0;
+
+    g->has_recommended = 0;
+    if (slo > 0) {
+        for (size_t i = 0; i < n && kl[i].concurrency <= top; i++)
+            if (kl[i].p99_us <= slo)
+                ok = kl[i].concurrency;
+        if (!ok)
+            return warn(g,
+                        "no level meets the p99 SLO of %.0f us (p99 is %.0f us at N=%llu): no "
+                        "recommendation",
+                        slo, kl[0].p99_us, (unsigned long long)kl[0].concurrency);
+        g->has_recommended = 1;
+        g->rec_why = ANALYSIS_REC_SLO;
+        g->rec_low = g->rec_high = ok;
+        if (ok < top)
+            return warn(g,
+                        "recommendation capped at N=%llu, the highest level whose p99 meets the "
+                        "SLO of %.0f us",
+                        (unsigned long long)ok, slo);
+        return 0;
+    }
+    if (!g->knee)
+        return 0;
+    g->has_recommended = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (kl[i].concurrency == g->knee && kl[0].p99_us > 0 &&
+            kl[i].p99_us <= ANALYSIS_FLAT_P99 * kl[0].p99_us) {
+            g->rec_why = ANALYSIS_REC_KNEE;
+            g->rec_low = g->rec_high = g->knee;
+            return 0;
+        }
+    }
+    g->rec_why = ANALYSIS_REC_HEADROOM;
+    g->rec_low = (g->knee + 1) / 2;
+    g->rec_high = g->knee * 3 / 4;
+    if (g->rec_low < 1)
+        g->rec_low = 1;
+    if (g->rec_high < g->rec_low)
+        g->rec_high = g->rec_low;
+    return 0;
+}
+
+const char *analysis_rec_text(const struct analysis_group *g)
+{
+    switch (g->rec_why) {
+    case ANALYSIS_REC_KNEE:
+        return "the knee: p99 there is within 1.5x the lowest level's, nothing queues yet";
+    case ANALYSIS_REC_SLO:
+        return "the highest level up to the knee whose p99 meets the SLO";
+    default:
+        return "50-75% of the knee";
+    }
+}
+
+/* Low confidence (ANALYSIS_CONF_*), with a warning that says why. */
+static int rate_confidence(struct analysis_group *g)
+{
+    char why[256] = "";
+    size_t off = 0;
+
+#define CONF_ADD(...)                                                                              \
+    (off < sizeof why ? (void)(off += (size_t)snprintf(why + off, sizeof why - off, __VA_ARGS__))  \
+                      : (void)0)
+    if (g->n_levels < ANALYSIS_CONF_LEVELS)
+        CONF_ADD("%s%zu levels (fewer than %d)", off ? "; " : "", g->n_levels,
+                 ANALYSIS_CONF_LEVELS);
+    {
+        char at[96] = "";
+        size_t fewest = SIZE_MAX, aoff = 0;
+        for (size_t i = 0; g->knee && i < g->n_levels; i++) {
+            int near = g->levels[i].concurrency == g->knee ||
+                       (i + 1 < g->n_levels && g->levels[i + 1].concurrency == g->knee) ||
+                       (i > 0 && g->levels[i - 1].concurrency == g->knee);
+            if (!near || g->levels[i].runs >= ANALYSIS_CONF_RUNS)
+                continue;
+            fewest = g->levels[i].runs < fewest ? g->levels[i].runs : fewest;
+            if (aoff < sizeof at)
+                aoff += (size_t)snprintf(at + aoff, sizeof at - aoff, "%s%llu", aoff ? "," : "",
+                                         (unsigned long long)g->levels[i].concurrency);
+        }
+        if (fewest != SIZE_MAX)
+            CONF_ADD("%s%zu run(s) at N=%s around the knee (fewer than %d)", off ? "; " : "",
+                     fewest, at, ANALYSIS_CONF_RUNS);
+    }
+    if (g->has_usl && g->usl.r2 < ANALYSIS_CONF_R2)
+        CONF_ADD("%sUSL R2 = %.3f", off ? "; " : "", g->usl.r2);
+#undef CONF_ADD
+    g->low_confidence = off > 0;
+    if (!off || g->n_levels < 2)
+        return 0;
+    return warn(g, "low confidence in the knee and the recommendation: %s", why);
 }
 
 /* Knees, USL, recommendation and their warnings for a group with its levels filled. */
@@ -208,6 +354,17 @@ static int place_knees(struct analysis_group *g, double slo)
         g->knees[m] = mi >= 0 ? kl[mi].concurrency : 0;
     }
 
+    if (n >= USL_MIN_LEVELS) {
+        if (usl_fit(nn, xx, n, &g->usl, why, sizeof why) == 0) {
+            g->has_usl = 1;
+            if (g->usl.r2 < ANALYSIS_CONF_R2 &&
+                warn(g, "USL fit is poor (R2 = %.3f): treat sigma, kappa and N* with care",
+                     g->usl.r2) < 0)
+                goto cleanup;
+        } else if (warn(g, "%s", why) < 0) {
+            goto cleanup;
+        }
+    }
     if (n == 1) {
         if (warn(g,
                  "only one concurrency level (N=%llu): no knee can be placed; sweep more "
@@ -217,30 +374,12 @@ static int place_knees(struct analysis_group *g, double slo)
     } else if (!(g->max_qps > 0)) {
         if (warn(g, "throughput is 0 at every level: no knee can be placed") < 0)
             goto cleanup;
-    } else if (!g->knee) {
-        double gain = kl[n - 2].qps > 0 ? (kl[n - 1].qps / kl[n - 2].qps - 1) * 100 : INFINITY;
-        if (warn(g,
-                 "no knee: throughput still grows at the last level (+%.0f%% from N=%llu to "
-                 "N=%llu); sweep higher concurrency",
-                 gain, (unsigned long long)kl[n - 2].concurrency,
-                 (unsigned long long)kl[n - 1].concurrency) < 0)
-            goto cleanup;
+    } else if (!g->knee && no_knee_warning(g, kl, n) < 0) {
+        goto cleanup;
     }
     if (!(kl[0].p99_us > 0) && n > 1 &&
         warn(g, "p99 at the lowest level is 0: no latency knee can be placed") < 0)
         goto cleanup;
-
-    if (n >= USL_MIN_LEVELS) {
-        if (usl_fit(nn, xx, n, &g->usl, why, sizeof why) == 0) {
-            g->has_usl = 1;
-            if (g->usl.r2 < 0.9 &&
-                warn(g, "USL fit is poor (R2 = %.3f): treat sigma, kappa and N* with care",
-                     g->usl.r2) < 0)
-                goto cleanup;
-        } else if (warn(g, "%s", why) < 0) {
-            goto cleanup;
-        }
-    }
 
     /* Where the methods disagree with the throughput knee. */
     {
@@ -272,38 +411,8 @@ static int place_knees(struct analysis_group *g, double slo)
         }
     }
 
-    if (g->knee) {
-        uint64_t lo = (g->knee + 1) / 2, hi = g->knee * 3 / 4;
-        if (lo < 1)
-            lo = 1;
-        if (hi < lo)
-            hi = lo;
-        g->has_recommended = 1;
-        if (slo > 0) {
-            uint64_t ok = 0;
-            for (size_t i = 0; i < n && kl[i].p99_us <= slo; i++)
-                ok = kl[i].concurrency;
-            if (!ok) {
-                g->has_recommended = 0;
-                if (warn(g,
-                         "no level meets the p99 SLO of %.0f us (p99 is %.0f us at N=%llu): "
-                         "no recommendation",
-                         slo, kl[0].p99_us, (unsigned long long)kl[0].concurrency) < 0)
-                    goto cleanup;
-            } else if (ok < hi) {
-                hi = ok;
-                if (lo > hi)
-                    lo = hi;
-                if (warn(g,
-                         "recommendation capped at N=%llu, the highest level whose p99 meets "
-                         "the SLO of %.0f us",
-                         (unsigned long long)ok, slo) < 0)
-                    goto cleanup;
-            }
-        }
-        g->rec_low = lo;
-        g->rec_high = hi;
-    }
+    if (recommend(g, kl, n, slo) < 0 || rate_confidence(g) < 0)
+        goto cleanup;
     ret = 0;
 cleanup:
     free(kl);
@@ -522,8 +631,10 @@ int analysis_note_host(struct analysis *a)
             continue;
         for (size_t i = 0; i < a->n_groups; i++) {
             struct analysis_group *g = &a->groups[i];
-            if (g->vcpus == (uint64_t)v->valuedouble &&
-                warn(g,
+            if (g->vcpus != (uint64_t)v->valuedouble)
+                continue;
+            g->low_confidence = 1;
+            if (warn(g,
                      "the host was busy during this sweep: other processes used %.2f of its "
                      "%.0f CPUs; the guest may have been starved, so these numbers may be low "
                      "(run again on a quiet host)",

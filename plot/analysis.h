@@ -22,6 +22,27 @@
 
 #define ANALYSIS_LITTLE_TOL 0.10 /* Little's law: |qps·mean − N| / N above this is flagged */
 #define ANALYSIS_DISAGREE   2.0  /* methods more than this factor apart are reported */
+/* Recommendation: when p99 at the knee is within this multiple of the lowest level's p99,
+ * nothing queues yet and the knee itself is recommended (a 2-vCPU cpu-bound curve whose
+ * p99 is flat up to N=2 would otherwise get "1-1" and half the machine). */
+#define ANALYSIS_FLAT_P99 1.5
+/* Confidence: a curve with fewer levels than this, fewer runs than ANALYSIS_CONF_RUNS at
+ * the knee or a level next to it, or a USL fit with R2 under ANALYSIS_CONF_R2 is marked
+ * low confidence. */
+#define ANALYSIS_CONF_LEVELS 5
+#define ANALYSIS_CONF_RUNS   3
+#define ANALYSIS_CONF_R2     0.9
+/* A level whose qps varies between runs by more than this CV is flagged as unstable. */
+#define ANALYSIS_CV_HIGH  0.10
+#define ANALYSIS_CI_LEVEL 0.95 /* wanted coverage of the median's interval */
+
+/* Why the recommended range is what it is. */
+enum analysis_rec_why {
+    ANALYSIS_REC_HEADROOM, /* 50-75% of the knee: p99 rises toward it */
+    ANALYSIS_REC_KNEE,     /* the knee: p99 there within ANALYSIS_FLAT_P99 x the lowest's */
+    ANALYSIS_REC_SLO       /* the highest level up to the knee whose p99 meets the SLO */
+};
+
 /* Warnings kept per curve: the last one says that more were left out (a hostile CSV
  * can fail Little's law on every one of millions of rows). */
 #define ANALYSIS_MAX_WARNINGS 100
@@ -35,6 +56,9 @@ struct analysis_level {
     size_t little_bad; /* runs failing the Little's-law check */
     double qps, qps_min, qps_max;
     double qps_cv; /* NAN with fewer than 2 runs */
+    /* Distribution-free interval of the median qps (stats_median_ci, ANALYSIS_CI_LEVEL or
+     * the widest the runs allow) and its exact coverage (0 with one run). */
+    double qps_ci_lo, qps_ci_hi, qps_ci_coverage;
     double p50_us, p90_us, p99_us;
     double mean_us; /* NAN when the CSV has no mean_us */
     double p999_us; /* median p99.9; NAN when the CSV does not have it */
@@ -56,7 +80,9 @@ struct analysis_group {
     struct usl_result usl;
     int has_recommended;
     uint64_t rec_low, rec_high; /* recommended concurrency range, inclusive */
-    char **warnings;            /* sentences, in the order found */
+    enum analysis_rec_why rec_why;
+    int low_confidence; /* see ANALYSIS_CONF_*; the reasons are among the warnings */
+    char **warnings;    /* sentences, in the order found */
     size_t n_warnings;
 };
 
@@ -79,6 +105,9 @@ struct analysis {
     char *accel;       /* "kvm", "tcg" (from the run's manifest; malloc'd) or NULL: unknown */
     cJSON *manifest;   /* the run's manifest.json (owned), or NULL: CSVs without a run */
 };
+
+/* The reason for g's recommendation in words, e.g. "50-75% of the knee". */
+const char *analysis_rec_text(const struct analysis_group *g);
 
 /* What the run's manifest says of other processes' CPU use during a size's sweep (the
  * harness's host_interference): from this share of the host's CPUs on, the numbers may be

@@ -243,7 +243,7 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
     if (a->manifest)
         run_context(f, a->manifest);
     fputs("<h2>Knees</h2>\n<table><tr><th>plan</th><th>vCPUs</th><th>knee</th>"
-          "<th>recommended</th>",
+          "<th>recommended</th><th>why</th><th>confidence</th>",
           f);
     for (int m = 0; m < KNEE_NMETHODS; m++)
         fprintf(f, "<th>%s</th>", knee_methods[m].column);
@@ -256,11 +256,17 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
         outfile_xml_escape(f, g->plan);
         fprintf(f, "</td><td>%llu</td>", (unsigned long long)g->vcpus);
         knee_cell(f, g->knee);
-        if (g->has_recommended)
-            fprintf(f, "<td>%llu&ndash;%llu</td>", (unsigned long long)g->rec_low,
-                    (unsigned long long)g->rec_high);
+        if (g->has_recommended && g->rec_low == g->rec_high)
+            fprintf(f, "<td>%llu</td><td class=\"l\">%s</td>", (unsigned long long)g->rec_low,
+                    analysis_rec_text(g));
+        else if (g->has_recommended)
+            fprintf(f, "<td>%llu&ndash;%llu</td><td class=\"l\">%s</td>",
+                    (unsigned long long)g->rec_low, (unsigned long long)g->rec_high,
+                    analysis_rec_text(g));
         else
-            fputs("<td>none</td>", f);
+            fputs("<td>none</td><td></td>", f);
+        fprintf(f, "<td%s>%s</td>", g->low_confidence ? " class=\"warn\"" : "",
+                g->low_confidence ? "low (see warnings)" : "normal");
         for (int m = 0; m < KNEE_NMETHODS; m++)
             knee_cell(f, g->knees[m]);
         if (g->has_usl) {

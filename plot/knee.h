@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define KNEE_NEAR_MAX     0.9  /* a knee's throughput is at least this share of the maximum */
-#define KNEE_MIN_GAIN     0.10 /* ... and the next level adds less than this */
+#define KNEE_MIN_GAIN     0.10 /* ... and doubling its concurrency adds less than this */
 #define KNEE_LATENCY_MULT 3.0  /* latency knee: p99 above this multiple of the lowest level's */
 #define KNEE_KNEEDLE_MIN  0.10 /* Kneedle: smallest normalised distance that counts as a knee */
 
@@ -22,12 +22,21 @@ struct knee_level {
 };
 
 /*
- * Throughput knee: the smallest level N with qps(N) >= 0.9 · max qps from which the next
- * level adds less than 10%.  *idx is the level's index, or -1 when there is none (then
- * throughput still grows by >= 10% at the last level, or there is a single level).
- * Returns -1 only for invalid input (n == 0, concurrency not strictly ascending).
+ * Throughput knee: the smallest level N with qps(N) >= 0.9 · max qps from which doubling
+ * the concurrency adds less than 10% (knee_gain_per_doubling).  *idx is the level's
+ * index, or -1 when there is none (throughput still grows by >= 10% per doubling where
+ * it can be judged, up to the last level's half, or there is a single level).  Returns
+ * -1 only for invalid input (n == 0, concurrency not strictly ascending).
  */
 int knee_throughput(const struct knee_level *lv, size_t n, long *idx);
+
+/*
+ * The relative throughput gain from level i to twice its concurrency, qps(2N) / qps(N) -
+ * 1, qps(2N) interpolated linearly in log2 N between the measured levels around 2N.
+ * Returns -1 when 2N lies beyond the last level, qps(N) is not above 0 or the input is
+ * invalid; *gain is set only on success.
+ */
+int knee_gain_per_doubling(const struct knee_level *lv, size_t n, size_t i, double *gain);
 
 /*
  * Latency knee: the first level whose p99 exceeds 3 × the p99 of the lowest level.

@@ -41,9 +41,14 @@ static cJSON *group_json(const struct analysis_group *g)
             cJSON_Delete(arr);
             goto fail;
         }
-    } else if (!cJSON_AddNullToObject(o, "recommended")) {
+        if (!cJSON_AddStringToObject(o, "recommended_why", analysis_rec_text(g)))
+            goto fail;
+    } else if (!cJSON_AddNullToObject(o, "recommended") ||
+               !cJSON_AddNullToObject(o, "recommended_why")) {
         goto fail;
     }
+    if (!cJSON_AddStringToObject(o, "confidence", g->low_confidence ? "low" : "normal"))
+        goto fail;
     for (int m = 0; m < KNEE_NMETHODS; m++)
         if (add_level(o, knee_methods[m].json_key, g->knees[m]))
             goto fail;
@@ -70,10 +75,12 @@ static cJSON *group_json(const struct analysis_group *g)
         }
         if (add_num(lo, "concurrency", (double)l->concurrency) || add_num(lo, "qps", l->qps) ||
             add_num(lo, "qps_min", l->qps_min) || add_num(lo, "qps_max", l->qps_max) ||
-            add_num(lo, "qps_cv", l->qps_cv) || add_num(lo, "p50_us", l->p50_us) ||
-            add_num(lo, "p90_us", l->p90_us) || add_num(lo, "p99_us", l->p99_us) ||
-            add_num(lo, "mean_us", l->mean_us) || add_num(lo, "runs", (double)l->runs) ||
-            add_num(lo, "timeouts", (double)l->timeouts) ||
+            add_num(lo, "qps_cv", l->qps_cv) || add_num(lo, "qps_median_ci_lo", l->qps_ci_lo) ||
+            add_num(lo, "qps_median_ci_hi", l->qps_ci_hi) ||
+            add_num(lo, "qps_median_ci_coverage", l->qps_ci_coverage) ||
+            add_num(lo, "p50_us", l->p50_us) || add_num(lo, "p90_us", l->p90_us) ||
+            add_num(lo, "p99_us", l->p99_us) || add_num(lo, "mean_us", l->mean_us) ||
+            add_num(lo, "runs", (double)l->runs) || add_num(lo, "timeouts", (double)l->timeouts) ||
             add_num(lo, "outliers", (double)l->outliers) ||
             add_num(lo, "little_law_violations", (double)l->little_bad))
             goto fail;

@@ -149,43 +149,36 @@ int stats_modz(const double *x, size_t n, double *z)
     return 0;
 }
 
-static uint64_t xorshift(uint64_t *s)
+/* P(Bin(n, 1/2) = i), in logs so that large n does not underflow 2^-n first. */
+static double binom_half(size_t n, size_t i)
 {
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
+    return exp(lgamma((double)n + 1) - lgamma((double)i + 1) - lgamma((double)(n - i) + 1) -
+               (double)n * log(2.0));
 }
 
-int stats_bootstrap_median_ci(const double *x, size_t n, unsigned iters, double level,
-                              uint64_t seed, double *lo, double *hi)
+int stats_median_ci(const double *x, size_t n, double level, double *lo, double *hi,
+                    double *coverage)
 {
-    double *meds = NULL, *sample = NULL;
-    uint64_t state = seed ? seed : 0x9e3779b97f4a7c15ULL;
-    int ret = -1;
-    size_t ilo, ihi;
+    double *s, cum;
+    size_t k = 0;
 
-    if (n == 0 || iters == 0 || !(level > 0 && level < 1))
+    if (n == 0 || !(level > 0 && level < 1))
         return -1;
-    meds = malloc(iters * sizeof(*meds));
-    sample = malloc(n * sizeof(*sample));
-    if (!meds || !sample)
-        goto cleanup;
-    /* Selection, not sorting, per resample and for the two percentiles: the cost is
-     * O(iters * n), not O(iters * n log n). */
-    for (unsigned it = 0; it < iters; it++) {
-        for (size_t i = 0; i < n; i++)
-            sample[i] = x[xorshift(&state) % n];
-        meds[it] = stats_median_inplace(sample, n);
+    s = malloc(n * sizeof(*s));
+    if (!s)
+        return -1;
+    memcpy(s, x, n * sizeof(*s));
+    qsort(s, n, sizeof(*s), cmp_double);
+    /* [s[k], s[n-1-k]] misses the median with probability 2 P(Bin(n, 1/2) <= k): narrow it
+     * while the coverage stays at or above the level. */
+    cum = binom_half(n, 0);
+    while (2 * k + 3 <= n && 1 - 2 * (cum + binom_half(n, k + 1)) >= level) {
+        k++;
+        cum += binom_half(n, k);
     }
-    ilo = (size_t)floor((1 - level) / 2 * (iters - 1));
-    ihi = (size_t)ceil((1 + level) / 2 * (iters - 1));
-    *lo = stats_kth_inplace(meds, iters, ilo);
-    *hi = stats_kth_inplace(meds, iters, ihi < iters ? ihi : iters - 1);
-    ret = 0;
-cleanup:
-    free(meds);
-    free(sample);
-    return ret;
+    *lo = s[k];
+    *hi = s[n - 1 - k];
+    *coverage = 1 - 2 * cum;
+    free(s);
+    return 0;
 }

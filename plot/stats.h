@@ -1,8 +1,8 @@
 /*
  * stats — robust summary statistics for repeated measurements: median, MAD, coefficient
- * of variation, modified Z-scores (Iglewicz and Hoaglin) and a deterministic bootstrap
- * confidence interval of the median.  Inputs are never modified.  Shared by `vmsweep
- * plot` and `vmsweep compare`.
+ * of variation, modified Z-scores (Iglewicz and Hoaglin) and a distribution-free
+ * confidence interval of the median (order statistics).  Inputs are never modified.  Shared by
+ * `vmsweep plot` and `vmsweep compare`.
  */
 #ifndef VMSWEEP_STATS_H
 #define VMSWEEP_STATS_H
@@ -49,11 +49,14 @@ int stats_cv(const double *x, size_t n, double *out);
 int stats_modz(const double *x, size_t n, double *z);
 
 /*
- * Bootstrap percentile interval of the median: `iters` resamples drawn with a fixed
- * xorshift generator seeded by `seed` (same input, same answer), level in (0, 1), e.g.
- * 0.95.  Returns -1 when n == 0, iters == 0 or level is out of range.
+ * Distribution-free interval of the median: the narrowest pair of order statistics
+ * [x_(k), x_(n-1-k)] (x sorted, from 0) whose coverage 1 - 2 P(Bin(n, 1/2) <= k) is at
+ * least level, or [min, max] when even that falls short (5 runs give 93.75% at most).
+ * *coverage is the interval's exact coverage (0 for one value).  No resampling: the same
+ * input always gives the same interval, in O(n log n).  -1 when n == 0, level is not in
+ * (0, 1) or memory runs out.
  */
-int stats_bootstrap_median_ci(const double *x, size_t n, unsigned iters, double level,
-                              uint64_t seed, double *lo, double *hi);
+int stats_median_ci(const double *x, size_t n, double level, double *lo, double *hi,
+                    double *coverage);
 
 #endif

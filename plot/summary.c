@@ -16,18 +16,25 @@ static void write_group(FILE *f, const struct analysis_group *g, double slo)
     fprintf(f, "plan '%s' on %llu vCPU%s: %zu level%s, %zu run%s\n", g->plan,
             (unsigned long long)g->vcpus, g->vcpus == 1 ? "" : "s", g->n_levels,
             g->n_levels == 1 ? "" : "s", g->runs, g->runs == 1 ? "" : "s");
-    fprintf(f, "  %11s %12s %12s %12s %6s %10s %10s %10s %5s\n", "concurrency", "qps", "qps_min",
-            "qps_max", "cv%", "p50_us", "p90_us", "p99_us", "runs");
+    fprintf(f, "  %11s %12s %12s %12s %6s %12s %10s %10s %10s %5s\n", "concurrency", "qps",
+            "qps_min", "qps_max", "cv%", "median_ci", "p50_us", "p90_us", "p99_us", "runs");
     for (size_t i = 0; i < g->n_levels; i++) {
         const struct analysis_level *l = &g->levels[i];
-        char cv[16];
+        char cv[16], ci[32];
         if (isfinite(l->qps_cv))
             snprintf(cv, sizeof cv, "%.1f", l->qps_cv * 100);
         else
             snprintf(cv, sizeof cv, "-");
-        fprintf(f, "  %11llu %12.1f %12.1f %12.1f %6s %10.0f %10.0f %10.0f %5zu%s\n",
-                (unsigned long long)l->concurrency, l->qps, l->qps_min, l->qps_max, cv, l->p50_us,
-                l->p90_us, l->p99_us, l->runs, l->outliers ? " (outlier)" : "");
+        /* The median's interval as its half-width in % of the median, at its coverage. */
+        if (l->qps_ci_coverage > 0 && l->qps > 0)
+            snprintf(ci, sizeof ci, "+-%.1f%%@%.0f",
+                     100 * fmax(l->qps_ci_hi - l->qps, l->qps - l->qps_ci_lo) / l->qps,
+                     100 * l->qps_ci_coverage);
+        else
+            snprintf(ci, sizeof ci, "-");
+        fprintf(f, "  %11llu %12.1f %12.1f %12.1f %6s %12s %10.0f %10.0f %10.0f %5zu%s\n",
+                (unsigned long long)l->concurrency, l->qps, l->qps_min, l->qps_max, cv, ci,
+                l->p50_us, l->p90_us, l->p99_us, l->runs, l->outliers ? " (outlier)" : "");
     }
     if (g->knee) {
         double q = 0;
@@ -40,7 +47,8 @@ static void write_group(FILE *f, const struct analysis_group *g, double slo)
                 (unsigned long long)g->max_qps_at);
     } else {
         fprintf(f, "  %-18s none (%s)\n", "throughput knee:",
-                g->n_levels < 2 ? "a single level" : "throughput still grows at the last level");
+                g->n_levels < 2 ? "a single level"
+                                : "within the levels measured: throughput still grows");
     }
     for (int m = 0; m < KNEE_NMETHODS; m++)
         knee_line(f, knee_methods[m].label, g->knees[m], knee_methods[m].none_note);
@@ -59,14 +67,21 @@ static void write_group(FILE *f, const struct analysis_group *g, double slo)
         fprintf(f, "  %-18s degenerate (see warnings)\n", "USL fit:");
     }
     if (g->has_recommended) {
-        fprintf(f, "  %-18s concurrency %llu-%llu (50-75%% of the knee",
-                "recommended:", (unsigned long long)g->rec_low, (unsigned long long)g->rec_high);
+        if (g->rec_low == g->rec_high)
+            fprintf(f, "  %-18s concurrency %llu (%s",
+                    "recommended:", (unsigned long long)g->rec_low, analysis_rec_text(g));
+        else
+            fprintf(f, "  %-18s concurrency %llu-%llu (%s",
+                    "recommended:", (unsigned long long)g->rec_low, (unsigned long long)g->rec_high,
+                    analysis_rec_text(g));
         if (slo > 0)
             fprintf(f, ", p99 SLO %.0f us", slo);
         fprintf(f, ")\n");
     } else {
         fprintf(f, "  %-18s none\n", "recommended:");
     }
+    fprintf(f, "  %-18s %s\n", "confidence:",
+            g->low_confidence ? "low (the reasons are among the warnings)" : "normal");
     if (g->n_warnings) {
         fprintf(f, "  warnings:\n");
         for (size_t i = 0; i < g->n_warnings; i++)

@@ -52,7 +52,9 @@ k = json.loads(knee_json)[0]
 assert cell["knee"] == str(k["knee"]), (cell, k["knee"])
 assert cell["latency knee"] == str(k["latency_knee"]), (cell, k["latency_knee"])
 assert cell["Kneedle"] == str(k["kneedle"]), (cell, k["kneedle"])
-assert cell["recommended"] == "%d\u2013%d" % tuple(k["recommended"]), (cell, k["recommended"])
+lo, hi = k["recommended"]
+assert cell["recommended"] == ("%d" % lo if lo == hi else "%d\u2013%d" % (lo, hi)), (cell, k["recommended"])
+assert cell["why"] == k["recommended_why"] and cell["confidence"].startswith(k["confidence"]), cell
 print("rendered:", ok, "images; knee", cell["knee"])
 PY
 echo "ok: every image decodes and the knee table holds knee.json's values"

@@ -142,6 +142,81 @@ static void test_gentle_plateau_latency_first(void **state)
     assert_int_equal(lv[lat].concurrency, 32);
 }
 
+static double f_smooth(double n)
+{
+    return 1000 * n / (1 + n / 12); /* saturates gradually towards 12000 */
+}
+static double f_sqrt(double n)
+{
+    return 1000 * sqrt(n); /* +41% per doubling: no knee anywhere */
+}
+
+/* Levels start, start + step, ... up to last (step 0: a doubling grid from start). */
+static size_t grid_of(struct knee_level *lv, size_t cap, uint64_t start, uint64_t step,
+                      uint64_t last, double (*f)(double))
+{
+    size_t n = 0;
+    for (uint64_t c = start; c <= last && n < cap; c = step ? c + step : 2 * c) {
+        lv[n].concurrency = c;
+        lv[n].qps = f((double)c);
+        lv[n].p99_us = 2.5e6 * (double)c / lv[n].qps;
+        n++;
+    }
+    return n;
+}
+
+/* The knee is a property of the system, not of the grid: step-1, step-2 and doubling
+ * grids of one system give knees within one doubling of each other (the rule comparing
+ * a level with the next one put the step-1 knee wherever qps first passed 90% of the
+ * maximum). */
+static void test_grid_invariance(void **state)
+{
+    double (*curves[])(double) = {f_capped, f_usl, f_amdahl, f_smooth, f_linear, f_sqrt};
+    const char *names[] = {"capped at 4", "USL N*=21.8", "Amdahl sigma=0.1",
+                           "smooth",      "linear",      "sqrt"};
+    static const uint64_t starts[3] = {1, 2, 1}, steps[3] = {1, 2, 0};
+    (void)state;
+    for (size_t c = 0; c < sizeof(curves) / sizeof(*curves); c++) {
+        struct knee_level lv[300];
+        uint64_t k[3];
+        for (int g = 0; g < 3; g++) {
+            size_t n = grid_of(lv, 300, starts[g], steps[g], 256, curves[c]);
+            long i = kt(lv, n);
+            k[g] = i >= 0 ? lv[i].concurrency : 0; /* 0: no knee */
+        }
+        for (int a = 0; a < 3; a++) {
+            for (int b = 0; b < 3; b++) {
+                if ((k[a] == 0) != (k[b] == 0) || (double)k[a] > 2.0 * (double)k[b])
+                    fail_msg("%s: knees %llu (step 1), %llu (step 2), %llu (doubling; 0: none) "
+                             "are more than a doubling apart",
+                             names[c], (unsigned long long)k[0], (unsigned long long)k[1],
+                             (unsigned long long)k[2]);
+            }
+        }
+    }
+}
+
+/* A curve that has not flattened by half its last level has no knee within it; the gain
+ * per doubling is read off the curve between levels. */
+static void test_gain_per_doubling(void **state)
+{
+    struct knee_level lv[MAXLV];
+    size_t n = grid_of(lv, MAXLV, 1, 0, 64, f_linear);
+    double g = -1;
+    (void)state;
+    assert_int_equal(knee_gain_per_doubling(lv, n, 0, &g), 0);
+    assert_true(fabs(g - 1) < 1e-12);
+    assert_int_equal(knee_gain_per_doubling(lv, n, n - 1, &g), -1); /* 128 is beyond */
+    /* grid 1, 3, 5: from N=1, 2N = 2 lies between 1 and 3, interpolated in log2 N */
+    n = grid_of(lv, MAXLV, 1, 2, 5, f_linear);
+    assert_int_equal(knee_gain_per_doubling(lv, n, 0, &g), 0);
+    {
+        double t = (1.0 - 0) / log2(3.0), want = (100 + t * 200) / 100 - 1;
+        assert_true(fabs(g - want) < 1e-12);
+    }
+    assert_int_equal(kt(lv, n), -1);
+}
+
 static void test_single_and_empty(void **state)
 {
     struct knee_level lv[1] = {{.concurrency = 8, .qps = 100, .p99_us = 50}};
@@ -288,8 +363,10 @@ static void test_analysis_recommendation(void **state)
     assert_int_equal(a->n_groups, 1);
     assert_int_equal(a->groups[0].knee, 16);
     assert_true(a->groups[0].has_recommended);
-    assert_int_equal(a->groups[0].rec_low, 8);
+    assert_int_equal(a->groups[0].rec_low, 8); /* p99 rises toward the knee: headroom */
     assert_int_equal(a->groups[0].rec_high, 12);
+    assert_int_equal(a->groups[0].rec_why, ANALYSIS_REC_HEADROOM);
+    assert_false(a->groups[0].low_confidence); /* 7 levels, 3 runs each, USL R2 ~ 1 */
     assert_true(a->groups[0].has_usl);
     assert_true(fabs(a->groups[0].usl.n_star - sqrt(0.95 / 0.002)) < 0.1 * sqrt(0.95 / 0.002));
     assert_int_equal(a->groups[0].levels[0].runs, 3);
@@ -310,7 +387,14 @@ static void test_analysis_recommendation(void **state)
     assert_non_null(a);
     assert_int_equal(a->groups[0].rec_low, 4);
     assert_int_equal(a->groups[0].rec_high, 4);
+    assert_int_equal(a->groups[0].rec_why, ANALYSIS_REC_SLO);
     assert_true(has_warning(&a->groups[0], "capped at N=4"));
+    analysis_free(a);
+    /* An SLO every level up to the knee meets: the highest of them, the knee itself. */
+    a = analyse_text(csv, 1e9);
+    assert_non_null(a);
+    assert_int_equal(a->groups[0].rec_low, 16);
+    assert_int_equal(a->groups[0].rec_high, 16);
     analysis_free(a);
     /* An SLO no level meets: no recommendation, said so. */
     a = analyse_text(csv, 10);
@@ -328,8 +412,13 @@ static void test_analysis_capped_and_linear(void **state)
     (void)state;
     assert_non_null(a);
     assert_int_equal(a->groups[0].knee, 4);
-    assert_int_equal(a->groups[0].rec_low, 2);
-    assert_int_equal(a->groups[0].rec_high, 3);
+    /* p99 is flat up to the knee (nothing queues before N=4): the knee itself, not 2-3 */
+    assert_int_equal(a->groups[0].rec_low, 4);
+    assert_int_equal(a->groups[0].rec_high, 4);
+    assert_int_equal(a->groups[0].rec_why, ANALYSIS_REC_KNEE);
+    /* one run per level next to the knee: low confidence, said so */
+    assert_true(a->groups[0].low_confidence);
+    assert_true(has_warning(&a->groups[0], "low confidence"));
     /* p99 grows 4x by N=16 while throughput stopped at 4: the methods disagree. */
     assert_int_equal(a->groups[0].knees[KNEE_LATENCY], 16);
     assert_true(has_warning(&a->groups[0], "methods disagree: the latency knee is at N=16"));
@@ -341,9 +430,34 @@ static void test_analysis_capped_and_linear(void **state)
     assert_non_null(a);
     assert_int_equal(a->groups[0].knee, 0);
     assert_false(a->groups[0].has_recommended);
-    assert_true(has_warning(&a->groups[0], "no knee: throughput still grows at the last level"));
+    assert_true(has_warning(
+        &a->groups[0], "no knee within the levels measured: doubling N from 16 still buys +100%"));
     analysis_free(a);
     free(csv);
+}
+
+/* A level whose runs vary by more than 10% is named as unstable, with its median's
+ * interval; every level carries that interval and its coverage. */
+static void test_analysis_unstable_level(void **state)
+{
+    const char *csv = "plan,vcpus,concurrency,run_idx,qps,p50_us,p90_us,p99_us\n"
+                      "p,1,1,0,100,1,2,3\np,1,1,1,101,1,2,3\np,1,1,2,99,1,2,3\n"
+                      "p,1,1,3,100,1,2,3\np,1,1,4,100,1,2,3\n"
+                      "p,1,2,0,200,1,2,3\np,1,2,1,150,1,2,3\np,1,2,2,250,1,2,3\n"
+                      "p,1,2,3,180,1,2,3\np,1,2,4,220,1,2,3\n";
+    struct analysis *a = analyse_text(csv, 0);
+    const struct analysis_level *l;
+    (void)state;
+    assert_non_null(a);
+    l = &a->groups[0].levels[1];
+    assert_true(l->qps_ci_lo == 150 && l->qps_ci_hi == 250);
+    assert_true(fabs(l->qps_ci_coverage - 0.9375) < 1e-12);
+    assert_true(has_warning(&a->groups[0], "N=2: unstable: qps varies between runs with a CV"));
+    assert_false(has_warning(&a->groups[0], "N=1: unstable"));
+    /* two levels: low confidence */
+    assert_true(a->groups[0].low_confidence);
+    assert_true(has_warning(&a->groups[0], "2 levels (fewer than 5)"));
+    analysis_free(a);
 }
 
 static void test_analysis_single_level_and_empty(void **state)
@@ -469,6 +583,8 @@ int main(void)
         cmocka_unit_test(test_usl_curve_knee),
         cmocka_unit_test(test_noisy),
         cmocka_unit_test(test_gentle_plateau_latency_first),
+        cmocka_unit_test(test_grid_invariance),
+        cmocka_unit_test(test_gain_per_doubling),
         cmocka_unit_test(test_single_and_empty),
         cmocka_unit_test(test_unsorted_rejected),
         cmocka_unit_test(test_usl_recovers),
@@ -476,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_usl_linear_no_peak),
         cmocka_unit_test(test_usl_degenerate),
         cmocka_unit_test(test_analysis_recommendation),
+        cmocka_unit_test(test_analysis_unstable_level),
         cmocka_unit_test(test_analysis_capped_and_linear),
         cmocka_unit_test(test_analysis_single_level_and_empty),
         cmocka_unit_test(test_analysis_timeouts_outliers_little),

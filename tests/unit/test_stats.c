@@ -1,4 +1,4 @@
-/* Unit tests for plot/stats.c: median, MAD, CV, modified Z-scores, bootstrap. */
+/* Unit tests for plot/stats.c: median, MAD, CV, modified Z-scores, the median's interval. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -70,16 +70,24 @@ static void test_modz(void **state)
     assert_int_equal(stats_modz(same, 0, zs), -1);
 }
 
-static void test_bootstrap(void **state)
+static void test_median_ci(void **state)
 {
-    double x[] = {9, 10, 11, 10, 10.5, 9.5, 10.2, 9.8}, lo, hi, lo2, hi2;
+    double five[] = {9, 12, 10, 11, 10.5}, twenty[20], lo, hi, cov;
     (void)state;
-    assert_int_equal(stats_bootstrap_median_ci(x, 8, 2000, 0.95, 7, &lo, &hi), 0);
-    assert_true(lo <= 10 && hi >= 10 && lo >= 9 && hi <= 11);
-    assert_int_equal(stats_bootstrap_median_ci(x, 8, 2000, 0.95, 7, &lo2, &hi2), 0);
-    assert_true(lo == lo2 && hi == hi2); /* deterministic */
-    assert_int_equal(stats_bootstrap_median_ci(x, 0, 10, 0.95, 1, &lo, &hi), -1);
-    assert_int_equal(stats_bootstrap_median_ci(x, 8, 10, 1.5, 1, &lo, &hi), -1);
+    /* 5 runs: only [min, max] exists, with coverage 1 - 2/32 */
+    assert_int_equal(stats_median_ci(five, 5, 0.95, &lo, &hi, &cov), 0);
+    assert_true(lo == 9 && hi == 12 && fabs(cov - 0.9375) < 1e-12);
+    /* 20 runs: [x(6), x(15)] (1-based), coverage 1 - 2 P(Bin(20, 1/2) <= 5) = 0.9586 */
+    for (int i = 0; i < 20; i++)
+        twenty[i] = (double)((i * 7) % 20); /* 0..19, shuffled */
+    assert_int_equal(stats_median_ci(twenty, 20, 0.95, &lo, &hi, &cov), 0);
+    assert_true(lo == 5 && hi == 14);
+    assert_true(fabs(cov - (1 - 2 * 21700.0 / 1048576.0)) < 1e-9);
+    assert_true(twenty[0] == 0 && twenty[1] == 7); /* the input is not reordered */
+    assert_int_equal(stats_median_ci(five, 1, 0.95, &lo, &hi, &cov), 0);
+    assert_true(lo == 9 && hi == 9 && cov == 0);
+    assert_int_equal(stats_median_ci(five, 0, 0.95, &lo, &hi, &cov), -1);
+    assert_int_equal(stats_median_ci(five, 5, 1.5, &lo, &hi, &cov), -1);
 }
 
 /* The quickselect median equals the sorting one on random, duplicate-heavy and sorted
@@ -113,7 +121,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_median), cmocka_unit_test(test_median_inplace),
         cmocka_unit_test(test_mad),    cmocka_unit_test(test_mean_sd_cv),
-        cmocka_unit_test(test_modz),   cmocka_unit_test(test_bootstrap),
+        cmocka_unit_test(test_modz),   cmocka_unit_test(test_median_ci),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
