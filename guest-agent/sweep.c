@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "activity.h"
 #include "level.h"
 #include "progress.h"
 #include "report.h"
@@ -312,6 +313,8 @@ int sweep_run(const struct opts *o, double clock_ns)
 {
     struct out out = {.dirfd = -1};
     struct progress pg;
+    struct activity_mark mark0, mark1;
+    int have_mark;
     struct row *rows = NULL;
     struct sigaction sa;
     size_t n = 0, total = o->nlevels * o->runs;
@@ -340,6 +343,7 @@ int sweep_run(const struct opts *o, double clock_ns)
         goto cleanup;
     }
     progress_init(&pg, stderr, o->quiet, (unsigned)o->nlevels, (unsigned)o->runs);
+    have_mark = activity_mark(&mark0) == 0;
     for (size_t li = 0; li < o->nlevels && !sweep_signal; li++) {
         for (unsigned run = 0; run < o->runs && !sweep_signal; run++) {
             struct level_params p = {
@@ -371,6 +375,14 @@ int sweep_run(const struct opts *o, double clock_ns)
         }
     }
     progress_clear(&pg);
+    /* What else ran in the guest meanwhile (the harness records it in manifest.json). */
+    if (have_mark && activity_mark(&mark1) == 0) {
+        struct activity act;
+        char line[256];
+        activity_between(&mark0, &mark1, &act);
+        activity_format(&act, line, sizeof(line));
+        fprintf(stderr, "%s\n", line);
+    }
     if (sweep_signal)
         snprintf(status, sizeof(status), "interrupted by %s after %zu of %zu runs",
                  sweep_signal == SIGINT ? "SIGINT" : "SIGTERM", n, total);

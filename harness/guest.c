@@ -1112,6 +1112,30 @@ cleanup:
     return ret;
 }
 
+int guest_touch(struct guest *g, const char *remote)
+{
+    struct guest_xfer x;
+    struct wr w;
+    uint32_t code, now = (uint32_t)time(NULL);
+
+    guest_xfer_init(&x, NULL, NULL);
+    /* Called from a tick while the sweep runs: never hold it up for long. */
+    x.deadline_ms = guest_now_ms() + GUEST_TOUCH_MS;
+    g->what = remote;
+    if (fxp_ready(g, &x) < 0)
+        return -1;
+    wr_start(&w, SSH_FXP_SETSTAT);
+    wr_str(&w, remote, strlen(remote));
+    wr_u32(&w, SSH_FILEXFER_ATTR_ACMODTIME);
+    wr_u32(&w, now); /* atime */
+    wr_u32(&w, now); /* mtime */
+    if (fxp_status_call(g, &x, &w, NULL, 0, &code) < 0) {
+        log_debug("cannot touch '%s' in the guest: %s", remote, fxp_status_text(code));
+        return -1;
+    }
+    return 0;
+}
+
 /*
  * Read the open file h into fd: 0 at the end, -1 when a limit or the session stopped it
  * (reported).  size_said is what the guest claimed, for the message.

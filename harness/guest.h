@@ -97,6 +97,15 @@ uint64_t guest_stdout_dropped(const struct guest *g);
 /* When guest_connect first saw the SSH server's banner (guest_now_ms clock). */
 uint64_t guest_banner_ms(const struct guest *g);
 
+#define GUEST_TOUCH_MS 5000 /* guest_touch gives up after this long */
+
+/*
+ * Set the access and modification times of an existing guest file to now (SFTP SETSTAT on
+ * the session's SFTP channel): nothing is forked in the guest, unlike `touch` over exec.
+ * -1 (logged at debug level) when the file is missing or the request fails.
+ */
+int guest_touch(struct guest *g, const char *remote);
+
 /* Copy a local file to the guest with the given mode (SFTP), within GUEST_XFER_MS. */
 int guest_push(struct guest *g, const char *local, const char *remote, mode_t mode);
 

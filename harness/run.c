@@ -1,6 +1,7 @@
 #include "run.h"
 
 #include "accel.h"
+#include "activity.h"
 #include "results.h"
 #include "analysis.h"
 #include "cancel.h"
@@ -35,7 +36,10 @@
 #define RUN_GUEST_OUT     "/results/out"
 #define RUN_DISK_MIB      256
 #define RUN_FEED_EVERY_MS 20000
-#define RUN_PORT_TRIES    5
+/* A guest whose other processes used this share of its CPUs during the sweep is named
+ * as not quiet (the agent's activity line). */
+#define RUN_NOISY_GUEST 0.02
+#define RUN_PORT_TRIES  5
 /*
  * A healthy guest prints the kernel banner about 3 s after start under TCG here and in
  * well under a second under KVM.  A boot that shows nothing for this long is stuck (a
@@ -199,9 +203,11 @@ struct size_ctx {
     bool no_progress;   /* the kernel printed nothing in time */
     bool agent_started; /* rows may be on the results disk from here on */
     bool vm_died;
-    double host_others; /* CPUs' worth other processes used during the sweep (NAN: unknown) */
-    bool restored;      /* started from a saved state */
-    bool resync;        /* restored or paused for a snapshot: clock and RNG need the host's */
+    double host_others;       /* CPUs' worth other processes used during the sweep (NAN: unknown) */
+    struct activity activity; /* what else ran in the guest during the sweep */
+    bool have_activity;
+    bool restored; /* started from a saved state */
+    bool resync;   /* restored or paused for a snapshot: clock and RNG need the host's */
     char label[32];
 };
 
@@ -250,7 +256,10 @@ static int size_watch(struct size_ctx *sc)
         /* Feed at least three times per dead-man period, so one lost feed is harmless. */
         uint64_t every = (uint64_t)sc->run->s->deadman_s * 1000 / 3;
         sc->next_feed_ms = now + (every < RUN_FEED_EVERY_MS ? every : RUN_FEED_EVERY_MS);
-        if (guest_exec(sc->g, "touch /run/vmsweep.feed", 5000, NULL, &st) < 0)
+        /* SETSTAT on the open SFTP channel: a feed forks nothing in the guest while it
+         * measures; exec'ing touch is the fallback. */
+        if (guest_touch(sc->g, "/run/vmsweep.feed") < 0 &&
+            guest_exec(sc->g, "touch /run/vmsweep.feed", 5000, NULL, &st) < 0)
             log_debug("%s: could not feed the dead-man switch", sc->label);
     }
     return 0;
@@ -281,6 +290,10 @@ static void size_progress(const char *line, void *arg)
     char what[96];
 
     log_info("%s %s", sc->label, line);
+    if (activity_parse(line, &sc->activity) == 0) {
+        sc->have_activity = true;
+        return;
+    }
     if (sscanf(line, "level %u/%u concurrency=%u run %u/%u:", &l, &nl, &c, &r, &nr) == 5) {
         sc->run->runs_done++;
         snprintf(what, sizeof(what), "level %u/%u run %u/%u", l, nl, r, nr);
@@ -948,6 +961,28 @@ static int size_save_state(struct size_ctx *sc, const struct vm_def *def, const 
     return saved;
 }
 
+/*
+ * Record in the size's manifest m what else ran in the guest during the sweep (the
+ * agent's activity line), and warn when it was not quiet: from RUN_NOISY_GUEST of its
+ * CPUs, other processes competed with the workload.
+ */
+static void note_guest_activity(const struct size_ctx *sc, cJSON *m)
+{
+    const struct activity *a = &sc->activity;
+    double share = a->wall_s > 0 && sc->vcpus ? a->other_cpu_s / (a->wall_s * sc->vcpus) : 0;
+    cJSON *o = cJSON_AddObjectToObject(m, "guest_activity");
+
+    cJSON_AddNumberToObject(o, "other_cpu_s", round(a->other_cpu_s * 1000) / 1000);
+    cJSON_AddNumberToObject(o, "wall_s", round(a->wall_s * 1000) / 1000);
+    cJSON_AddNumberToObject(o, "other_cpu_share", round(share * 10000) / 10000);
+    cJSON_AddNumberToObject(o, "other_context_switches", (double)a->other_ctxt);
+    cJSON_AddNumberToObject(o, "processes_created", (double)a->created);
+    if (share >= RUN_NOISY_GUEST)
+        log_warn("%s: the guest was not quiet during the sweep: other processes used %.2f "
+                 "CPU-s (%.0f%% of its CPUs) beside the workload",
+                 sc->label, a->other_cpu_s, share * 100);
+}
+
 static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
 {
     const struct spec *s = run->s;
@@ -1106,6 +1141,8 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
         cJSON_AddNumberToObject(hi, "other_cpus", round(sc.host_others * 100) / 100);
         cJSON_AddNumberToObject(hi, "host_cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
     }
+    if (sc.have_activity)
+        note_guest_activity(&sc, m);
 
 cleanup:
     /* Whatever went wrong, try to bring home what the agent wrote while the session lives. */

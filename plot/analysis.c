@@ -357,6 +357,12 @@ static int place_knees(struct analysis_group *g, double slo)
     if (n >= USL_MIN_LEVELS) {
         if (usl_fit(nn, xx, n, &g->usl, why, sizeof why) == 0) {
             g->has_usl = 1;
+            if (!g->usl.converged &&
+                warn(g,
+                     "USL fit did not converge in %u iterations: sigma, kappa and N* are "
+                     "approximate",
+                     g->usl.iterations) < 0)
+                goto cleanup;
             if (g->usl.r2 < ANALYSIS_CONF_R2 &&
                 warn(g, "USL fit is poor (R2 = %.3f): treat sigma, kappa and N* with care",
                      g->usl.r2) < 0)

@@ -56,7 +56,9 @@ static cJSON *group_json(const struct analysis_group *g)
         u = cJSON_AddObjectToObject(o, "usl");
         if (!u || add_num(u, "sigma", g->usl.sigma) || add_num(u, "kappa", g->usl.kappa) ||
             add_num(u, "lambda", g->usl.lambda) || add_num(u, "n_star", g->usl.n_star) ||
-            add_num(u, "r2", g->usl.r2))
+            add_num(u, "r2", g->usl.r2) ||
+            !cJSON_AddBoolToObject(u, "converged", g->usl.converged) ||
+            add_num(u, "iterations", (double)g->usl.iterations))
             goto fail;
     } else if (!cJSON_AddNullToObject(o, "usl")) {
         goto fail;

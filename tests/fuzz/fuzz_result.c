@@ -1,10 +1,12 @@
-/* libFuzzer target: the cmd workload's result-line parser, the command splitter and the
- * http response parser must never crash, read out of bounds, or leak. */
+/* libFuzzer target: the cmd workload's result-line parser, the command splitter, the
+ * http response parser and the activity line's parser (read by the harness from the
+ * guest) must never crash, read out of bounds, or leak. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "activity.h"
 #include "cmdsplit.h"
 #include "httpresp.h"
 #include "result.h"
@@ -26,6 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     result_parse_output((const char *)data, size, &r, err, sizeof(err));
     memcpy(s, data, size);
     s[size] = 0;
+    {
+        struct activity a;
+        (void)activity_parse(s, &a);
+    }
     if (cmdsplit(s, &argv, err, sizeof(err)) == 0)
         cmdsplit_free(argv);
     httpresp_init(p);

@@ -268,6 +268,95 @@ static void test_usl_recovers(void **state)
     fit_and_check(0.02, 0.0001, 0.02, 10);
 }
 
+/* Squared error of the USL with sigma, kappa and the best lambda for them (X is linear
+ * in lambda: lambda = sum x g / sum g g with g = X / lambda). */
+static double sse_best_lambda(const double *n, const double *x, size_t k, double sigma,
+                              double kappa, double *lambda)
+{
+    double sxg = 0, sgg = 0, e = 0;
+    for (size_t i = 0; i < k; i++) {
+        double g = usl_x(n[i], 1, sigma, kappa);
+        sxg += x[i] * g;
+        sgg += g * g;
+    }
+    *lambda = sxg / sgg;
+    for (size_t i = 0; i < k; i++) {
+        double r = x[i] - usl_x(n[i], *lambda, sigma, kappa);
+        e += r * r;
+    }
+    return e;
+}
+
+/* The optimum by brute force: a grid over sigma in [0, 1] and kappa in [0, kmax], then a
+ * finer grid around the best cell. */
+static void brute_force(const double *n, const double *x, size_t k, double kmax, double *sigma,
+                        double *kappa, double *best)
+{
+    double s0 = 0, s1 = 1, k0 = 0, k1 = kmax, lam;
+    *best = INFINITY;
+    for (int round = 0; round < 6; round++) {
+        double bs = s0, bk = k0;
+        for (int i = 0; i <= 200; i++) {
+            for (int j = 0; j <= 200; j++) {
+                double sg = s0 + (s1 - s0) * i / 200, kp = k0 + (k1 - k0) * j / 200;
+                double e = sse_best_lambda(n, x, k, sg, kp, &lam);
+                if (e < *best) {
+                    *best = e;
+                    bs = sg;
+                    bk = kp;
+                }
+            }
+        }
+        *sigma = bs;
+        *kappa = bk;
+        {
+            double ws = (s1 - s0) / 20, wk = (k1 - k0) / 20;
+            s0 = fmax(0, bs - ws);
+            s1 = fmin(1, bs + ws);
+            k0 = fmax(0, bk - wk);
+            k1 = bk + wk;
+        }
+    }
+}
+
+/* Gunther's ray-tracer benchmark (the `raytracer` data set of the R package usl):
+ * throughput on 1 to 64 processors; the coherency term sits on its bound (kappa = 0). */
+static void test_usl_bound_raytracer(void **state)
+{
+    static const double n[] = {1, 4, 8, 12, 16, 20, 24, 28, 32, 48, 64};
+    static const double x[] = {20, 78, 130, 170, 190, 200, 210, 230, 260, 280, 310};
+    size_t k = sizeof(n) / sizeof(*n);
+    struct usl_result u;
+    double bs, bk, best, lam, got;
+    char why[160] = "";
+    (void)state;
+    if (usl_fit(n, x, k, &u, why, sizeof why) != 0)
+        fail_msg("fit failed: %s", why);
+    brute_force(n, x, k, 1e-3, &bs, &bk, &best);
+    got = sse_best_lambda(n, x, k, u.sigma, u.kappa, &lam);
+    if (!u.converged || u.iterations >= USL_MAX_ITERS)
+        fail_msg("not converged: %u iterations", u.iterations);
+    if (!(got <= best * (1 + 1e-6)) || fabs(u.sigma - bs) > 1e-4 || fabs(u.kappa - bk) > 1e-6)
+        fail_msg("fit sigma %.6f kappa %.3g (SSE %.6f); brute force sigma %.6f kappa %.3g (SSE "
+                 "%.6f)",
+                 u.sigma, u.kappa, got, bs, bk, best);
+    assert_true(u.kappa == 0); /* on its bound, exactly */
+}
+
+/* A flat, noisy curve: sigma stays <= 1 (it came out at 1.0002). */
+static void test_usl_sigma_at_most_one(void **state)
+{
+    static const double n[] = {1, 2, 4, 8, 16, 32};
+    static const double x[] = {1000, 1004, 996, 1003, 998, 1001};
+    struct usl_result u;
+    char why[160] = "";
+    (void)state;
+    if (usl_fit(n, x, 6, &u, why, sizeof why) != 0)
+        fail_msg("fit failed: %s", why);
+    assert_true(u.sigma >= 0 && u.sigma <= 1);
+    assert_true(u.kappa >= 0);
+}
+
 static void test_usl_exact_params(void **state)
 {
     double n[8], x[8];
@@ -588,6 +677,8 @@ int main(void)
         cmocka_unit_test(test_single_and_empty),
         cmocka_unit_test(test_unsorted_rejected),
         cmocka_unit_test(test_usl_recovers),
+        cmocka_unit_test(test_usl_bound_raytracer),
+        cmocka_unit_test(test_usl_sigma_at_most_one),
         cmocka_unit_test(test_usl_exact_params),
         cmocka_unit_test(test_usl_linear_no_peak),
         cmocka_unit_test(test_usl_degenerate),

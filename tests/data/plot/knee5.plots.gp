@@ -44,7 +44,7 @@ set label 2 'latency knee N=4' at 4,3741.2 point pointtype 6 pointsize 1.5 offse
 set label 3 'Kneedle N=8' at 8,6064.7 point pointtype 4 pointsize 1.5 offset 1,2 noenhanced
 set object 1 rect from 7.76, graph 0 to 8.24, graph 1 behind fillcolor linetype 1 fillstyle transparent solid 0.12 noborder
 set label 4 'recommended' at 8, graph 0.93 textcolor linetype 1
-usl0(x) = 1292.12678*x/(1 + 0.121441185*(x-1) + 0.00111503389*x*(x-1))
+usl0(x) = 1292.12683*x/(1 + 0.121441195*(x-1) + 0.00111503385*x*(x-1))
 plot $g0 using 1:2 with linespoints linecolor 1 pointtype 7 title 'svc, 4 vCPUs' noenhanced, \
      $g0 using 1:2:3:4 with yerrorbars linecolor 1 pointtype 7 pointsize 0.6 notitle, \
      usl0(x) with lines dashtype 2 linecolor 1 title 'svc, 4 vCPUs: USL fit' noenhanced
