@@ -1,11 +1,13 @@
 /* level — see level.h. */
 #include "level.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hist.h"
@@ -20,9 +22,52 @@ struct worker {
     unsigned id;
     struct hist *h;
     uint64_t ops, errors, last_ns, warmup;
-    const uint64_t *end_ns;
+    double rate; /* open loop: operations per second, all workers (0: closed loop) */
+    unsigned nworkers;
+    const uint64_t *start_ns, *end_ns;
     pthread_barrier_t *bar;
 };
+
+uint64_t level_intended_ns(uint64_t start_ns, double rate, unsigned id, unsigned nworkers,
+                           uint64_t k)
+{
+    /* In double: (id + k n) / rate stays exact to the nanosecond for any run that fits
+     * in a timeout (2^53 ns is 104 days). */
+    return start_ns + (uint64_t)(((double)id + (double)k * nworkers) * 1e9 / rate);
+}
+
+/* Sleep until the CLOCK_MONOTONIC time ns (wl_now_ns's clock). */
+static void sleep_until(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+}
+
+/* Open loop: operations due at a constant rate, latency from the intended start. */
+static void worker_open(struct worker *k, uint64_t start, uint64_t end)
+{
+    int (*op)(void *, unsigned, uint64_t) = k->w->op;
+    uint64_t t = wl_now_ns(), t2 = t;
+
+    for (uint64_t n = 0;; n++) {
+        uint64_t due = level_intended_ns(start, k->rate, k->id, k->nworkers, n);
+        int rc;
+        if (due >= end || t >= end)
+            break;
+        if (t < due) {
+            sleep_until(due);
+            t = wl_now_ns();
+        }
+        rc = op(k->cfg, k->id, t);
+        t2 = wl_now_ns();
+        hist_record(k->h, t2 - due);
+        k->ops++;
+        k->errors += rc != 0;
+        t = t2;
+    }
+    k->last_ns = t2 > end ? t2 : end;
+}
 
 static void *worker_main(void *arg)
 {
@@ -35,6 +80,10 @@ static void *worker_main(void *arg)
     pthread_barrier_wait(k->bar); /* warmed up */
     pthread_barrier_wait(k->bar); /* the window is set */
     end = *k->end_ns;
+    if (k->rate > 0) {
+        worker_open(k, *k->start_ns, end);
+        return NULL;
+    }
     t = wl_now_ns();
     while (t < end) {
         int rc = op(k->cfg, k->id, t);
@@ -67,7 +116,8 @@ static void limit_cpus(unsigned n)
 }
 
 /* Closed loop: concurrency threads, each issuing the next op when the last completes. */
-static int run_workers(const struct wl *w, void *cfg, struct wl_ctx *ctx, struct hist *all)
+static int run_workers(const struct wl *w, void *cfg, struct wl_ctx *ctx, double rate,
+                       struct hist *all)
 {
     unsigned n = ctx->concurrency, started = 0;
     struct worker *ks = NULL;
@@ -90,6 +140,9 @@ static int run_workers(const struct wl *w, void *cfg, struct wl_ctx *ctx, struct
         ks[i].cfg = cfg;
         ks[i].id = i;
         ks[i].warmup = ctx->warmup;
+        ks[i].rate = rate;
+        ks[i].nworkers = n;
+        ks[i].start_ns = &ctx->start_ns;
         ks[i].end_ns = &end;
         ks[i].bar = &bar;
         if (hist_new(ctx->timeout_ns, &ks[i].h) < 0) {
@@ -159,7 +212,7 @@ int level_run(const struct wl *w, void *cfg, const struct level_params *p, struc
     }
     if (w->init && w->init(cfg, &ctx) < 0)
         goto cleanup;
-    if (w->run ? w->run(cfg, &ctx) < 0 : run_workers(w, cfg, &ctx, all) < 0)
+    if (w->run ? w->run(cfg, &ctx) < 0 : run_workers(w, cfg, &ctx, (double)p->rate, all) < 0)
         goto cleanup;
     r.exit_code = ctx.exit_code;
     if (ctx.direct) {

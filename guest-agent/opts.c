@@ -11,6 +11,7 @@
 #define OPTS_DEFAULT_TIMEOUT_US      (60 * UNITS_US_PER_SEC)
 #define OPTS_DAY_US                  (86400 * UNITS_US_PER_SEC)
 #define OPTS_LIMIT_CONCURRENCY       4096
+#define OPTS_LIMIT_RATE              100000000 /* operations per second, all workers */
 
 /* The rows with a value, in the order they are checked (O_* index them). */
 enum {
@@ -25,6 +26,7 @@ enum {
     O_CPU_THREADS,
     O_MAX_CONCURRENCY,
     O_PLAN,
+    O_RATE,
     O_NVALUED,
     O_OVERSUBSCRIBE = O_NVALUED,
     O_ARG,
@@ -52,6 +54,9 @@ const struct opts_def opts_defs[O_NDEFS] = {
                            "refuse levels above N, default 128"},
     [O_PLAN] = {"plan", "PLAN_NAME", OPTS_TEXT, 1, ROW_PLAN_MAX - 1, "LABEL",
                 "row label, default the workload name"},
+    [O_RATE] = {"rate", "RATE", OPTS_COUNT, 0, OPTS_LIMIT_RATE, "R",
+                "open loop: R operations/s in all at a constant arrival rate, latency from each "
+                "operation's intended start (0: closed loop, the default)"},
     [O_OVERSUBSCRIBE] = {"oversubscribe", NULL, OPTS_SWITCH, 0, 0, NULL,
                          "allow --cpu-threads above the online CPUs"},
     [O_ARG] = {"arg", NULL, OPTS_PAIR, 0, 0, "KEY=VALUE", "workload parameter (repeatable)"},
@@ -324,8 +329,18 @@ int opts_parse(struct opts *o, int argc, char **argv, unsigned online_cpus, FILE
         parse_time(err, &r, O_MAX_DURATION, OPTS_DAY_US, &o->max_duration_us) ||
         parse_time(err, &r, O_DURATION, o->max_duration_us, &o->duration_us) ||
         parse_count(err, &r, O_WARMUP, &o->warmup) || parse_count(err, &r, O_RUNS, &o->runs) ||
+        parse_count(err, &r, O_RATE, &o->rate) ||
         parse_time(err, &r, O_TIMEOUT, OPTS_DAY_US, &o->timeout_us))
         return -1;
+    /* The open loop paces the agent's own workers: a workload that runs its own loop
+     * (event loops, a user's benchmark) cannot be paced from here. */
+    if (o->rate && o->wl->run) {
+        snprintf(why, sizeof(why),
+                 "the '%s' workload runs its own loop; --rate needs a worker workload (cpu, "
+                 "sleep, noop, mem, exec)",
+                 o->wl->name);
+        return bad(err, &r, O_RATE, why);
+    }
     if (r.val[O_TIMEOUT] && o->timeout_us <= o->duration_us) {
         units_fmt_duration(o->duration_us, a, sizeof(a));
         snprintf(why, sizeof(why), "the timeout must be longer than the duration (%s)", a);

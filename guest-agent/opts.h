@@ -66,6 +66,7 @@ struct opts {
     size_t nlevels;
     uint64_t duration_us, max_duration_us, timeout_us;
     uint64_t warmup, runs, max_concurrency;
+    uint64_t rate; /* open loop: operations per second in all; 0: closed loop */
     unsigned cpu_threads;
     unsigned online_cpus;
     int oversubscribe, dry_run, quiet;

@@ -44,7 +44,9 @@
       "qps x mean / concurrency: 1 for an honest closed loop (empty when unknown)")                \
     X(FAIRNESS, fairness, OPT, 4, "", "Jain's index of per-worker operation counts")               \
     X(CLOCK_NS, clock_ns, OPT, 1, "ns", "cost of one clock read")                                  \
-    X(P999_US, p999_us, OPT, 3, "us", "99.9th percentile latency (empty when unknown)")
+    X(P999_US, p999_us, OPT, 3, "us", "99.9th percentile latency (empty when unknown)")            \
+    X(OFFERED_QPS, offered_qps, OPT, 2, "1/s",                                                     \
+      "open loop (--rate): operations per second asked for (empty: closed loop)")
 
 /* Column indexes: ROW_COL_QPS, ... */
 enum row_col {
@@ -98,6 +100,7 @@ struct row {
     double fairness;     /* Jain's index of per-worker op counts */
     double clock_ns;     /* cost of one clock read */
     double p999_us;      /* NAN when unknown (a benchmark's own result line) */
+    double offered_qps;  /* open loop: the rate asked for; NAN for a closed loop */
 };
 
 /* Write the header line (the column names) and a newline.  0, or -1 on a write error. */

@@ -352,6 +352,7 @@ int sweep_run(const struct opts *o, double clock_ns)
                 .duration_ns = o->duration_us * 1000,
                 .warmup = o->warmup,
                 .timeout_ns = o->timeout_us * 1000,
+                .rate = o->rate,
             };
             struct row *r = &rows[n];
             snprintf(r->plan, sizeof(r->plan), "%s", o->plan);
@@ -365,6 +366,7 @@ int sweep_run(const struct opts *o, double clock_ns)
             r->clock_ns = clock_ns;
             progress_start(&pg, (unsigned)li, p.concurrency, run);
             run_one(o, &p, r);
+            r->offered_qps = o->rate ? (double)o->rate : NAN;
             if (sweep_signal && !r->timeout_killed && r->ops == 0 && r->qps == 0)
                 break; /* interrupted mid-run: no row for a run that did not finish */
             r->ts = (int64_t)time(NULL);

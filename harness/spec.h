@@ -71,6 +71,7 @@ struct spec {
     uint64_t duration_us;
     uint64_t max_duration_us;
     uint64_t warmup;
+    uint64_t rate; /* open loop: operations per second in all (0: closed loop) */
     uint64_t runs;
     uint64_t timeout_us;
     uint64_t max_concurrency;

@@ -76,6 +76,10 @@ const struct specopt specopt_table[] = {
      "warmup operations per worker (default 100)", 0, SPECOPT_BOTH},
     {SPECOPT_AGENT, "runs", "runs", 0, SPECOPT_COUNT, F(runs), 0, 0, "runs", NULL, "N",
      "repetitions per level (default 1)", 0, SPECOPT_BOTH},
+    {SPECOPT_AGENT, "rate", "rate", 0, SPECOPT_COUNT, F(rate), 0, 0, "rate", NULL, "R",
+     "open loop: R operations/s in all at a constant arrival rate, latency from each\n"
+     "operation's intended start (wrk2-style; default 0: closed loop)",
+     0, SPECOPT_BOTH},
     {SPECOPT_AGENT, "timeout", "timeout", 0, SPECOPT_DURATION, F(timeout_us), 0, 0, "timeout",
      NULL, "DURATION", "a run still going after this is killed (default 60s)", 0, SPECOPT_BOTH},
     {SPECOPT_AGENT, "max_concurrency", "max-concurrency", 0, SPECOPT_COUNT, F(max_concurrency), 0,

@@ -116,7 +116,9 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
             p999[np999++] = r->p999_us;
         if (isfinite(r->max_us))
             mx[nmx++] = r->max_us;
-        if (isfinite(r->mean_us) && r->mean_us > 0 && r->qps > 0) {
+        /* Little's law holds N workers in a closed loop; an open loop's latency includes
+         * the queue, so N is not what is in the system there. */
+        if (isfinite(r->mean_us) && r->mean_us > 0 && r->qps > 0 && !isfinite(r->offered_qps)) {
             double little = r->qps * r->mean_us / 1e6;
             if (fabs(little - (double)c) / (double)c > ANALYSIS_LITTLE_TOL) {
                 lv->little_bad++;

@@ -39,6 +39,7 @@ enum csv_col {
     CSV_COL_OPS,
     CSV_COL_FAIRNESS,
     CSV_COL_P999,
+    CSV_COL_OFFERED,
     CSV_COL_COUNT
 };
 
@@ -62,6 +63,7 @@ static const enum row_col csv_cols[CSV_COL_COUNT] = {
     [CSV_COL_OPS] = ROW_COL_OPS,
     [CSV_COL_FAIRNESS] = ROW_COL_FAIRNESS,
     [CSV_COL_P999] = ROW_COL_P999_US,
+    [CSV_COL_OFFERED] = ROW_COL_OFFERED_QPS,
 };
 #define csv_col_name(c) (row_cols[csv_cols[c]].name)
 
@@ -413,6 +415,8 @@ static int set_value(const struct parser *p, struct csv_row *r, int col, size_t 
             r->fairness = d;
         else if (col == CSV_COL_P999)
             r->p999_us = d;
+        else if (col == CSV_COL_OFFERED)
+            r->offered_qps = d;
         else
             r->errors = d;
         return 0;
@@ -643,7 +647,7 @@ cleanup:
 void csv_row_clear(struct csv_row *r)
 {
     memset(r, 0, sizeof(*r));
-    r->max_us = r->mean_us = r->errors = r->ops = r->fairness = r->p999_us = NAN;
+    r->max_us = r->mean_us = r->errors = r->ops = r->fairness = r->p999_us = r->offered_qps = NAN;
 }
 
 void csv_free(struct csv_table *t)

@@ -5,6 +5,7 @@
  * Columns are found by header name, so their order does not matter and extra columns are
  * ignored.  Required: plan, vcpus, concurrency, qps, p50_us, p90_us, p99_us.  Optional
  * (NAN or 0 when absent or empty): run_idx, max_us, mean_us, errors, ops, fairness,
+ * p999_us, offered_qps,
  * timeout_killed, exit_code.  Fields may be quoted ("a,b", "say ""hi"""); lines end in LF or CRLF;
  * a UTF-8 byte-order mark and blank lines are skipped.  Every error names file:line:column. Shared
  * by `vmsweep plot` and `vmsweep compare`.
@@ -37,12 +38,13 @@ struct csv_row {
     double p50_us;
     double p90_us;
     double p99_us;
-    double max_us;   /* NAN when absent */
-    double p999_us;  /* NAN when absent (files before the column, or unknown) */
-    double mean_us;  /* NAN when absent */
-    double errors;   /* NAN when absent */
-    double ops;      /* operations (successful and failed), NAN when absent */
-    double fairness; /* fairness between workers in [0, 1], NAN when absent */
+    double max_us;      /* NAN when absent */
+    double p999_us;     /* NAN when absent (files before the column, or unknown) */
+    double offered_qps; /* open loop's asked rate; NAN when absent (a closed loop) */
+    double mean_us;     /* NAN when absent */
+    double errors;      /* NAN when absent */
+    double ops;         /* operations (successful and failed), NAN when absent */
+    double fairness;    /* fairness between workers in [0, 1], NAN when absent */
     int timeout_killed;
     long exit_code; /* 0 when absent */
     size_t line;    /* line number in the file, for messages */

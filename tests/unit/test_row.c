@@ -58,6 +58,7 @@ static void fill(struct row *a, struct row *b)
     a->fairness = row_jain_index(counts, 4);
     a->clock_ns = 26.5;
     a->p999_us = 1290.5;
+    a->offered_qps = 4000; /* an open-loop run that achieved less */
     /* a timed-out run with an awkward plan name */
     memset(b, 0, sizeof(*b));
     b->ts = 1700000060;
@@ -71,7 +72,7 @@ static void fill(struct row *a, struct row *b)
     b->run_idx = 1;
     b->exit_code = 143;
     b->timeout_killed = 1;
-    b->mean_us = b->little_ratio = b->fairness = b->p999_us = NAN;
+    b->mean_us = b->little_ratio = b->fairness = b->p999_us = b->offered_qps = NAN;
     b->clock_ns = 26.5;
 }
 
@@ -130,7 +131,7 @@ static void test_header_exact(void **state)
     assert_string_equal(buf, "ts,plan,vcpus,cpu_threads,io_threads,async,concurrency,duration_sec,"
                              "run_idx,qps,p50_us,p90_us,p99_us,max_us,ru_maxrss,exit_code,"
                              "timeout_killed,mean_us,errors,ops,little_ratio,fairness,clock_ns,"
-                             "p999_us\n");
+                             "p999_us,offered_qps\n");
     free(buf);
 }
 
