@@ -205,6 +205,7 @@ struct size_ctx {
     bool vm_died;
     double host_others;       /* CPUs' worth other processes used during the sweep (NAN: unknown) */
     struct activity activity; /* what else ran in the guest during the sweep */
+    cJSON *confirm;           /* --confirm's findings for the manifest (owned), or NULL */
     bool have_activity;
     bool restored; /* started from a saved state */
     bool resync;   /* restored or paused for a snapshot: clock and RNG need the host's */
@@ -286,11 +287,15 @@ static void run_status(const struct size_ctx *sc, const char *what)
 static void size_progress(const char *line, void *arg)
 {
     struct size_ctx *sc = arg;
+    struct activity act;
     unsigned l, nl, c, r, nr;
     char what[96];
 
     log_info("%s %s", sc->label, line);
-    if (activity_parse(line, &sc->activity) == 0) {
+    if (activity_parse(line, &act) == 0) {
+        /* The sweep's own; not a later --refine or --confirm pass's. */
+        if (!sc->have_activity)
+            sc->activity = act;
         sc->have_activity = true;
         return;
     }
@@ -632,15 +637,12 @@ static int size_prepare(struct size_ctx *sc, cJSON *m)
  * between knee/2 and 2*knee that were skipped, in the same VM, and pull again.  The
  * analysis then sees both CSVs of the size.  Failures here keep the first pass.
  */
-static void size_refine(struct size_ctx *sc, const char *dir, cJSON *timings)
+/* The analysis of the sweep CSVs pulled into dir (slo_p99_us caps the recommendation);
+ * NULL when there is none or nothing to analyse. */
+static struct analysis *size_analyse(const char *dir, uint64_t slo_p99_us)
 {
-    struct spec extra = *sc->run->s; /* shallow: only the levels change, nothing is freed */
-    struct spec_strv csvs = {0}, argv = {0};
+    struct spec_strv csvs = {0};
     struct analysis *a = NULL;
-    char *cmd = NULL, *out = NULL;
-    int status = -1;
-    bool aborted = false;
-    uint64_t t0 = guest_now_ms();
     DIR *d = opendir(dir);
     struct dirent *e;
 
@@ -655,8 +657,27 @@ static void size_refine(struct size_ctx *sc, const char *dir, cJSON *timings)
     }
     if (d)
         closedir(d);
-    if (!csvs.n || analysis_load((const char *const *)csvs.v, csvs.n, 0, stderr, &a) != 0 ||
-        !a->n_groups)
+    if (csvs.n &&
+        (analysis_load((const char *const *)csvs.v, csvs.n, (double)slo_p99_us, stderr, &a) != 0 ||
+         !a->n_groups)) {
+        analysis_free(a);
+        a = NULL;
+    }
+    spec_strv_free(&csvs);
+    return a;
+}
+
+static void size_refine(struct size_ctx *sc, const char *dir, cJSON *timings)
+{
+    struct spec extra = *sc->run->s; /* shallow: only the levels change, nothing is freed */
+    struct spec_strv argv = {0};
+    struct analysis *a = NULL;
+    char *cmd = NULL, *out = NULL;
+    int status = -1;
+    bool aborted = false;
+    uint64_t t0 = guest_now_ms();
+
+    if (!(a = size_analyse(dir, 0)))
         goto cleanup;
     if (!a->groups[0].knee) {
         log_info("%s: no knee in the first pass: nothing to refine", sc->label);
@@ -681,7 +702,6 @@ static void size_refine(struct size_ctx *sc, const char *dir, cJSON *timings)
     add_timing(timings, "refine_s", t0);
 cleanup:
     analysis_free(a);
-    spec_strv_free(&csvs);
     spec_strv_free(&argv);
     free(cmd);
     free(out);
@@ -711,6 +731,139 @@ static int size_agent(struct size_ctx *sc, const struct spec *x, const char *rem
         rc = -1;
     }
     return rc;
+}
+
+/* Loads of the open-loop confirmation, as shares of the closed-loop throughput at the
+ * recommended concurrency; the recommendation holds when the first RUN_CONFIRM_MUST
+ * of them keep p99 within the limit (the last shows the headroom). */
+static const double run_confirm_loads[] = {0.50, 0.75, 0.90};
+#define RUN_CONFIRM_MUST 2
+
+/* p50 and p99 of the open-loop row of the CSV at path; -1 when there is none. */
+static int confirm_row(const char *path, double *qps, double *p50, double *p99)
+{
+    struct csv_table *t = NULL;
+    int ret = -1;
+
+    if (csv_read(path, stderr, &t) == 0 && t->n >= 1 && isfinite(t->rows[0].offered_qps)) {
+        *qps = t->rows[0].qps;
+        *p50 = t->rows[0].p50_us;
+        *p99 = t->rows[0].p99_us;
+        ret = 0;
+    }
+    csv_free(t);
+    return ret;
+}
+
+/*
+ * --confirm: measure the recommended concurrency (the top of the range) open-loop at
+ * 50%, 75% and 90% of its closed-loop throughput, in the same VM, and say whether the
+ * recommendation holds: p99 within the SLO when there is one, else within
+ * KNEE_LATENCY_MULT x the lowest level's closed-loop p99 (where the latency knee starts).
+ * The rows go to dir/confirm (not into the sweep's analysis); the verdict to the size's
+ * manifest (sc->confirm) and the log.
+ */
+static void size_confirm(struct size_ctx *sc, const char *dir, cJSON *timings)
+{
+    const struct spec *s = sc->run->s;
+    struct analysis *a = size_analyse(dir, s->slo_p99_us);
+    const struct analysis_group *g;
+    char *local = NULL, *remote = NULL;
+    uint64_t t0 = guest_now_ms(), n;
+    double closed, limit;
+    bool holds = true;
+    cJSON *pts;
+
+    if (!a || !a->groups[0].has_recommended) {
+        log_info("%s: no recommendation to confirm open-loop", sc->label);
+        goto cleanup;
+    }
+    g = &a->groups[0];
+    n = g->rec_high;
+    if (analysis_qps_at(g, n, &closed) < 0 || !(closed > 0))
+        goto cleanup;
+    limit = s->slo_p99_us ? (double)s->slo_p99_us : KNEE_LATENCY_MULT * g->levels[0].p99_us;
+    local = fsutil_printf("%s/confirm", dir);
+    remote = fsutil_printf("%s/confirm", RUN_GUEST_OUT);
+    if (!local || !remote)
+        goto cleanup;
+    sc->confirm = cJSON_CreateObject();
+    cJSON_AddNumberToObject(sc->confirm, "concurrency", (double)n);
+    cJSON_AddNumberToObject(sc->confirm, "closed_loop_qps", round(closed * 100) / 100);
+    cJSON_AddNumberToObject(sc->confirm, "limit_p99_us", round(limit * 1000) / 1000);
+    cJSON_AddStringToObject(sc->confirm, "limit",
+                            s->slo_p99_us ? "the p99 SLO" : "3x the lowest level's p99");
+    pts = cJSON_AddArrayToObject(sc->confirm, "loads");
+    log_info("%s: confirming N=%llu open-loop at 50%%, 75%% and 90%% of its %.0f/s (p99 limit "
+             "%.0f us: %s)",
+             sc->label, (unsigned long long)n, closed, limit,
+             s->slo_p99_us ? "the SLO" : "3x the lowest level's");
+    for (size_t i = 0; i < sizeof(run_confirm_loads) / sizeof(*run_confirm_loads) && !run_signal;
+         i++) {
+        struct spec x = *s; /* shallow: levels, runs and rate change, nothing is freed */
+        char *sub = fsutil_printf("%s/%02.0f", remote, run_confirm_loads[i] * 100);
+        char *mine = fsutil_printf("%s/%02.0f", local, run_confirm_loads[i] * 100);
+        struct guest_xfer xf;
+        bool aborted = false, ok;
+        double q = 0, p50 = 0, p99 = 0;
+        DIR *d = NULL;
+        struct dirent *e;
+        cJSON *pt;
+
+        x.levels[0] = n;
+        x.nlevels = 1;
+        x.runs = 1;
+        x.rate = (uint64_t)llround(run_confirm_loads[i] * closed);
+        if (x.rate == 0)
+            x.rate = 1;
+        guest_xfer_init(&xf, size_pull_tick, sc);
+        if (!sub || !mine || size_agent(sc, &x, sub, &aborted) < 0 ||
+            size_pull_dir(sc, sub, mine, &xf) == 0 || !(d = opendir(mine))) {
+            free(sub);
+            free(mine);
+            log_warn("%s: the open-loop confirmation did not finish", sc->label);
+            holds = false;
+            break;
+        }
+        while ((e = readdir(d))) {
+            char *path;
+            if (!sweep_csv(e->d_name) || !(path = fsutil_printf("%s/%s", mine, e->d_name)))
+                continue;
+            if (confirm_row(path, &q, &p50, &p99) < 0)
+                q = 0;
+            free(path);
+        }
+        closedir(d);
+        free(sub);
+        free(mine);
+        ok = q > 0 && p99 <= limit;
+        if (i < RUN_CONFIRM_MUST && !ok)
+            holds = false;
+        pt = cJSON_CreateObject();
+        cJSON_AddNumberToObject(pt, "load", run_confirm_loads[i]);
+        cJSON_AddNumberToObject(pt, "offered_qps", (double)x.rate);
+        cJSON_AddNumberToObject(pt, "achieved_qps", round(q * 100) / 100);
+        cJSON_AddNumberToObject(pt, "p50_us", p50);
+        cJSON_AddNumberToObject(pt, "p99_us", p99);
+        cJSON_AddBoolToObject(pt, "ok", ok);
+        cJSON_AddItemToArray(pts, pt);
+        log_info("%s: open loop at %.0f%% (%llu/s offered, %.0f/s achieved): p99 %.0f us %s",
+                 sc->label, run_confirm_loads[i] * 100, (unsigned long long)x.rate, q, p99,
+                 ok ? "within the limit" : "OVER the limit");
+    }
+    cJSON_AddBoolToObject(sc->confirm, "holds", holds);
+    if (holds)
+        log_info("%s: the recommendation (N=%llu) holds open-loop", sc->label,
+                 (unsigned long long)n);
+    else
+        log_warn("%s: the recommendation (N=%llu) does not hold open-loop: p99 exceeds %.0f us "
+                 "below 75%% of its closed-loop throughput",
+                 sc->label, (unsigned long long)n, limit);
+    add_timing(timings, "confirm_s", t0);
+cleanup:
+    analysis_free(a);
+    free(local);
+    free(remote);
 }
 
 /*
@@ -808,6 +961,8 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, enum
     }
     if (*st == RUN_COMPLETE && s->refine && !ab && !run_signal)
         size_refine(sc, dir, timings);
+    if (*st == RUN_COMPLETE && s->confirm && !ab && !run_signal)
+        size_confirm(sc, dir, timings);
     return 0;
 }
 
@@ -1136,13 +1291,18 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     if (size_sweep(&sc, dir, timings, &st) == 0)
         pulled_ok = true;
     if (isfinite(sc.host_others)) {
-        /* Read by plot (analysis_note_host) to put the warning next to the numbers. */
+        /* Read by plot (analysis_note_manifest) to put the warning next to the numbers. */
         cJSON *hi = cJSON_AddObjectToObject(m, "host_interference");
         cJSON_AddNumberToObject(hi, "other_cpus", round(sc.host_others * 100) / 100);
         cJSON_AddNumberToObject(hi, "host_cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
     }
     if (sc.have_activity)
         note_guest_activity(&sc, m);
+    if (sc.confirm) {
+        /* Read by plot (analysis_note_manifest) to put the verdict next to the numbers. */
+        cJSON_AddItemToObject(m, "open_loop_confirmation", sc.confirm);
+        sc.confirm = NULL;
+    }
 
 cleanup:
     /* Whatever went wrong, try to bring home what the agent wrote while the session lives. */
@@ -1150,6 +1310,7 @@ cleanup:
         pulled_ok = true;
         st = RUN_INCOMPLETE;
     }
+    cJSON_Delete(sc.confirm); /* set only when a failure skipped the manifest */
     log_debug("%s: closing the session", sc.label);
     guest_close(sc.g);
     log_debug("%s: session closed", sc.label);

@@ -121,6 +121,10 @@ const struct specopt specopt_table[] = {
     {SPECOPT_OUTPUT, "refine", "refine", 0, SPECOPT_BOOL, F(refine), 0, 0, NULL, NULL, NULL,
      "after the sweep, measure the skipped levels between knee/2\n"
      "and 2*knee in the same VM (a doubling grid only brackets it)", 0, SPECOPT_RUN},
+    {SPECOPT_OUTPUT, "confirm", "confirm", 0, SPECOPT_BOOL, F(confirm), 0, 0, NULL, NULL, NULL,
+     "after the sweep, run the recommended concurrency open-loop (--rate)\n"
+     "at 50%, 75% and 90% of its throughput in the same VM and say\n"
+     "whether p99 stays within the SLO (or 3x the lowest level's)", 0, SPECOPT_RUN},
 
     {SPECOPT_CMD, NULL, "profile", 0, SPECOPT_VALUE, 0, 0, 0, NULL, NULL, "NAME",
      "apply sweeps/NAME.json (e.g. epyc-rome-8c-nps2) over the spec file", SPECOPT_CMD_PROFILE,

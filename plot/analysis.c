@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -268,6 +269,24 @@ static int recommend(struct analysis_group *g, const struct knee_level *kl, size
     if (g->rec_high < g->rec_low)
         g->rec_high = g->rec_low;
     return 0;
+}
+
+int analysis_qps_at(const struct analysis_group *g, uint64_t n, double *qps)
+{
+    for (size_t i = 0; i < g->n_levels; i++) {
+        const struct analysis_level *a = &g->levels[i], *b = i + 1 < g->n_levels ? a + 1 : NULL;
+        if (a->concurrency == n) {
+            *qps = a->qps;
+            return 0;
+        }
+        if (b && a->concurrency < n && n < b->concurrency) {
+            double t = (log2((double)n) - log2((double)a->concurrency)) /
+                       (log2((double)b->concurrency) - log2((double)a->concurrency));
+            *qps = a->qps + t * (b->qps - a->qps);
+            return 0;
+        }
+    }
+    return -1;
 }
 
 const char *analysis_rec_text(const struct analysis_group *g)
@@ -625,7 +644,34 @@ int analysis_refine_levels(const struct analysis_group *g, uint64_t *out, size_t
     return 0;
 }
 
-int analysis_note_host(struct analysis *a)
+/* The verdict of --confirm on g in its warnings: only when it does not hold, naming the
+ * first load over the limit. */
+static int note_confirm(struct analysis_group *g, const cJSON *c)
+{
+    const cJSON *holds = cJSON_GetObjectItemCaseSensitive(c, "holds");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(c, "concurrency");
+    const cJSON *lim = cJSON_GetObjectItemCaseSensitive(c, "limit_p99_us");
+    const cJSON *pt;
+
+    g->confirm = c;
+    if (!cJSON_IsFalse(holds) || !cJSON_IsNumber(n) || !cJSON_IsNumber(lim))
+        return 0;
+    cJSON_ArrayForEach(pt, cJSON_GetObjectItemCaseSensitive(c, "loads"))
+    {
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(pt, "ok");
+        const cJSON *load = cJSON_GetObjectItemCaseSensitive(pt, "load");
+        const cJSON *p99 = cJSON_GetObjectItemCaseSensitive(pt, "p99_us");
+        if (cJSON_IsFalse(ok) && cJSON_IsNumber(load) && cJSON_IsNumber(p99))
+            return warn(g,
+                        "the recommendation does not hold open-loop: at N=%.0f and %.0f%% of its "
+                        "throughput, p99 is %.0f us, over the limit of %.0f us",
+                        n->valuedouble, load->valuedouble * 100, p99->valuedouble,
+                        lim->valuedouble);
+    }
+    return warn(g, "the recommendation could not be confirmed open-loop (N=%.0f)", n->valuedouble);
+}
+
+int analysis_note_manifest(struct analysis *a)
 {
     const cJSON *size;
 
@@ -635,11 +681,18 @@ int analysis_note_host(struct analysis *a)
         const cJSON *hi = cJSON_GetObjectItemCaseSensitive(size, "host_interference");
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(hi, "other_cpus");
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(hi, "host_cpus");
-        if (!cJSON_IsNumber(v) || !cJSON_IsNumber(o) || o->valuedouble < ANALYSIS_BUSY_HOST_CPUS)
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(size, "open_loop_confirmation");
+        bool busy = cJSON_IsNumber(o) && o->valuedouble >= ANALYSIS_BUSY_HOST_CPUS;
+
+        if (!cJSON_IsNumber(v))
             continue;
         for (size_t i = 0; i < a->n_groups; i++) {
             struct analysis_group *g = &a->groups[i];
             if (g->vcpus != (uint64_t)v->valuedouble)
+                continue;
+            if (cJSON_IsObject(c) && note_confirm(g, c) < 0)
+                return -1;
+            if (!busy)
                 continue;
             g->low_confidence = 1;
             if (warn(g,

@@ -82,7 +82,10 @@ struct analysis_group {
     uint64_t rec_low, rec_high; /* recommended concurrency range, inclusive */
     enum analysis_rec_why rec_why;
     int low_confidence; /* see ANALYSIS_CONF_*; the reasons are among the warnings */
-    char **warnings;    /* sentences, in the order found */
+    /* The manifest's open_loop_confirmation of this size (borrowed from the analysis's
+     * manifest), or NULL: no --confirm. */
+    const cJSON *confirm;
+    char **warnings; /* sentences, in the order found */
     size_t n_warnings;
 };
 
@@ -106,6 +109,13 @@ struct analysis {
     cJSON *manifest;   /* the run's manifest.json (owned), or NULL: CSVs without a run */
 };
 
+/*
+ * The closed-loop throughput of g at concurrency n: the level's median when measured,
+ * else interpolated linearly in log2 N between the levels around it.  -1 when n lies
+ * outside the measured levels.
+ */
+int analysis_qps_at(const struct analysis_group *g, uint64_t n, double *qps);
+
 /* The reason for g's recommendation in words, e.g. "50-75% of the knee". */
 const char *analysis_rec_text(const struct analysis_group *g);
 
@@ -114,8 +124,13 @@ const char *analysis_rec_text(const struct analysis_group *g);
  * low, and the curves of that size carry a warning. */
 #define ANALYSIS_BUSY_HOST_CPUS 0.25
 
-/* Warn on the curves whose sweep shared a busy host (a->manifest).  0, or -1 (OOM). */
-int analysis_note_host(struct analysis *a);
+/*
+ * What the run's manifest (a->manifest) says of each size, put on its curves: a warning
+ * (and low confidence) when the sweep shared a busy host; the open-loop confirmation of
+ * the recommendation (--confirm: g->confirm, and a warning when it does not hold).
+ * 0, or -1 (OOM).
+ */
+int analysis_note_manifest(struct analysis *a);
 
 /*
  * Analyse the rows of n tables (several files may hold the same plan and VM size, e.g.

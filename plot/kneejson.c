@@ -49,6 +49,10 @@ static cJSON *group_json(const struct analysis_group *g)
     }
     if (!cJSON_AddStringToObject(o, "confidence", g->low_confidence ? "low" : "normal"))
         goto fail;
+    /* --confirm's measurements, as the run's manifest recorded them. */
+    if (!cJSON_AddItemToObject(o, "open_loop",
+                               g->confirm ? cJSON_Duplicate(g->confirm, 1) : cJSON_CreateNull()))
+        goto fail;
     for (int m = 0; m < KNEE_NMETHODS; m++)
         if (add_level(o, knee_methods[m].json_key, g->knees[m]))
             goto fail;

@@ -207,7 +207,7 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
     a->accel = compareinput_csv_fact(csvs[0], COMPAREINPUT_ACCEL);
     a->manifest = compareinput_csv_manifest(csvs[0]);
     ret = PLOTCMD_EXIT_FAILURE;
-    if (analysis_note_host(a) < 0)
+    if (analysis_note_manifest(a) < 0)
         goto oom;
     if (!dir) {
         dircopy = strdup(csvs[0]);

@@ -1,6 +1,8 @@
 /* summary — see summary.h.  Fixed number formats so that golden files stay stable. */
 #include "summary.h"
 
+#include <cjson/cJSON.h>
+
 #include <math.h>
 
 static void knee_line(FILE *f, const char *label, uint64_t n, const char *none)
@@ -79,6 +81,14 @@ static void write_group(FILE *f, const struct analysis_group *g, double slo)
         fprintf(f, ")\n");
     } else {
         fprintf(f, "  %-18s none\n", "recommended:");
+    }
+    if (g->confirm) {
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(g->confirm, "holds");
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(g->confirm, "concurrency");
+        fprintf(f, "  %-18s N=%.0f %s at 50%% and 75%% of its throughput (--confirm%s)\n",
+                "open loop:", cJSON_IsNumber(n) ? n->valuedouble : 0,
+                cJSON_IsTrue(h) ? "holds" : "does NOT hold",
+                cJSON_IsTrue(h) ? "" : "; see warnings");
     }
     fprintf(f, "  %-18s %s\n", "confidence:",
             g->low_confidence ? "low (the reasons are among the warnings)" : "normal");
