@@ -29,6 +29,12 @@ run) PKGS=$RUN_PKGS ;;
 all) PKGS="$RUN_PKGS $TEST_PKGS" ;;
 *) echo "usage: install-deps.sh [run|all]" >&2; exit 2 ;;
 esac
+# node and npm by command, not by package: a machine with Node.js from elsewhere (its own
+# npm) cannot take Debian's npm package on top, and needs none.
+if [ "${1:-all}" = all ]; then
+	command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+	command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+fi
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 
@@ -55,6 +61,15 @@ fi
 if ! getent passwd libvirt-qemu >/dev/null; then
 	$SUDO useradd --system --no-create-home --home-dir /var/lib/libvirt \
 		--shell /usr/sbin/nologin -g libvirt-qemu libvirt-qemu
+fi
+
+# The independent HdrHistogram reader that tests/integration/hlog.sh decodes the agent's
+# .hlog files with: the JavaScript implementation, from npm (test-only).
+HDR_JS=/usr/local/lib/vmsweep-test
+if [ "${1:-all}" = all ] && [ ! -f "$HDR_JS/node_modules/hdr-histogram-js/package.json" ]; then
+	echo "install-deps: installing hdr-histogram-js (npm) into $HDR_JS" >&2
+	$SUDO mkdir -p "$HDR_JS"
+	$SUDO npm install --silent --no-audit --no-fund --prefix "$HDR_JS" hdr-histogram-js@3.0.1 >/dev/null
 fi
 
 # Distribution defaults start nginx on port 80 after install; tests start their

@@ -149,3 +149,10 @@ uint64_t hist_percentile(const struct hist *h, double p)
     }
     return h->max;
 }
+
+void hist_slots(const struct hist *h, const uint64_t **counts, size_t *len, uint64_t *highest)
+{
+    *counts = h->counts;
+    *len = h->len;
+    *highest = h->highest;
+}

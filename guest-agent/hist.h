@@ -14,6 +14,7 @@
 #ifndef VMSWEEP_HIST_H
 #define VMSWEEP_HIST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct hist;
@@ -48,5 +49,12 @@ double hist_mean(const struct hist *h);
  * holding the ceil(p/100 * count)-th smallest value, clamped to [min, max].  0 when empty.
  */
 uint64_t hist_percentile(const struct hist *h, double p);
+
+/*
+ * The raw counts, in HdrHistogram's counts-array order for lowest value 1 and 3
+ * significant digits (slot i of a sub-bucket count of 2048): *counts points into h, *len
+ * slots.  The highest trackable value it was created with is *highest.  For exporters.
+ */
+void hist_slots(const struct hist *h, const uint64_t **counts, size_t *len, uint64_t *highest);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hist.h"
+#include "hlog.h"
 #include "row.h"
 
 #define LEVEL_STACK (256u << 10)
@@ -188,6 +189,34 @@ cleanup:
     return ret;
 }
 
+/* Append the run's histogram to the .hlog as one line (one write: O_APPEND keeps the
+ * lines of successive runs whole).  Best effort: the CSV row does not depend on it. */
+static void write_hlog(const struct level_params *p, const struct wl_ctx *ctx,
+                       const struct hist *all)
+{
+    char tag[32], *line;
+    size_t left;
+
+    if (p->hlog_fd < 0)
+        return;
+    snprintf(tag, sizeof(tag), "c%u", p->concurrency);
+    line = hlog_line(tag, (double)(ctx->start_ns - p->hlog_t0_ns) / 1e9,
+                     (double)(ctx->end_ns - ctx->start_ns) / 1e9, all);
+    if (!line)
+        return;
+    left = strlen(line);
+    for (const char *w = line; left;) {
+        ssize_t n = write(p->hlog_fd, w, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        w += n;
+        left -= (size_t)n;
+    }
+    free(line);
+}
+
 int level_run(const struct wl *w, void *cfg, const struct level_params *p, struct level_result *out)
 {
     struct wl_ctx ctx = {0};
@@ -244,6 +273,7 @@ int level_run(const struct wl *w, void *cfg, const struct level_params *p, struc
         r.max_us = (double)hist_max(all) / 1e3;
         r.mean_us = r.ops ? hist_mean(all) / 1e3 : NAN;
         r.fairness = row_jain_index(ctx.ops, p->concurrency);
+        write_hlog(p, &ctx, all);
     }
     *out = r;
     ret = 0;

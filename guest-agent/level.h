@@ -25,7 +25,9 @@ struct level_params {
     uint64_t duration_ns;
     uint64_t warmup; /* unrecorded ops per worker */
     uint64_t timeout_ns;
-    uint64_t rate; /* open loop: operations per second, all workers; 0: closed loop */
+    uint64_t rate;       /* open loop: operations per second, all workers; 0: closed loop */
+    int hlog_fd;         /* the run's histogram is appended here as one .hlog line; -1: none */
+    uint64_t hlog_t0_ns; /* wl_now_ns() at the log's start time */
 };
 
 /* The statistics of one run (latencies in µs); sent from the child over a pipe. */

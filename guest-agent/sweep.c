@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "activity.h"
+#include "hlog.h"
 #include "level.h"
 #include "progress.h"
 #include "report.h"
@@ -30,8 +31,8 @@
 /* The open outputs of one sweep. */
 struct out {
     int dirfd;
-    FILE *csv, *jsonl;
-    char csv_path[PATH_MAX], jsonl_path[PATH_MAX], sum_path[PATH_MAX];
+    FILE *csv, *jsonl, *hlog;
+    char csv_path[PATH_MAX], jsonl_path[PATH_MAX], sum_path[PATH_MAX], hlog_path[PATH_MAX];
 };
 
 static int sweep_sigpipe[2] = {-1, -1};
@@ -103,6 +104,7 @@ static int out_open(struct out *o, const char *dir)
         snprintf(o->csv_path, sizeof(o->csv_path), "%.4000s.csv", base);
         snprintf(o->jsonl_path, sizeof(o->jsonl_path), "%.4000s.jsonl", base);
         snprintf(o->sum_path, sizeof(o->sum_path), "%.4000s_summary.txt", base);
+        snprintf(o->hlog_path, sizeof(o->hlog_path), "%.4000s.hlog", base);
         if (access(o->csv_path, F_OK) == 0 || access(o->jsonl_path, F_OK) == 0 ||
             access(o->sum_path, F_OK) == 0)
             continue;
@@ -110,16 +112,20 @@ static int out_open(struct out *o, const char *dir)
         if (fds[0] < 0 && errno == EEXIST)
             continue;
         fds[1] = open(o->jsonl_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        /* Appended to by each run's child process, one line (one write) per run. */
+        fds[2] = open(o->hlog_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
         break;
     }
-    if (fds[0] < 0 || fds[1] < 0 || !(o->csv = fdopen(fds[0], "w")) ||
-        !(o->jsonl = fdopen(fds[1], "w"))) {
+    if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || !(o->csv = fdopen(fds[0], "w")) ||
+        !(o->jsonl = fdopen(fds[1], "w")) || !(o->hlog = fdopen(fds[2], "w"))) {
         fprintf(stderr, "vmsweep-agent: cannot create the result files in '%s': %s\n", abs,
                 strerror(errno));
         if (!o->csv && fds[0] >= 0)
             close(fds[0]);
-        if (fds[1] >= 0)
+        if (!o->jsonl && fds[1] >= 0)
             close(fds[1]);
+        if (fds[2] >= 0)
+            close(fds[2]);
         return -1;
     }
     return 0;
@@ -131,6 +137,8 @@ static void out_close(struct out *o)
         fclose(o->csv);
     if (o->jsonl)
         fclose(o->jsonl);
+    if (o->hlog)
+        fclose(o->hlog);
     if (o->dirfd >= 0)
         close(o->dirfd);
 }
@@ -312,6 +320,7 @@ static void run_one(const struct opts *o, const struct level_params *p, struct r
 int sweep_run(const struct opts *o, double clock_ns)
 {
     struct out out = {.dirfd = -1};
+    uint64_t hlog_t0_ns = 0;
     struct progress pg;
     struct activity_mark mark0, mark1;
     int have_mark;
@@ -342,6 +351,16 @@ int sweep_run(const struct opts *o, double clock_ns)
         fprintf(stderr, "vmsweep-agent: cannot write '%s': %s\n", out.csv_path, strerror(errno));
         goto cleanup;
     }
+    {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        hlog_t0_ns = wl_now_ns();
+        if (hlog_write_header(out.hlog, (double)now.tv_sec + (double)now.tv_nsec / 1e9) < 0) {
+            fprintf(stderr, "vmsweep-agent: cannot write '%s': %s\n", out.hlog_path,
+                    strerror(errno));
+            goto cleanup;
+        }
+    }
     progress_init(&pg, stderr, o->quiet, (unsigned)o->nlevels, (unsigned)o->runs);
     have_mark = activity_mark(&mark0) == 0;
     for (size_t li = 0; li < o->nlevels && !sweep_signal; li++) {
@@ -353,6 +372,8 @@ int sweep_run(const struct opts *o, double clock_ns)
                 .warmup = o->warmup,
                 .timeout_ns = o->timeout_us * 1000,
                 .rate = o->rate,
+                .hlog_fd = fileno(out.hlog),
+                .hlog_t0_ns = hlog_t0_ns,
             };
             struct row *r = &rows[n];
             snprintf(r->plan, sizeof(r->plan), "%s", o->plan);

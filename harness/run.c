@@ -319,11 +319,12 @@ static bool sweep_csv(const char *name)
     return sweep_named(name, ".csv");
 }
 
-/* Is name one the agent writes (sweep_<time>[_k].csv, .jsonl or _summary.txt)?  Only
- * those are pulled: anything else in the folder was put there by the guest's code. */
+/* Is name one the agent writes (sweep_<time>[_k].csv, .jsonl, .hlog or _summary.txt)?
+ * Only those are pulled: anything else in the folder was put there by the guest's code. */
 static bool sweep_output(const char *name)
 {
-    return sweep_csv(name) || sweep_named(name, ".jsonl") || sweep_named(name, "_summary.txt");
+    return sweep_csv(name) || sweep_named(name, ".jsonl") || sweep_named(name, ".hlog") ||
+           sweep_named(name, "_summary.txt");
 }
 
 /* The A/B sides of --interleave: the guest folder and local folder name of each. */

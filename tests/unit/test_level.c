@@ -36,7 +36,8 @@ static void test_open_loop_keeps_rate(void **state)
                              .duration_ns = 300000000,
                              .warmup = 0,
                              .timeout_ns = 5000000000ULL,
-                             .rate = 2000};
+                             .rate = 2000,
+                             .hlog_fd = -1};
     struct level_result r;
     void *cfg;
     (void)state;
