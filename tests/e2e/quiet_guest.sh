@@ -1,7 +1,9 @@
 #!/bin/bash
 # The guest is quiet while the agent measures: nothing but the agent and its runs wakes
-# up (no polling loop forking sleep, no dead-man feed forking touch, no new SSH
-# connection), and the manifest records what else ran (the agent's activity line).
+# up (no polling loop forking sleep, no dead-man feed forking touch), and the manifest
+# records what else ran (the agent's activity line).  (Dropbear's connection times are
+# not compared with the rows': the guest's clock is set again after the state is saved,
+# so the two clocks disagree by seconds on a first run.)
 . "$(dirname "$0")/_lib.sh"
 "$VMSWEEP" run --vcpus 1 --workload sleep --arg us=1000 --concurrency 1,2 --runs 3 \
 	--duration 2s --warmup 5 --timeout 20s --deadman 60s --no-plot -o out >stdout.txt 2>log.txt
@@ -18,20 +20,5 @@ python3 -c 'import sys; c, w = int(sys.argv[1]), float(sys.argv[2]); assert c <=
 	"$created" "$wall" || fail "$created processes or threads were created in the guest in ${wall}s"
 python3 -c 'import sys; assert float(sys.argv[1]) < 0.02, sys.argv[1]' "$other" ||
 	fail "other processes used $other of the guest's CPU during the sweep"
-# No new SSH connection once the sweep has started: dropbear's last "Child connection"
-# (guest clock, to the second) is not later than the first run's start (its row's ts,
-# the end of the run, minus its 2 s and the 5 warm-up operations).
-python3 - out/vcpus-1/console.log out/vcpus-1/sweep_*.csv <<'PY' || fail "an SSH connection was opened during the sweep"
-import calendar, csv, re, sys, time
-con, rows = sys.argv[1], list(csv.DictReader(open(sys.argv[2])))
-start = min(int(r["ts"]) for r in rows) - 2
-year = time.gmtime(start).tm_year
-last = 0
-for line in open(con, errors="replace"):
-    m = re.search(r"(\w{3} \d{2} \d{2}:\d{2}:\d{2}) Child connection", line)
-    if m:
-        last = max(last, calendar.timegm(time.strptime("%d %s" % (year, m.group(1)), "%Y %b %d %H:%M:%S")))
-assert last <= start + 1, ("last connection", last, "sweep start", start)
-PY
 ok "quiet guest: $created processes/threads created in ${wall}s (the agent's), others used $other of its CPU"
 [ -z "$(qemu_pids)" ] || fail "QEMU left running"
