@@ -42,6 +42,7 @@ int activity_mark(struct activity_mark *m)
         if (!have_cpu && sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &u, &ni, &sy,
                                 &id, &io, &irq, &sirq, &st) == 8) {
             k.busy_s = (double)(u + ni + sy + irq + sirq + st) / (double)hz;
+            k.total_s = k.busy_s + (double)(id + io) / (double)hz;
             have_cpu = 1;
         } else if (sscanf(line, "ctxt %llu", &u) == 1) {
             k.ctxt = u;
@@ -75,6 +76,13 @@ void activity_between(const struct activity_mark *a, const struct activity_mark 
     out->other_cpu_s = other > 0 ? other : 0;
     out->other_ctxt = ctxt > own ? ctxt - own : 0;
     out->created = b->processes > a->processes ? b->processes - a->processes : 0;
+    if (b->total_s > a->total_s) {
+        double total = b->total_s - a->total_s;
+        out->busy_share = fmin(fmax((b->busy_s - a->busy_s) / total, 0), 1);
+        out->other_share = fmin(out->other_cpu_s / total, 1);
+    } else {
+        out->busy_share = out->other_share = NAN;
+    }
 }
 
 void activity_format(const struct activity *a, char *buf, size_t cap)
@@ -117,5 +125,6 @@ int activity_parse(const char *line, struct activity *out)
     out->wall_s = wall;
     out->other_ctxt = (uint64_t)ctxt;
     out->created = (uint64_t)created;
+    out->busy_share = out->other_share = NAN; /* not on the line */
     return 0;
 }

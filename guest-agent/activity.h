@@ -17,7 +17,8 @@
 /* A snapshot of the counters. */
 struct activity_mark {
     double t_s;         /* CLOCK_MONOTONIC, seconds */
-    double busy_s;      /* all CPUs' non-idle time since boot */
+    double busy_s;      /* all CPUs' non-idle time since boot (steal included) */
+    double total_s;     /* all CPUs' time since boot, idle and iowait included */
     double own_cpu_s;   /* the agent's CPU time, its waited-for children included */
     uint64_t ctxt;      /* context switches since boot, all CPUs */
     uint64_t own_csw;   /* the agent's context switches, children included */
@@ -30,6 +31,11 @@ struct activity {
     double other_cpu_s;  /* CPU seconds of everything but the agent (>= 0) */
     uint64_t other_ctxt; /* context switches that were not the agent's (approximate) */
     uint64_t created;    /* processes and threads created, the agent's own included */
+    /* Shares of all CPUs' accounted time (NAN when none passed): a guest that is not
+     * scheduled by its host loses ticks, so shares of the ticks counted stay true where
+     * seconds per wall second do not. */
+    double busy_share;  /* non-idle */
+    double other_share; /* non-idle and not the agent's */
 };
 
 /* Take a mark; -1 when /proc/stat cannot be read or parsed (no mark then). */

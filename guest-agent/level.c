@@ -2,9 +2,11 @@
 #include "level.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -28,7 +30,29 @@ struct worker {
     unsigned nworkers;
     const uint64_t *start_ns, *end_ns;
     pthread_barrier_t *bar;
+    uint64_t wait0, wait1; /* run delay (schedstat) at the window's start and end */
+    int wait_ok;
 };
+
+/* The time this thread has spent runnable but waiting for a CPU (ns, from
+ * /proc/thread-self/schedstat); -1 when the kernel does not say. */
+static int thread_wait_ns(uint64_t *ns)
+{
+    char buf[96];
+    unsigned long long run, wait;
+    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    if (sscanf(buf, "%llu %llu", &run, &wait) != 2)
+        return -1;
+    *ns = wait;
+    return 0;
+}
 
 uint64_t level_intended_ns(uint64_t start_ns, double rate, unsigned id, unsigned nworkers,
                            uint64_t k)
@@ -85,8 +109,12 @@ static void *worker_main(void *arg)
     pthread_barrier_wait(k->bar); /* warmed up */
     pthread_barrier_wait(k->bar); /* the window is set */
     end = *k->end_ns;
+    /* How long the workers waited for a CPU in the window: on the host, what a busy
+     * machine kept from the run (plot/interfere.h). */
+    k->wait_ok = thread_wait_ns(&k->wait0) == 0;
     if (k->rate > 0) {
         worker_open(k, *k->start_ns, end);
+        k->wait_ok = k->wait_ok && thread_wait_ns(&k->wait1) == 0;
         return NULL;
     }
     t = wl_now_ns();
@@ -99,6 +127,7 @@ static void *worker_main(void *arg)
         t = t2;
     }
     k->last_ns = t;
+    k->wait_ok = k->wait_ok && thread_wait_ns(&k->wait1) == 0;
     return NULL;
 }
 
@@ -122,8 +151,10 @@ static void limit_cpus(unsigned n)
 
 /* Closed loop: concurrency threads, each issuing the next op when the last completes. */
 static int run_workers(const struct wl *w, void *cfg, struct wl_ctx *ctx, double rate,
-                       struct hist *all)
+                       struct hist *all, double *wait_s)
 {
+    uint64_t wait = 0;
+    int wait_ok = 1;
     unsigned n = ctx->concurrency, started = 0;
     struct worker *ks = NULL;
     pthread_barrier_t bar;
@@ -175,7 +206,10 @@ static int run_workers(const struct wl *w, void *cfg, struct wl_ctx *ctx, double
         ctx->errors += ks[i].errors;
         if (ks[i].last_ns > ctx->end_ns)
             ctx->end_ns = ks[i].last_ns;
+        wait_ok &= ks[i].wait_ok && ks[i].wait1 >= ks[i].wait0;
+        wait += ks[i].wait1 - ks[i].wait0;
     }
+    *wait_s = wait_ok ? (double)wait / 1e9 : NAN;
     ret = 0;
 cleanup:
     if (attr_ok)
@@ -222,7 +256,7 @@ int level_run(const struct wl *w, void *cfg, const struct level_params *p, struc
     struct wl_ctx ctx = {0};
     struct level_result r = {0};
     struct hist *all = NULL;
-    double secs;
+    double secs, wait_s = NAN;
     int ret = -1;
 
     ctx.concurrency = p->concurrency;
@@ -245,8 +279,10 @@ int level_run(const struct wl *w, void *cfg, const struct level_params *p, struc
     }
     if (w->init && w->init(cfg, &ctx) < 0)
         goto cleanup;
-    if (w->run ? w->run(cfg, &ctx) < 0 : run_workers(w, cfg, &ctx, (double)p->rate, all) < 0)
+    if (w->run ? w->run(cfg, &ctx) < 0
+               : run_workers(w, cfg, &ctx, (double)p->rate, all, &wait_s) < 0)
         goto cleanup;
+    r.wait_cpus = NAN;
     r.exit_code = ctx.exit_code;
     if (ctx.direct) {
         r.qps = ctx.res.qps;
@@ -273,6 +309,7 @@ int level_run(const struct wl *w, void *cfg, const struct level_params *p, struc
         r.max_us = (double)hist_max(all) / 1e3;
         r.mean_us = r.ops ? hist_mean(all) / 1e3 : NAN;
         r.fairness = row_jain_index(ctx.ops, p->concurrency);
+        r.wait_cpus = secs > 0 ? wait_s / secs : NAN;
         write_hlog(p, &ctx, all);
     }
     *out = r;

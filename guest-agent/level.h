@@ -34,7 +34,8 @@ struct level_params {
 struct level_result {
     uint64_t ops, errors;
     double qps, p50_us, p90_us, p99_us, p999_us, max_us, mean_us, fairness;
-    int exit_code; /* status of a user command (cmd workload), else 0 */
+    int exit_code;    /* status of a user command (cmd workload), else 0 */
+    double wait_cpus; /* workers' time runnable but not running / window; NAN: unknown */
 };
 
 /* When operation k of worker id (of nworkers) is due in an open loop at rate operations

@@ -1,6 +1,7 @@
 /* progress — see progress.h. */
 #include "progress.h"
 
+#include <math.h>
 #include <unistd.h>
 
 #include "units.h"
@@ -42,12 +43,16 @@ void progress_done(struct progress *p, unsigned li, const struct row *r)
     fprintf(p->f, "level %u/%u concurrency=%u run %u/%u: ", li + 1, p->nlevels, r->concurrency,
             r->run_idx + 1, p->runs);
     if (r->timeout_killed)
-        fprintf(p->f, "killed at the timeout (exit %d)\n", r->exit_code);
+        fprintf(p->f, "killed at the timeout (exit %d)", r->exit_code);
     else if (r->exit_code && !r->ops && !r->qps)
-        fprintf(p->f, "failed (exit %d)\n", r->exit_code);
+        fprintf(p->f, "failed (exit %d)", r->exit_code);
     else
-        fprintf(p->f, "qps=%.0f p99=%.0fus errors=%llu\n", r->qps, r->p99_us,
+        fprintf(p->f, "qps=%.0f p99=%.0fus errors=%llu", r->qps, r->p99_us,
                 (unsigned long long)r->errors);
+    /* Read by the harness (run.c) to judge the CPU the run got from the host. */
+    if (isfinite(r->busy_cpus))
+        fprintf(p->f, " busy=%.2f", r->busy_cpus);
+    fputc('\n', p->f);
     fflush(p->f);
 }
 

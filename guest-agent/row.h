@@ -46,7 +46,17 @@
     X(CLOCK_NS, clock_ns, OPT, 1, "ns", "cost of one clock read")                                  \
     X(P999_US, p999_us, OPT, 3, "us", "99.9th percentile latency (empty when unknown)")            \
     X(OFFERED_QPS, offered_qps, OPT, 2, "1/s",                                                     \
-      "open loop (--rate): operations per second asked for (empty: closed loop)")
+      "open loop (--rate): operations per second asked for (empty: closed loop)")                  \
+    X(BUSY_CPUS, busy_cpus, OPT, 2, "",                                                            \
+      "CPUs' worth the machine was busy during the run, by its own account (/proc/stat)")          \
+    X(OTHER_CPUS, other_cpus, OPT, 2, "",                                                          \
+      "CPUs' worth of that busy time that was not the agent's or its run's")                       \
+    X(WAIT_CPUS, wait_cpus, OPT, 2, "",                                                            \
+      "CPUs' worth of time the run's workers were runnable but waiting for a CPU "                 \
+      "(schedstat; empty for event-loop and command workloads)")                                   \
+    X(CPU_SHARE, cpu_share, OPT, 3, "",                                                            \
+      "share of the CPU the run called for that it got, written by the harness "                   \
+      "(docs/analysis.md; below 0.9 the run was spoiled by a busy host; empty: unknown)")
 
 /* Column indexes: ROW_COL_QPS, ... */
 enum row_col {
@@ -101,6 +111,10 @@ struct row {
     double clock_ns;     /* cost of one clock read */
     double p999_us;      /* NAN when unknown (a benchmark's own result line) */
     double offered_qps;  /* open loop: the rate asked for; NAN for a closed loop */
+    double busy_cpus;    /* the machine's busy CPUs during the run; NAN when unknown */
+    double other_cpus;   /* of those, not the agent's or its run's; NAN when unknown */
+    double wait_cpus;    /* workers' runnable-but-waiting time / window; NAN: unknown */
+    double cpu_share;    /* the host's judgement (plot/interfere.h); NAN from the agent */
 };
 
 /* Write the header line (the column names) and a newline.  0, or -1 on a write error. */

@@ -241,7 +241,7 @@ static void run_one(const struct opts *o, const struct level_params *p, struct r
     pid_t pid;
 
     r->qps = r->p50_us = r->p90_us = r->p99_us = r->max_us = 0;
-    r->mean_us = r->little_ratio = r->fairness = r->p999_us = NAN;
+    r->mean_us = r->little_ratio = r->fairness = r->p999_us = r->wait_cpus = NAN;
     if (pipe2(fds, O_CLOEXEC) < 0) {
         fprintf(stderr, "vmsweep-agent: pipe: %s\n", strerror(errno));
         r->exit_code = 1;
@@ -314,6 +314,7 @@ static void run_one(const struct opts *o, const struct level_params *p, struct r
     r->errors = res.errors;
     r->ops = res.ops;
     r->fairness = res.fairness;
+    r->wait_cpus = res.wait_cpus;
     r->little_ratio = row_little_ratio(r->qps, r->mean_us, r->concurrency);
 }
 
@@ -385,8 +386,20 @@ int sweep_run(const struct opts *o, double clock_ns)
             r->duration_sec = (double)o->duration_us / 1e6;
             r->run_idx = run;
             r->clock_ns = clock_ns;
+            struct activity_mark ra, rb;
+            struct activity ract;
+            int have_ra;
             progress_start(&pg, (unsigned)li, p.concurrency, run);
+            have_ra = activity_mark(&ra) == 0;
             run_one(o, &p, r);
+            /* How busy the machine was by its own account, and with what else: the host
+             * compares the first with the CPU time it gave the vCPUs (cpu_share). */
+            r->busy_cpus = r->other_cpus = r->cpu_share = NAN;
+            if (have_ra && activity_mark(&rb) == 0) {
+                activity_between(&ra, &rb, &ract);
+                r->busy_cpus = ract.busy_share * (double)o->online_cpus;
+                r->other_cpus = ract.other_share * (double)o->online_cpus;
+            }
             r->offered_qps = o->rate ? (double)o->rate : NAN;
             if (sweep_signal && !r->timeout_killed && r->ops == 0 && r->qps == 0)
                 break; /* interrupted mid-run: no row for a run that did not finish */

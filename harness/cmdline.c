@@ -9,10 +9,13 @@
 
 #include "results.h"
 #include "comparecmd.h"
+#include "csv.h"
 #include "fsutil.h"
 #include "image.h"
+#include "interfere.h"
 #include "log.h"
 #include "paths.h"
+#include "rowmark.h"
 #include "run.h"
 #include "spec.h"
 #include "specopt.h"
@@ -542,6 +545,43 @@ cleanup:
     return ret;
 }
 
+/*
+ * vmsweep local: judge each run of the CSV at path by how busy the host was meanwhile
+ * (interfere_local_share) and write the verdict into its cpu_share column, so the
+ * analysis leaves starved runs out.  There is no VM to start again with a quieter host:
+ * starved runs are flagged, not measured again.
+ */
+static void cmdline_local_judge(const char *path)
+{
+    struct csv_table *t = NULL;
+    struct rowmark *m = NULL;
+    size_t starved = 0;
+
+    if (csv_read(path, NULL, &t) < 0 || !t->n || !(m = calloc(t->n, sizeof(*m))))
+        goto cleanup;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct csv_row *r = &t->rows[i];
+        m[i].concurrency = r->concurrency;
+        m[i].run_idx = r->run_idx;
+        m[i].share = interfere_local_share(r->busy_cpus, r->other_cpus, r->wait_cpus,
+                                           (double)r->vcpus, r->cpu_threads);
+        if (interfere_spoiled(m[i].share) && starved++ < 8)
+            log_warn("N=%llu run %llu: it got %.0f%% of the CPU it called for while other "
+                     "processes used %.2f of this host's %llu CPUs: host busy; left out",
+                     (unsigned long long)r->concurrency, (unsigned long long)r->run_idx + 1,
+                     m[i].share * 100, r->other_cpus, (unsigned long long)r->vcpus);
+    }
+    if (starved)
+        log_warn("%zu of %zu runs were starved by other processes on this host; run again on a "
+                 "quiet host",
+                 starved, t->n);
+    if (rowmark_apply(path, m, t->n) < 0)
+        log_warn("could not write the runs' cpu_share into '%s'", path);
+cleanup:
+    free(m);
+    csv_free(t);
+}
+
 int cmdline_local(int argc, char **argv)
 {
     struct cmdline_opts o = {0};
@@ -573,6 +613,8 @@ int cmdline_local(int argc, char **argv)
         goto cleanup;
     }
     ret = 0;
+    for (size_t i = 0; i < csvs.n; i++)
+        cmdline_local_judge(csvs.v[i]);
     if (!o.no_plot && csvs.n &&
         results_analyse((const char *const *)csvs.v, csvs.n, outdir, s.slo_p99_us) < 0)
         ret = 1;

@@ -13,9 +13,11 @@
 #include "guest.h"
 #include "image.h"
 #include "imgdisk.h"
+#include "interfere.h"
 #include "keys.h"
 #include "log.h"
 #include "manifest.h"
+#include "rowmark.h"
 #include "salvage.h"
 #include "units.h"
 #include "vm.h"
@@ -188,6 +190,18 @@ static double host_use_others(const struct host_use *a, const struct host_use *b
     return fmax(others, 0) / (double)(b->total - a->total) * (double)cpus;
 }
 
+/* One run judged for host interference (plot/interfere.h), from its progress line. */
+struct size_judged {
+    struct rowmark m;   /* concurrency, run_idx and cpu_share */
+    char csv[96];       /* the pass's CSV (a name sweep_csv() accepts); "" until known */
+    double got, busy;   /* CPUs the vCPU threads got; CPUs the guest says it was busy */
+    double host_others; /* CPUs other host processes used meanwhile (NAN: unknown) */
+    bool rerun;         /* its level has been measured again */
+};
+
+/* At most this many runs are judged per size (beyond, runs are not judged: reported). */
+#define RUN_MAX_JUDGED 4096
+
 /* One VM size in flight. */
 struct size_ctx {
     struct run_ctx *run;
@@ -207,8 +221,19 @@ struct size_ctx {
     struct activity activity; /* what else ran in the guest during the sweep */
     cJSON *confirm;           /* --confirm's findings for the manifest (owned), or NULL */
     bool have_activity;
-    bool restored; /* started from a saved state */
-    bool resync;   /* restored or paused for a snapshot: clock and RNG need the host's */
+    /* Host interference: judging is set while an agent pass whose rows are analysed runs;
+     * the vCPUs' CPU time and the host's use at the last progress line (or the pass's
+     * start); the runs judged so far, in every pass. */
+    bool judging;
+    double cap_cpus; /* the CPU the vCPUs may have: vCPUs x cap, at most the host's CPUs */
+    bool vt_ok;
+    uint64_t vt_ns, vt_ms;
+    struct host_use hu;
+    struct size_judged *judged;
+    size_t n_judged;
+    unsigned reruns; /* passes of --rerun-interfered done */
+    bool restored;   /* started from a saved state */
+    bool resync;     /* restored or paused for a snapshot: clock and RNG need the host's */
     char label[32];
 };
 
@@ -284,6 +309,124 @@ static void run_status(const struct size_ctx *sc, const char *what)
                sc->vcpus, what, (unsigned long long)(pct > 99 ? 99 : pct), eta);
 }
 
+/* The baseline of a pass's first run: the vCPUs' CPU time and the host's use now. */
+static void judge_begin(struct size_ctx *sc)
+{
+    sc->vt_ok = vm_vcpu_time(sc->vm, &sc->vt_ns) == 0;
+    sc->vt_ms = guest_now_ms();
+    host_use_sample(&sc->hu, vm_qemu_pid(sc->vm));
+}
+
+/*
+ * A run ended (its progress line, concurrency c, 0-based run r): how much CPU the vCPUs
+ * got since the last line against how busy the guest says it was.  The line comes from
+ * the guest: busy= is range-checked, and a line without it is not judged.
+ */
+static void judge_run(struct size_ctx *sc, const char *line, unsigned c, unsigned r)
+{
+    const char *b = strstr(line, " busy=");
+    struct size_judged *j;
+    struct host_use hu;
+    uint64_t vt = 0, now = guest_now_ms();
+    bool vt_ok = vm_vcpu_time(sc->vm, &vt) == 0;
+    double busy = NAN, got = NAN;
+    char *end;
+
+    host_use_sample(&hu, vm_qemu_pid(sc->vm));
+    if (b) {
+        busy = strtod(b + 6, &end);
+        if (end == b + 6 || !(busy >= 0 && busy <= 1024))
+            busy = NAN;
+    }
+    if (vt_ok && sc->vt_ok && vt >= sc->vt_ns && now > sc->vt_ms)
+        got = (double)(vt - sc->vt_ns) / 1e6 / (double)(now - sc->vt_ms);
+    if (sc->n_judged < RUN_MAX_JUDGED) {
+        if (sc->n_judged % 64 == 0) {
+            struct size_judged *nj = realloc(sc->judged, (sc->n_judged + 64) * sizeof(*nj));
+            if (!nj)
+                goto out;
+            sc->judged = nj;
+        }
+        j = &sc->judged[sc->n_judged++];
+        memset(j, 0, sizeof(*j));
+        j->m.concurrency = c;
+        j->m.run_idx = r;
+        j->got = got;
+        j->busy = busy;
+        j->host_others = host_use_others(&sc->hu, &hu, vm_qemu_pid(sc->vm));
+        j->m.share = interfere_vm_share(busy, sc->cap_cpus, got);
+        if (interfere_spoiled(j->m.share))
+            log_warn("%s: N=%u run %u: the vCPUs got %.0f%% of the CPU the guest called for "
+                     "(%.2f of %.2f CPUs; other host processes used %.2f): host busy",
+                     sc->label, c, r + 1, j->m.share * 100, got, fmin(busy, sc->cap_cpus),
+                     j->host_others);
+    }
+out:
+    sc->vt_ok = vt_ok;
+    sc->vt_ns = vt;
+    sc->vt_ms = now;
+    sc->hu = hu;
+}
+
+static bool sweep_csv(const char *name);
+
+/* A pass ended: the runs it judged belong to the CSV the agent named on stdout. */
+static void judge_end(struct size_ctx *sc, const char *out)
+{
+    const char *p = out ? strstr(out, "csv=") : NULL;
+    char name[96];
+    size_t n;
+
+    if (!p)
+        return; /* interrupted: its runs stay unmarked (their share is in the log) */
+    p += 4;
+    n = strcspn(p, "\n");
+    for (size_t i = n; i > 0; i--) {
+        if (p[i - 1] == '/') {
+            p += i;
+            n -= i;
+            break;
+        }
+    }
+    if (n == 0 || n >= sizeof(name))
+        return;
+    memcpy(name, p, n);
+    name[n] = '\0';
+    if (!fsutil_safe_name(name) || !sweep_csv(name))
+        return;
+    for (size_t i = 0; i < sc->n_judged; i++)
+        if (!sc->judged[i].csv[0])
+            memcpy(sc->judged[i].csv, name, n + 1);
+}
+
+/* Write every judged run's share into the pulled CSV and JSONL in dir (after each pull:
+ * a pull brings the guest's unmarked copies again). */
+static void judge_mark(struct size_ctx *sc, const char *dir)
+{
+    struct rowmark *m = calloc(sc->n_judged ? sc->n_judged : 1, sizeof(*m));
+
+    for (size_t i = 0; m && i < sc->n_judged; i++) {
+        const char *csv = sc->judged[i].csv;
+        size_t n = 0;
+        bool first = true;
+        char *path;
+        if (!csv[0])
+            continue;
+        for (size_t k = 0; k < i && first; k++)
+            first = strcmp(sc->judged[k].csv, csv) != 0;
+        if (!first)
+            continue; /* that file is done */
+        for (size_t k = i; k < sc->n_judged; k++)
+            if (!strcmp(sc->judged[k].csv, csv))
+                m[n++] = sc->judged[k].m;
+        path = fsutil_printf("%s/%s", dir, csv);
+        if (path && fsutil_exists(path) && rowmark_apply(path, m, n) < 0)
+            log_warn("%s: could not write the runs' cpu_share into '%s'", sc->label, path);
+        free(path);
+    }
+    free(m);
+}
+
 static void size_progress(const char *line, void *arg)
 {
     struct size_ctx *sc = arg;
@@ -301,6 +444,8 @@ static void size_progress(const char *line, void *arg)
     }
     if (sscanf(line, "level %u/%u concurrency=%u run %u/%u:", &l, &nl, &c, &r, &nr) == 5) {
         sc->run->runs_done++;
+        if (sc->judging && r >= 1)
+            judge_run(sc, line, c, r - 1);
         snprintf(what, sizeof(what), "level %u/%u run %u/%u", l, nl, r, nr);
         run_status(sc, what);
     }
@@ -396,6 +541,8 @@ static size_t size_pull(struct size_ctx *sc, const char *dir)
         free(remote);
         free(local);
     }
+    if (pulled)
+        judge_mark(sc, dir);
     return pulled;
 }
 
@@ -668,13 +815,12 @@ static struct analysis *size_analyse(const char *dir, uint64_t slo_p99_us)
     return a;
 }
 
+static int size_agent(struct size_ctx *sc, const struct spec *x, const char *remote, bool *aborted);
+
 static void size_refine(struct size_ctx *sc, const char *dir, cJSON *timings)
 {
     struct spec extra = *sc->run->s; /* shallow: only the levels change, nothing is freed */
-    struct spec_strv argv = {0};
     struct analysis *a = NULL;
-    char *cmd = NULL, *out = NULL;
-    int status = -1;
     bool aborted = false;
     uint64_t t0 = guest_now_ms();
 
@@ -692,20 +838,109 @@ static void size_refine(struct size_ctx *sc, const char *dir, cJSON *timings)
     }
     log_info("%s: refining around knee %llu with %zu more level(s)", sc->label,
              (unsigned long long)a->groups[0].knee, extra.nlevels);
-    if (spec_agent_argv(&extra, RUN_AGENT_PATH, RUN_GUEST_OUT, &argv) < 0 ||
-        !(cmd = guest_quote_argv(argv.v)))
-        goto cleanup;
-    if (guest_exec_stream(sc->g, cmd, t0 + spec_sweep_budget_us(&extra) / 1000, size_progress,
-                          size_tick, sc, &out, &status, &aborted) < 0 ||
-        status != 0)
+    sc->judging = true;
+    if (size_agent(sc, &extra, RUN_GUEST_OUT, &aborted) < 0)
         log_warn("%s: the refinement pass did not finish; keeping what it wrote", sc->label);
+    sc->judging = false;
     size_pull(sc, dir);
     add_timing(timings, "refine_s", t0);
 cleanup:
     analysis_free(a);
-    spec_strv_free(&argv);
-    free(cmd);
-    free(out);
+}
+
+/*
+ * --rerun-interfered: measure again the levels whose runs a busy host starved (those not
+ * measured again yet), as many runs as the most starved of them lost, in one more agent
+ * pass.  The starved rows stay in their files, marked, and the analysis leaves them out.
+ * Returns how many starved runs it measured again (0: none left, or the pass failed).
+ */
+static size_t size_rerun(struct size_ctx *sc, const char *dir, cJSON *timings)
+{
+    struct spec extra = *sc->run->s; /* shallow: only the levels and runs change */
+    uint64_t most = 0, t0 = guest_now_ms();
+    size_t redo = 0;
+    bool aborted = false;
+
+    extra.nlevels = 0;
+    for (size_t i = 0; i < sc->n_judged; i++) {
+        struct size_judged *j = &sc->judged[i];
+        uint64_t n = 0;
+        bool seen = false;
+        if (j->rerun || !interfere_spoiled(j->m.share))
+            continue;
+        for (size_t k = 0; k < extra.nlevels; k++)
+            seen |= extra.levels[k] == j->m.concurrency;
+        if (seen)
+            continue;
+        for (size_t k = i; k < sc->n_judged; k++) {
+            struct size_judged *o = &sc->judged[k];
+            if (!o->rerun && o->m.concurrency == j->m.concurrency &&
+                interfere_spoiled(o->m.share)) {
+                o->rerun = true;
+                n++;
+            }
+        }
+        if (extra.nlevels < SPEC_MAX_LEVELS)
+            extra.levels[extra.nlevels++] = j->m.concurrency;
+        most = n > most ? n : most;
+        redo += n;
+    }
+    if (!redo)
+        return 0;
+    extra.runs = most;
+    sc->reruns++;
+    log_warn("%s: measuring again %zu level(s) a busy host starved (%zu run(s); pass %u of at "
+             "most %llu)",
+             sc->label, extra.nlevels, redo, sc->reruns,
+             (unsigned long long)sc->run->s->rerun_interfered);
+    sc->judging = true;
+    if (size_agent(sc, &extra, RUN_GUEST_OUT, &aborted) < 0) {
+        log_warn("%s: the pass that measured again did not finish; keeping what it wrote",
+                 sc->label);
+        redo = 0;
+    }
+    sc->judging = false;
+    size_pull(sc, dir);
+    add_timing(timings, "rerun_interfered_s", t0);
+    return redo;
+}
+
+/* What the host gave the vCPUs, per size, into the manifest's host_interference. */
+static void judge_manifest(const struct size_ctx *sc, cJSON *hi)
+{
+    size_t judged = 0, starved = 0;
+    double lo = NAN;
+    cJSON *arr;
+
+    for (size_t i = 0; i < sc->n_judged; i++) {
+        double sh = sc->judged[i].m.share;
+        judged += isfinite(sh);
+        if (isfinite(sh))
+            lo = isfinite(lo) ? fmin(lo, sh) : sh;
+        starved += interfere_spoiled(sh);
+    }
+    cJSON_AddNumberToObject(hi, "cap_cpus", round(sc->cap_cpus * 100) / 100);
+    cJSON_AddNumberToObject(hi, "runs_judged", (double)judged);
+    cJSON_AddNumberToObject(hi, "runs_starved", (double)starved);
+    if (isfinite(lo))
+        cJSON_AddNumberToObject(hi, "min_cpu_share", round(lo * 1000) / 1000);
+    cJSON_AddNumberToObject(hi, "rerun_passes", sc->reruns);
+    arr = cJSON_AddArrayToObject(hi, "starved");
+    for (size_t i = 0; arr && i < sc->n_judged; i++) {
+        const struct size_judged *j = &sc->judged[i];
+        cJSON *o;
+        if (!interfere_spoiled(j->m.share) || !(o = cJSON_CreateObject()))
+            continue;
+        cJSON_AddNumberToObject(o, "concurrency", (double)j->m.concurrency);
+        cJSON_AddNumberToObject(o, "run", (double)j->m.run_idx + 1);
+        cJSON_AddStringToObject(o, "csv", j->csv);
+        cJSON_AddNumberToObject(o, "cpu_share", round(j->m.share * 1000) / 1000);
+        cJSON_AddNumberToObject(o, "vcpu_cpus", round(j->got * 100) / 100);
+        cJSON_AddNumberToObject(o, "guest_busy_cpus", round(j->busy * 100) / 100);
+        if (isfinite(j->host_others))
+            cJSON_AddNumberToObject(o, "host_other_cpus", round(j->host_others * 100) / 100);
+        cJSON_AddItemToArray(arr, o);
+    }
 }
 
 /*
@@ -720,10 +955,14 @@ static int size_agent(struct size_ctx *sc, const struct spec *x, const char *rem
     int status = -1, rc = -1;
 
     *aborted = false;
+    if (sc->judging)
+        judge_begin(sc);
     if (spec_agent_argv(x, RUN_AGENT_PATH, remote, &argv) == 0 &&
         (cmd = guest_quote_argv(argv.v)) != NULL)
         rc = guest_exec_stream(sc->g, cmd, guest_now_ms() + spec_sweep_budget_us(x) / 1000,
                                size_progress, size_tick, sc, &out, &status, aborted);
+    if (sc->judging)
+        judge_end(sc, out);
     spec_strv_free(&argv);
     free(cmd);
     free(out);
@@ -915,8 +1154,14 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, enum
     sc->agent_started = true;
     struct host_use before, after;
     pid_t qemu = vm_qemu_pid(sc->vm);
+    long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    sc->cap_cpus = (double)sc->vcpus * (s->cpu_cap_pct ? s->cpu_cap_pct / 100.0 : 1.0);
+    if (host_cpus > 0)
+        sc->cap_cpus = fmin(sc->cap_cpus, (double)host_cpus);
     host_use_sample(&before, qemu);
+    sc->judging = !ab;
     rc = ab ? size_interleave(sc, &aborted) : size_agent(sc, s, RUN_GUEST_OUT, &aborted);
+    sc->judging = false;
     host_use_sample(&after, qemu);
     sc->host_others = host_use_others(&before, &after, qemu);
     if (sc->host_others >= RUN_BUSY_HOST_CPUS)
@@ -960,6 +1205,10 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, enum
         log_error("%s: the agent finished but wrote no files", sc->label);
         *st = RUN_FAILED;
     }
+    for (uint64_t k = 0;
+         *st == RUN_COMPLETE && !ab && k < s->rerun_interfered && !run_signal && !sc->vm_died; k++)
+        if (size_rerun(sc, dir, timings) == 0)
+            break;
     if (*st == RUN_COMPLETE && s->refine && !ab && !run_signal)
         size_refine(sc, dir, timings);
     if (*st == RUN_COMPLETE && s->confirm && !ab && !run_signal)
@@ -1291,11 +1540,13 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     sc.host_others = NAN;
     if (size_sweep(&sc, dir, timings, &st) == 0)
         pulled_ok = true;
-    if (isfinite(sc.host_others)) {
+    if (isfinite(sc.host_others) || sc.n_judged) {
         /* Read by plot (analysis_note_manifest) to put the warning next to the numbers. */
         cJSON *hi = cJSON_AddObjectToObject(m, "host_interference");
-        cJSON_AddNumberToObject(hi, "other_cpus", round(sc.host_others * 100) / 100);
+        if (isfinite(sc.host_others))
+            cJSON_AddNumberToObject(hi, "other_cpus", round(sc.host_others * 100) / 100);
         cJSON_AddNumberToObject(hi, "host_cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
+        judge_manifest(&sc, hi);
     }
     if (sc.have_activity)
         note_guest_activity(&sc, m);
@@ -1312,6 +1563,7 @@ cleanup:
         st = RUN_INCOMPLETE;
     }
     cJSON_Delete(sc.confirm); /* set only when a failure skipped the manifest */
+    free(sc.judged);
     log_debug("%s: closing the session", sc.label);
     guest_close(sc.g);
     log_debug("%s: session closed", sc.label);

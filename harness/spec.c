@@ -119,6 +119,7 @@ int spec_init(struct spec *s)
     s->max_duration_us = 30 * UNITS_US_PER_SEC;
     s->warmup = 100;
     s->runs = 1;
+    s->rerun_interfered = 2;
     s->timeout_us = 60 * UNITS_US_PER_SEC;
     s->max_concurrency = 128;
     s->max_error_pct = -1;

@@ -90,7 +90,8 @@ struct spec {
     double max_error_pct; /* gate on errors/ops in %; < 0 = none */
     double min_fairness;  /* gate on Jain's fairness; < 0 = none */
     bool refine;
-    bool confirm; /* confirm the recommendation open-loop after the sweep */
+    bool confirm;              /* confirm the recommendation open-loop after the sweep */
+    uint64_t rerun_interfered; /* passes over levels a busy host starved (plot/interfere.h) */
 };
 
 /* Fill s with the built-in defaults (see spec.c). -1 on out of memory. */

@@ -121,6 +121,11 @@ const struct specopt specopt_table[] = {
     {SPECOPT_OUTPUT, "refine", "refine", 0, SPECOPT_BOOL, F(refine), 0, 0, NULL, NULL, NULL,
      "after the sweep, measure the skipped levels between knee/2\n"
      "and 2*knee in the same VM (a doubling grid only brackets it)", 0, SPECOPT_RUN},
+    {SPECOPT_OUTPUT, "rerun_interfered", "rerun-interfered", 0, SPECOPT_COUNT,
+     F(rerun_interfered), 0, 10, NULL, NULL, "N",
+     "when a busy host starved runs (their vCPUs got < 90% of the CPU\n"
+     "the guest called for), measure those levels again, up to N more\n"
+     "passes (default 2; 0: only flag and leave them out)", 0, SPECOPT_RUN},
     {SPECOPT_OUTPUT, "confirm", "confirm", 0, SPECOPT_BOOL, F(confirm), 0, 0, NULL, NULL, NULL,
      "after the sweep, run the recommended concurrency open-loop (--rate)\n"
      "at 50%, 75% and 90% of its throughput in the same VM and say\n"

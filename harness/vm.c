@@ -40,7 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define VM_MAX_TRACKED 64
+#define VM_MAX_TRACKED   64
+#define VM_MAX_VCPU_INFO 256 /* the most vCPUs a size may have (specopt's vcpus range) */
 /* Unix socket paths are limited to 108 bytes; libvirt adds ~60 below the root. */
 #define VM_MAX_ROOT_LEN 44
 
@@ -856,6 +857,25 @@ int vm_read_caps(struct vm *vm, struct vm_caps *caps)
         free(maps);
     }
     *caps = c;
+    return 0;
+}
+
+int vm_vcpu_time(struct vm *vm, uint64_t *ns)
+{
+    virVcpuInfo info[VM_MAX_VCPU_INFO];
+    uint64_t sum = 0;
+    int n;
+
+    if (!vm || !vm->dom)
+        return -1;
+    n = virDomainGetVcpus(vm->dom, info, VM_MAX_VCPU_INFO, NULL, 0);
+    if (n <= 0) {
+        log_debug("no vCPU times from libvirt: %s", vm_lasterr());
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        sum += info[i].cpuTime;
+    *ns = sum;
     return 0;
 }
 

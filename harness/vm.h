@@ -92,6 +92,13 @@ bool vm_running(struct vm *vm);
 /* The PID of vm's QEMU when it is ours (embedded driver), else 0. */
 pid_t vm_qemu_pid(const struct vm *vm);
 
+/*
+ * The CPU time the host has given vm's vCPU threads so far, summed over its vCPUs, in
+ * nanoseconds (libvirt's per-vCPU cpuTime).  0, or -1 when libvirt cannot say (logged at
+ * debug level; *ns untouched).
+ */
+int vm_vcpu_time(struct vm *vm, uint64_t *ns);
+
 /* Read back the CPU quota/period and vCPU pinning in force. */
 int vm_read_caps(struct vm *vm, struct vm_caps *caps);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cancel.h"
+#include "interfere.h"
 #include "knee.h"
 #include "log.h"
 #include "stats.h"
@@ -97,14 +98,31 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
     double *p999 = buf + 7 * n, *mx = buf + 8 * n;
     size_t k = 0, nmean = 0, np999 = 0, nmx = 0;
     uint64_t c = refs[0].r->concurrency;
+    char spoiled[128] = "";
+    size_t sp = 0, clean = 0;
 
     memset(lv, 0, sizeof(*lv));
     lv->concurrency = c;
+    lv->min_share = NAN;
+    /* Starved runs are left out when the level has others; a level whose every run was
+     * starved keeps them, named, as there is nothing better (kept_starved). */
+    for (size_t i = 0; i < n; i++)
+        clean += !refs[i].r->timeout_killed && !interfere_spoiled(refs[i].r->cpu_share);
     for (size_t i = 0; i < n; i++) {
         const struct csv_row *r = refs[i].r;
         if (r->timeout_killed) {
             lv->timeouts++;
             continue;
+        }
+        if (interfere_spoiled(r->cpu_share)) {
+            lv->interfered++;
+            lv->min_share =
+                isfinite(lv->min_share) ? fmin(lv->min_share, r->cpu_share) : r->cpu_share;
+            if (sp < sizeof(spoiled) - 24)
+                sp += (size_t)snprintf(spoiled + sp, sizeof(spoiled) - sp, "%s%llu", sp ? ", " : "",
+                                       (unsigned long long)r->run_idx + 1);
+            if (clean)
+                continue;
         }
         used[k] = r;
         qps[k] = r->qps;
@@ -136,6 +154,23 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
         warn(g, "N=%llu: %zu of %zu runs were killed at their timeout and left out",
              (unsigned long long)c, lv->timeouts, n) < 0)
         return -1;
+    if (lv->interfered > 0 && clean &&
+        warn(g,
+             "N=%llu, run%s %s: starved by a busy host (as little as %.0f%% of the CPU called "
+             "for); left out (%zu of %zu runs)",
+             (unsigned long long)c, lv->interfered > 1 ? "s" : "", spoiled, lv->min_share * 100,
+             lv->interfered, n) < 0)
+        return -1;
+    if (lv->interfered > 0 && !clean) {
+        lv->kept_starved = 1;
+        g->low_confidence = 1;
+        if (warn(g,
+                 "N=%llu: every run was starved by a busy host (as little as %.0f%% of the CPU "
+                 "called for); kept for want of better, so these numbers are low (run again on "
+                 "a quiet host)",
+                 (unsigned long long)c, lv->min_share * 100) < 0)
+            return -1;
+    }
     if (k == 0)
         return 1;
     lv->runs = k;
@@ -682,7 +717,13 @@ int analysis_note_manifest(struct analysis *a)
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(hi, "other_cpus");
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(hi, "host_cpus");
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(size, "open_loop_confirmation");
+        const cJSON *judged = cJSON_GetObjectItemCaseSensitive(hi, "runs_judged");
+        const cJSON *reruns = cJSON_GetObjectItemCaseSensitive(hi, "rerun_passes");
         bool busy = cJSON_IsNumber(o) && o->valuedouble >= ANALYSIS_BUSY_HOST_CPUS;
+        /* Runs judged one by one (interfere.h) carry their own verdict in cpu_share: the
+         * starved ones are left out with a warning of their own, and the sweep-wide
+         * share of others only matters for runs that could not be judged. */
+        bool per_run = cJSON_IsNumber(judged) && judged->valuedouble > 0;
 
         if (!cJSON_IsNumber(v))
             continue;
@@ -692,7 +733,13 @@ int analysis_note_manifest(struct analysis *a)
                 continue;
             if (cJSON_IsObject(c) && note_confirm(g, c) < 0)
                 return -1;
-            if (!busy)
+            if (per_run && cJSON_IsNumber(reruns) && reruns->valuedouble > 0 &&
+                warn(g,
+                     "a busy host starved some runs; their levels were measured again (%.0f "
+                     "more pass%s) and the starved rows left out",
+                     reruns->valuedouble, reruns->valuedouble == 1 ? "" : "es") < 0)
+                return -1;
+            if (!busy || per_run)
                 continue;
             g->low_confidence = 1;
             if (warn(g,

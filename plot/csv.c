@@ -40,6 +40,11 @@ enum csv_col {
     CSV_COL_FAIRNESS,
     CSV_COL_P999,
     CSV_COL_OFFERED,
+    CSV_COL_CPU_THREADS,
+    CSV_COL_BUSY,
+    CSV_COL_OTHER,
+    CSV_COL_WAIT,
+    CSV_COL_SHARE,
     CSV_COL_COUNT
 };
 
@@ -64,6 +69,11 @@ static const enum row_col csv_cols[CSV_COL_COUNT] = {
     [CSV_COL_FAIRNESS] = ROW_COL_FAIRNESS,
     [CSV_COL_P999] = ROW_COL_P999_US,
     [CSV_COL_OFFERED] = ROW_COL_OFFERED_QPS,
+    [CSV_COL_CPU_THREADS] = ROW_COL_CPU_THREADS,
+    [CSV_COL_BUSY] = ROW_COL_BUSY_CPUS,
+    [CSV_COL_OTHER] = ROW_COL_OTHER_CPUS,
+    [CSV_COL_WAIT] = ROW_COL_WAIT_CPUS,
+    [CSV_COL_SHARE] = ROW_COL_CPU_SHARE,
 };
 #define csv_col_name(c) (row_cols[csv_cols[c]].name)
 
@@ -417,6 +427,16 @@ static int set_value(const struct parser *p, struct csv_row *r, int col, size_t 
             r->p999_us = d;
         else if (col == CSV_COL_OFFERED)
             r->offered_qps = d;
+        else if (col == CSV_COL_CPU_THREADS)
+            r->cpu_threads = d;
+        else if (col == CSV_COL_BUSY)
+            r->busy_cpus = d;
+        else if (col == CSV_COL_OTHER)
+            r->other_cpus = d;
+        else if (col == CSV_COL_WAIT)
+            r->wait_cpus = d;
+        else if (col == CSV_COL_SHARE)
+            r->cpu_share = d;
         else
             r->errors = d;
         return 0;
@@ -648,6 +668,7 @@ void csv_row_clear(struct csv_row *r)
 {
     memset(r, 0, sizeof(*r));
     r->max_us = r->mean_us = r->errors = r->ops = r->fairness = r->p999_us = r->offered_qps = NAN;
+    r->cpu_threads = r->busy_cpus = r->other_cpus = r->wait_cpus = r->cpu_share = NAN;
 }
 
 void csv_free(struct csv_table *t)

@@ -45,6 +45,11 @@ struct csv_row {
     double errors;      /* NAN when absent */
     double ops;         /* operations (successful and failed), NAN when absent */
     double fairness;    /* fairness between workers in [0, 1], NAN when absent */
+    double cpu_threads; /* CPUs the run may use; NAN when absent */
+    double busy_cpus;   /* the machine's busy CPUs during the run, by its own account */
+    double other_cpus;  /* of those, not the agent's; NAN when absent */
+    double wait_cpus;   /* the workers' time waiting for a CPU / window; NAN when absent */
+    double cpu_share;   /* the share of its CPU demand the run got (interfere.h); NAN: unknown */
     int timeout_killed;
     long exit_code; /* 0 when absent */
     size_t line;    /* line number in the file, for messages */

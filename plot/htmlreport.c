@@ -329,7 +329,7 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
         fprintf(f, " on %llu vCPUs</h2>\n", (unsigned long long)g->vcpus);
         fputs("<table><tr><th>concurrency</th><th>qps</th><th>min</th><th>max</th><th>CV</th>"
               "<th>p50 &micro;s</th><th>p90 &micro;s</th><th>p99 &micro;s</th><th>runs</th>"
-              "<th>timeouts</th><th>outliers</th></tr>\n",
+              "<th>timeouts</th><th>starved</th><th>outliers</th></tr>\n",
               f);
         for (size_t j = 0; j < g->n_levels; j++) {
             const struct analysis_level *l = &g->levels[j];
@@ -341,8 +341,9 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
                 fputs("<td>-</td>", f);
             fprintf(f,
                     "<td>%.0f</td><td>%.0f</td><td>%.0f</td><td>%zu</td><td>%zu</td>"
-                    "<td>%zu</td></tr>\n",
-                    l->p50_us, l->p90_us, l->p99_us, l->runs, l->timeouts, l->outliers);
+                    "<td>%zu</td><td>%zu</td></tr>\n",
+                    l->p50_us, l->p90_us, l->p99_us, l->runs, l->timeouts, l->interfered,
+                    l->outliers);
         }
         fputs("</table>\n", f);
         if (g->n_warnings) {

@@ -87,6 +87,7 @@ static cJSON *group_json(const struct analysis_group *g)
             add_num(lo, "p50_us", l->p50_us) || add_num(lo, "p90_us", l->p90_us) ||
             add_num(lo, "p99_us", l->p99_us) || add_num(lo, "mean_us", l->mean_us) ||
             add_num(lo, "runs", (double)l->runs) || add_num(lo, "timeouts", (double)l->timeouts) ||
+            add_num(lo, "host_interfered", (double)l->interfered) ||
             add_num(lo, "outliers", (double)l->outliers) ||
             add_num(lo, "little_law_violations", (double)l->little_bad))
             goto fail;

@@ -45,11 +45,12 @@ _vmsweep() {
 	--slo) return ;;
 	--max-error-rate) return ;;
 	--min-fairness) return ;;
+	--rerun-interfered) return ;;
 	--profile ) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--replay ) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '--name --vcpus --memory --cpu-model --topology --numa --cpu-cap --pin --allow-uncapped --image --connect --accel --cpu-fallback --deadman --boot-timeout --workload --concurrency --duration --max-duration --warmup --runs --rate --timeout --max-concurrency --cpu-threads --oversubscribe --plan --arg --base-arg --interleave --ab --push --setup --output-dir --slo-p99 --slo --max-error-rate --min-fairness --refine --confirm --profile --replay --allow-drift --no-plot --no-restore --print-spec --json --verbose --quiet --help' -- "$cur"))
+		COMPREPLY=($(compgen -W '--name --vcpus --memory --cpu-model --topology --numa --cpu-cap --pin --allow-uncapped --image --connect --accel --cpu-fallback --deadman --boot-timeout --workload --concurrency --duration --max-duration --warmup --runs --rate --timeout --max-concurrency --cpu-threads --oversubscribe --plan --arg --base-arg --interleave --ab --push --setup --output-dir --slo-p99 --slo --max-error-rate --min-fairness --refine --rerun-interfered --confirm --profile --replay --allow-drift --no-plot --no-restore --print-spec --json --verbose --quiet --help' -- "$cur"))
 	else
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi

@@ -38,9 +38,25 @@ static void test_marks(void **state)
     assert_true(act.created >= 1);
 }
 
+/* Shares are of the ticks the machine accounted: a starved guest that lost half its
+ * ticks still reports how busy it was. */
+static void test_shares(void **state)
+{
+    struct activity_mark a = {.t_s = 0, .busy_s = 10, .total_s = 20, .own_cpu_s = 1};
+    struct activity_mark b = {.t_s = 2, .busy_s = 11.5, .total_s = 22, .own_cpu_s = 2};
+    struct activity act;
+    (void)state;
+    activity_between(&a, &b, &act);
+    assert_true(fabs(act.busy_share - 0.75) < 1e-12);
+    assert_true(fabs(act.other_share - 0.25) < 1e-12);
+    b.total_s = a.total_s; /* no tick passed: no share */
+    activity_between(&a, &b, &act);
+    assert_true(isnan(act.busy_share) && isnan(act.other_share));
+}
+
 static void test_round_trip(void **state)
 {
-    struct activity a = {18.25, 0.125, 340, 12}, b;
+    struct activity a = {18.25, 0.125, 340, 12, NAN, NAN}, b;
     char line[256];
     (void)state;
     activity_format(&a, line, sizeof(line));
@@ -63,7 +79,7 @@ static void test_hostile_lines(void **state)
         "guest activity during the sweep: other_cpu_s=1x wall_s=1 other_ctxt=1 created=1",
         "guest activity during the sweep: other_cpu_s=1 wall_s=1 other_ctxt=1e16 created=1",
     };
-    struct activity a = {7, 7, 7, 7};
+    struct activity a = {7, 7, 7, 7, 7, 7};
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
         if (activity_parse(bad[i], &a) == 0)
@@ -75,6 +91,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_marks),
+        cmocka_unit_test(test_shares),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_hostile_lines),
     };

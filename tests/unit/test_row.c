@@ -59,6 +59,10 @@ static void fill(struct row *a, struct row *b)
     a->clock_ns = 26.5;
     a->p999_us = 1290.5;
     a->offered_qps = 4000; /* an open-loop run that achieved less */
+    a->busy_cpus = 3.96;
+    a->other_cpus = 0.02;
+    a->wait_cpus = 0.5;
+    a->cpu_share = 0.484; /* as the harness writes it back */
     /* a timed-out run with an awkward plan name */
     memset(b, 0, sizeof(*b));
     b->ts = 1700000060;
@@ -73,6 +77,7 @@ static void fill(struct row *a, struct row *b)
     b->exit_code = 143;
     b->timeout_killed = 1;
     b->mean_us = b->little_ratio = b->fairness = b->p999_us = b->offered_qps = NAN;
+    b->busy_cpus = b->other_cpus = b->wait_cpus = b->cpu_share = NAN;
     b->clock_ns = 26.5;
 }
 
@@ -131,7 +136,7 @@ static void test_header_exact(void **state)
     assert_string_equal(buf, "ts,plan,vcpus,cpu_threads,io_threads,async,concurrency,duration_sec,"
                              "run_idx,qps,p50_us,p90_us,p99_us,max_us,ru_maxrss,exit_code,"
                              "timeout_killed,mean_us,errors,ops,little_ratio,fairness,clock_ns,"
-                             "p999_us,offered_qps\n");
+                             "p999_us,offered_qps,busy_cpus,other_cpus,wait_cpus,cpu_share\n");
     free(buf);
 }
 
