@@ -335,7 +335,7 @@ static void fmt_dur(uint64_t s, char *buf, size_t len)
  */
 static void cmdline_announce(const struct spec *s, bool local)
 {
-    uint64_t per_size = s->nlevels * s->runs * (s->duration_us / UNITS_US_PER_SEC + 1);
+    uint64_t per_size = s->nlevels * spec_runs(s) * (s->duration_us / UNITS_US_PER_SEC + 1);
     uint64_t total = local ? per_size : s->nsizes * (per_size + 15);
     char dur[32], each[32];
 
@@ -345,11 +345,11 @@ static void cmdline_announce(const struct spec *s, bool local)
     if (local)
         log_info("sweeping %zu level(s) x %llu run(s) of %s: about %s (Ctrl-C stops and keeps "
                  "the rows so far)",
-                 s->nlevels, (unsigned long long)s->runs, each, dur);
+                 s->nlevels, (unsigned long long)spec_runs(s), each, dur);
     else
         log_info("%zu VM size(s), each: boot, then %zu level(s) x %llu run(s) of %s: about %s "
                  "in all (Ctrl-C stops and keeps the rows so far)",
-                 s->nsizes, s->nlevels, (unsigned long long)s->runs, each, dur);
+                 s->nsizes, s->nlevels, (unsigned long long)spec_runs(s), each, dur);
 }
 
 static void cmdline_log_level(const struct cmdline_opts *o)
@@ -593,6 +593,11 @@ int cmdline_local(int argc, char **argv)
     memset(&s, 0, sizeof(s));
     if (cmdline_prepare(argc, argv, true, cmdline_local_usage, &o, &s, &agent, &outdir, &ret) < 0)
         goto cleanup;
+    if (s.runs == 0) {
+        log_error("'--runs auto' is for `vmsweep run`: give `vmsweep local` a number of runs");
+        ret = 2;
+        goto cleanup;
+    }
     if (spec_agent_argv(&s, agent, outdir, &av) < 0 ||
         (o.json && (json_fd = cmdline_json_begin()) < 0)) {
         ret = 1;

@@ -81,6 +81,10 @@ static void type_text(const struct specopt *o, char *buf, size_t len)
     case SPECOPT_UNS:
         snprintf(buf, len, "integer %llu..%llu", (unsigned long long)min, (unsigned long long)max);
         return;
+    case SPECOPT_RUNS:
+        snprintf(buf, len, "integer %llu..%llu, or \"auto\"", (unsigned long long)min,
+                 (unsigned long long)max);
+        return;
     case SPECOPT_NUMA:
         snprintf(buf, len, "cells %llu..%llu, or [{\"cpus\": \"0-3\", \"memory\": \"2G\"}]",
                  (unsigned long long)min, (unsigned long long)max);

@@ -905,6 +905,61 @@ static size_t size_rerun(struct size_ctx *sc, const char *dir, cJSON *timings)
     return redo;
 }
 
+/*
+ * --runs auto: after the first pass (SPEC_RUNS_AUTO_START runs a level), give every level
+ * whose median qps is not yet known to within SPEC_RUNS_AUTO_CI either way (its
+ * distribution-free interval, of coverage at least SPEC_RUNS_AUTO_COVERAGE, from the runs
+ * the analysis keeps) SPEC_RUNS_AUTO_STEP more runs, one agent pass at a time, until
+ * every level is, or has SPEC_RUNS_AUTO_MAX runs.  Like a sequential test it stops as
+ * soon as the data are good enough; what it did goes to the manifest (runs_auto).
+ */
+static void size_runs_auto(struct size_ctx *sc, const char *dir, cJSON *timings, cJSON *m)
+{
+    struct spec extra = *sc->run->s; /* shallow: only the levels and runs change */
+    cJSON *log = cJSON_AddArrayToObject(m, "runs_auto");
+    uint64_t t0 = guest_now_ms();
+    bool aborted = false;
+
+    for (unsigned pass = 1; !run_signal && !sc->vm_died; pass++) {
+        struct analysis *a = size_analyse(dir, 0);
+        const struct analysis_group *g = a ? &a->groups[0] : NULL;
+        cJSON *entry;
+        extra.nlevels = 0;
+        for (size_t i = 0; g && i < g->n_levels; i++) {
+            const struct analysis_level *l = &g->levels[i];
+            double half = (l->qps_ci_hi - l->qps_ci_lo) / 2;
+            bool known = l->qps_ci_coverage >= SPEC_RUNS_AUTO_COVERAGE && l->qps > 0 &&
+                         half <= SPEC_RUNS_AUTO_CI * l->qps;
+            if (known || l->runs >= SPEC_RUNS_AUTO_MAX || extra.nlevels == SPEC_MAX_LEVELS)
+                continue;
+            log_info("%s: N=%llu: %zu runs, median %.1f qps within +-%.1f%% at %.0f%%: %d more "
+                     "runs",
+                     sc->label, (unsigned long long)l->concurrency, l->runs, l->qps,
+                     l->qps > 0 ? half / l->qps * 100 : 0, l->qps_ci_coverage * 100,
+                     SPEC_RUNS_AUTO_STEP);
+            extra.levels[extra.nlevels++] = l->concurrency;
+        }
+        analysis_free(a);
+        if (extra.nlevels == 0)
+            break;
+        extra.runs = SPEC_RUNS_AUTO_STEP;
+        entry = cJSON_CreateArray();
+        for (size_t i = 0; entry && i < extra.nlevels; i++)
+            cJSON_AddItemToArray(entry, cJSON_CreateNumber((double)extra.levels[i]));
+        cJSON_AddItemToArray(log, entry); /* the levels of this pass */
+        sc->judging = true;
+        if (size_agent(sc, &extra, RUN_GUEST_OUT, &aborted) < 0) {
+            sc->judging = false;
+            log_warn("%s: a --runs auto pass did not finish; keeping what it wrote", sc->label);
+            size_pull(sc, dir);
+            break;
+        }
+        sc->judging = false;
+        size_pull(sc, dir);
+    }
+    add_timing(timings, "runs_auto_s", t0);
+}
+
 /* What the host gave the vCPUs, per size, into the manifest's host_interference. */
 static void judge_manifest(const struct size_ctx *sc, cJSON *hi)
 {
@@ -1124,12 +1179,12 @@ static int size_interleave(struct size_ctx *sc, bool *aborted)
     for (size_t i = 0; i < s->args.n + s->base_args.n && rc == 0; i++)
         rc = spec_strv_add(&side[0].args,
                            i < s->args.n ? s->args.v[i] : s->base_args.v[i - s->args.n]);
-    for (uint64_t rep = 0; rep < s->runs && rc == 0; rep++) {
+    for (uint64_t rep = 0; rep < spec_runs(s) && rc == 0; rep++) {
         for (int k = 0; k < 2 && rc == 0; k++) {
             int which = (rep % 2 == 0) ? k : 1 - k; /* A B, then B A */
             char *remote = fsutil_printf("%s/%s", RUN_GUEST_OUT, run_ab_side[which]);
             log_info("%s: repetition %llu/%llu: %s", sc->label, (unsigned long long)rep + 1,
-                     (unsigned long long)s->runs, run_ab_side[which]);
+                     (unsigned long long)spec_runs(s), run_ab_side[which]);
             rc = remote ? size_agent(sc, &side[which], remote, aborted) : -1;
             free(remote);
         }
@@ -1142,7 +1197,8 @@ static int size_interleave(struct size_ctx *sc, bool *aborted)
  * Run the sweep (or the interleaved A/B sweeps) and bring the files home; on return *st
  * is RUN_COMPLETE when the agent finished.  Salvage is the caller's.
  */
-static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, enum run_status *st)
+static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, cJSON *m,
+                      enum run_status *st)
 {
     const struct spec *s = sc->run->s;
     bool aborted = false, ab = s->base_args.n > 0;
@@ -1209,6 +1265,8 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, enum
          *st == RUN_COMPLETE && !ab && k < s->rerun_interfered && !run_signal && !sc->vm_died; k++)
         if (size_rerun(sc, dir, timings) == 0)
             break;
+    if (*st == RUN_COMPLETE && s->runs == 0 && !ab && !run_signal)
+        size_runs_auto(sc, dir, timings, m);
     if (*st == RUN_COMPLETE && s->refine && !ab && !run_signal)
         size_refine(sc, dir, timings);
     if (*st == RUN_COMPLETE && s->confirm && !ab && !run_signal)
@@ -1538,7 +1596,7 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     if (!sc.restored)
         boot_breakdown(&sc, timings, banner_at, ssh_at);
     sc.host_others = NAN;
-    if (size_sweep(&sc, dir, timings, &st) == 0)
+    if (size_sweep(&sc, dir, timings, m, &st) == 0)
         pulled_ok = true;
     if (isfinite(sc.host_others) || sc.n_judged) {
         /* Read by plot (analysis_note_manifest) to put the warning next to the numbers. */
@@ -1831,7 +1889,7 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         log_info("VM size %zu/%zu: %u vCPU(s)", i + 1, s->nsizes, s->vcpus[i]);
         if (i == 0) {
             run.t0_ms = guest_now_ms();
-            run.runs_total = s->nsizes * s->nlevels * s->runs * (s->base_args.n ? 2 : 1);
+            run.runs_total = s->nsizes * s->nlevels * spec_runs(s) * (s->base_args.n ? 2 : 1);
         }
         st = size_run(&run, i, m);
         if (st == RUN_COMPLETE)

@@ -512,7 +512,12 @@ uint64_t spec_sweep_budget_us(const struct spec *s)
      * the agent whatever the workload does; plus start-up and summary time. */
     uint64_t per_run = s->timeout_us + 2 * UNITS_US_PER_SEC;
 
-    return (uint64_t)s->nlevels * s->runs * per_run + 30 * UNITS_US_PER_SEC;
+    return (uint64_t)s->nlevels * spec_runs(s) * per_run + 30 * UNITS_US_PER_SEC;
+}
+
+uint64_t spec_runs(const struct spec *s)
+{
+    return s->runs ? s->runs : SPEC_RUNS_AUTO_START;
 }
 
 char *spec_to_json(const struct spec *s)

@@ -21,6 +21,17 @@
 #define SPEC_MAX_SIZES  16
 #define SPEC_MAX_LEVELS 128
 
+/* --runs auto (runs = 0): a sequential rule (run.c): every level starts with
+ * SPEC_RUNS_AUTO_START runs; a level whose median qps is not yet known to within
+ * SPEC_RUNS_AUTO_CI either way (a distribution-free interval of coverage at least
+ * SPEC_RUNS_AUTO_COVERAGE, plot/stats.c) gets SPEC_RUNS_AUTO_STEP more, up to
+ * SPEC_RUNS_AUTO_MAX. */
+#define SPEC_RUNS_AUTO_START    3
+#define SPEC_RUNS_AUTO_STEP     2
+#define SPEC_RUNS_AUTO_MAX      10
+#define SPEC_RUNS_AUTO_CI       0.03
+#define SPEC_RUNS_AUTO_COVERAGE 0.90
+
 enum spec_accel {
     SPEC_ACCEL_AUTO,
     SPEC_ACCEL_KVM,
@@ -72,7 +83,7 @@ struct spec {
     uint64_t max_duration_us;
     uint64_t warmup;
     uint64_t rate; /* open loop: operations per second in all (0: closed loop) */
-    uint64_t runs;
+    uint64_t runs; /* 0: auto (SPEC_RUNS_AUTO_*) */
     uint64_t timeout_us;
     uint64_t max_concurrency;
     unsigned cpu_threads; /* 0 = agent default (online CPUs) */
@@ -144,6 +155,10 @@ int spec_vm_def(const struct spec *s, size_t i, struct vm_def *def);
 
 /* Upper bound of the agent's run time in µs for levels × runs × (warmup + duration). */
 uint64_t spec_sweep_budget_us(const struct spec *s);
+
+/* The runs per level of the agent's first pass: s->runs, or SPEC_RUNS_AUTO_START for
+ * --runs auto. */
+uint64_t spec_runs(const struct spec *s);
 
 /*
  * The agent's command line for this spec: argv[0] = agent, then every agent option,

@@ -74,8 +74,10 @@ const struct specopt specopt_table[] = {
      SPECOPT_BOTH},
     {SPECOPT_AGENT, "warmup", "warmup", 0, SPECOPT_COUNT, F(warmup), 0, 0, "warmup", NULL, "N",
      "warmup operations per worker (default 100)", 0, SPECOPT_BOTH},
-    {SPECOPT_AGENT, "runs", "runs", 0, SPECOPT_COUNT, F(runs), 0, 0, "runs", NULL, "N",
-     "repetitions per level (default 1)", 0, SPECOPT_BOTH},
+    {SPECOPT_AGENT, "runs", "runs", 0, SPECOPT_RUNS, F(runs), 0, 0, "runs", NULL, "N|auto",
+     "repetitions per level (default 1); auto: 3, then 2 more at a time\n"
+     "while the median's interval is wider than +-3%, up to 10 (run only)",
+     0, SPECOPT_BOTH},
     {SPECOPT_AGENT, "rate", "rate", 0, SPECOPT_COUNT, F(rate), 0, 0, "rate", NULL, "R",
      "open loop: R operations/s in all at a constant arrival rate, latency from each\n"
      "operation's intended start (wrk2-style; default 0: closed loop)",
@@ -305,6 +307,16 @@ int specopt_set(struct spec *s, const struct specopt *o, const char *text, bool 
         units_fmt_size(max << 20, hi, sizeof(hi));
         return why_f(why, len, "expected a size from %s to %s, e.g. 1G (a number is MiB)", lo, hi);
     }
+    case SPECOPT_RUNS:
+        if (!strcmp(text, "auto")) {
+            *(uint64_t *)field(s, o) = 0;
+            return 0;
+        }
+        if (units_parse_u64(text, min, max, &u) < 0)
+            return why_f(why, len, "expected an integer in %llu..%llu or auto",
+                         (unsigned long long)min, (unsigned long long)max);
+        *(uint64_t *)field(s, o) = u;
+        return 0;
     case SPECOPT_COUNT:
     case SPECOPT_UNS:
         if (units_parse_u64(text, min, max, &u) < 0)
@@ -650,6 +662,10 @@ cJSON *specopt_to_json(const struct spec *s, const struct specopt *o)
         uint64_t v = *(const uint64_t *)cfield(s, o);
         return v == 0 && min > 0 ? NULL : cJSON_CreateNumber((double)v);
     }
+    case SPECOPT_RUNS: {
+        uint64_t v = *(const uint64_t *)cfield(s, o);
+        return v ? cJSON_CreateNumber((double)v) : cJSON_CreateString("auto");
+    }
     case SPECOPT_UNS:
     case SPECOPT_SECONDS: {
         unsigned v = *(const unsigned *)cfield(s, o);
@@ -748,6 +764,9 @@ int specopt_agent_argv(const struct spec *s, struct spec_strv *argv)
         case SPECOPT_COUNT:
             rc = argv_addf(argv, "--%s=%llu", a,
                            (unsigned long long)*(const uint64_t *)cfield(s, o));
+            break;
+        case SPECOPT_RUNS: /* auto: the first pass's runs (run.c adds more) */
+            rc = argv_addf(argv, "--%s=%llu", a, (unsigned long long)spec_runs(s));
             break;
         case SPECOPT_UNS: {
             unsigned v = *(const unsigned *)cfield(s, o);

@@ -36,6 +36,7 @@ enum specopt_type {
     SPECOPT_LEVELS,     /* concurrency levels, as SIZES */
     SPECOPT_MIB,        /* a size: a number of MiB or "1G" (uint64_t MiB) */
     SPECOPT_COUNT,      /* an integer (uint64_t) */
+    SPECOPT_RUNS,       /* an integer >= 1, or "auto" (uint64_t; 0 = auto) */
     SPECOPT_UNS,        /* an integer (unsigned) */
     SPECOPT_DURATION,   /* a number of seconds or "500ms" (uint64_t µs) */
     SPECOPT_SECONDS,    /* a duration kept in whole seconds (unsigned) */
