@@ -46,12 +46,14 @@ void progress_done(struct progress *p, unsigned li, const struct row *r)
         fprintf(p->f, "killed at the timeout (exit %d)", r->exit_code);
     else if (r->exit_code && !r->ops && !r->qps)
         fprintf(p->f, "failed (exit %d)", r->exit_code);
-    else
+    else {
         fprintf(p->f, "qps=%.0f p99=%.0fus errors=%llu", r->qps, r->p99_us,
                 (unsigned long long)r->errors);
-    /* Read by the harness (run.c) to judge the CPU the run got from the host. */
-    if (isfinite(r->busy_cpus))
-        fprintf(p->f, " busy=%.2f", r->busy_cpus);
+        /* Read by the harness (run.c) to judge the CPU the run got from the host; a
+         * failed run is not judged. */
+        if (isfinite(r->busy_cpus))
+            fprintf(p->f, " busy=%.2f", r->busy_cpus);
+    }
     fputc('\n', p->f);
     fflush(p->f);
 }

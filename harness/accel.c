@@ -146,8 +146,10 @@ static int accel_probe_boot(struct vm_conn *conn, const char *kernel, accel_canc
     d.cpu_model = kvm ? "host" : "qemu64";
     d.kernel = kernel;
     /* No initrd: the kernel panics at the missing root after its banner, and reboots
-     * (panic=-1), which ends the domain.  ttyS1 under the hook: ttyS0 stays silent. */
-    d.cmdline = silent ? "console=ttyS1 loglevel=6 panic=-1" : "console=ttyS0 loglevel=6 panic=-1";
+     * (panic=-1), which ends the domain.  ttyS1 under the hook: ttyS0 stays silent, and
+     * the panic waits (panic=0) as a hung KVM guest would, so the hook gives the same
+     * verdict however fast TCG reaches the panic. */
+    d.cmdline = silent ? "console=ttyS1 loglevel=6 panic=0" : "console=ttyS0 loglevel=6 panic=-1";
     console = fsutil_printf("%s/%s-console.log", vm_conn_workdir(conn), name);
     sock = fsutil_printf("%s/%s.con", vm_conn_workdir(conn), name);
     d.console_sock = sock;

@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -563,8 +564,10 @@ static void cmdline_local_judge(const char *path)
         const struct csv_row *r = &t->rows[i];
         m[i].concurrency = r->concurrency;
         m[i].run_idx = r->run_idx;
-        m[i].share = interfere_local_share(r->busy_cpus, r->other_cpus, r->wait_cpus,
-                                           (double)r->vcpus, r->cpu_threads);
+        bool failed = r->timeout_killed || (r->exit_code && !r->qps); /* not judged */
+        m[i].share = failed ? NAN
+                            : interfere_local_share(r->busy_cpus, r->other_cpus, r->wait_cpus,
+                                                    (double)r->vcpus, r->cpu_threads);
         if (interfere_spoiled(m[i].share) && starved++ < 8)
             log_warn("N=%llu run %llu: it got %.0f%% of the CPU it called for while other "
                      "processes used %.2f of this host's %llu CPUs: host busy; left out",

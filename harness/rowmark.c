@@ -145,7 +145,7 @@ static int csv_edit(void *arg, bool first, const char *s, const char *e, const c
         }
         return 1;
     }
-    if (x->si < 0 || k <= x->si || k <= x->ci || k <= x->ri)
+    if (x->si < 0 || x->ci < 0 || x->ri < 0 || k <= x->si || k <= x->ci || k <= x->ri)
         return 1;
     mk = find(x->m, x->n, strtoull(st[x->ci], NULL, 10), strtoull(st[x->ri], NULL, 10));
     if (!mk)
@@ -212,7 +212,7 @@ int rowmark_apply(const char *csv_path, const struct rowmark *marks, size_t n)
         return 0;
     if (rewrite(csv_path, csv_edit, &x) < 0)
         return -1;
-    if (x.si < 0) {
+    if (x.si < 0 || x.ci < 0 || x.ri < 0) {
         log_debug("'%s' has no cpu_share column: left as it is", csv_path);
         return 0;
     }

@@ -199,7 +199,10 @@ struct size_judged {
     bool rerun;         /* its level has been measured again */
 };
 
-/* At most this many runs are judged per size (beyond, runs are not judged: reported). */
+/* A run shorter than this (from one progress line to the next) is not judged. */
+#define RUN_JUDGE_MIN_MS 500
+
+/* At most this many runs are judged per size (the rest are not). */
 #define RUN_MAX_JUDGED 4096
 
 /* One VM size in flight. */
@@ -338,7 +341,9 @@ static void judge_run(struct size_ctx *sc, const char *line, unsigned c, unsigne
         if (end == b + 6 || !(busy >= 0 && busy <= 1024))
             busy = NAN;
     }
-    if (vt_ok && sc->vt_ok && vt >= sc->vt_ns && now > sc->vt_ms)
+    /* A failed run says no busy=; a window this short is mostly the agent's start-up and
+     * the progress line's trip: neither is judged. */
+    if (vt_ok && sc->vt_ok && vt >= sc->vt_ns && now >= sc->vt_ms + RUN_JUDGE_MIN_MS)
         got = (double)(vt - sc->vt_ns) / 1e6 / (double)(now - sc->vt_ms);
     if (sc->n_judged < RUN_MAX_JUDGED) {
         if (sc->n_judged % 64 == 0) {

@@ -162,6 +162,14 @@ static void test_old_file(void **state)
     assert_int_equal(fsutil_read_file(csv, &got, NULL), 0);
     assert_string_equal(got, "plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\nx,1,1,5,1,2,3\n");
     free(got);
+    /* A cpu_share column without the columns that name a run (found by fuzz_rowmark:
+     * it read before its field array). */
+    free(csv);
+    csv = write_file(dir, "sweep_2.csv", "plan,cpu_share\nx,\n");
+    assert_int_equal(rowmark_apply(csv, &m, 1), 0);
+    assert_int_equal(fsutil_read_file(csv, &got, NULL), 0);
+    assert_string_equal(got, "plan,cpu_share\nx,\n");
+    free(got);
     unlink(csv);
     rmdir(dir);
     free(csv);
