@@ -114,19 +114,18 @@ static void *worker_main(void *arg)
     k->wait_ok = thread_wait_ns(&k->wait0) == 0;
     if (k->rate > 0) {
         worker_open(k, *k->start_ns, end);
-        k->wait_ok = k->wait_ok && thread_wait_ns(&k->wait1) == 0;
-        return NULL;
+    } else {
+        t = wl_now_ns();
+        while (t < end) {
+            int rc = op(k->cfg, k->id, t);
+            t2 = wl_now_ns();
+            hist_record(k->h, t2 - t);
+            k->ops++;
+            k->errors += rc != 0;
+            t = t2;
+        }
+        k->last_ns = t;
     }
-    t = wl_now_ns();
-    while (t < end) {
-        int rc = op(k->cfg, k->id, t);
-        t2 = wl_now_ns();
-        hist_record(k->h, t2 - t);
-        k->ops++;
-        k->errors += rc != 0;
-        t = t2;
-    }
-    k->last_ns = t;
     k->wait_ok = k->wait_ok && thread_wait_ns(&k->wait1) == 0;
     return NULL;
 }

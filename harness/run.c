@@ -386,13 +386,11 @@ static void judge_end(struct size_ctx *sc, const char *out)
         return; /* interrupted: its runs stay unmarked (their share is in the log) */
     p += 4;
     n = strcspn(p, "\n");
-    for (size_t i = n; i > 0; i--) {
-        if (p[i - 1] == '/') {
-            p += i;
-            n -= i;
-            break;
+    for (const char *q = p; q < p + n; q++) /* the name after the folder */
+        if (*q == '/') {
+            n -= (size_t)(q + 1 - p);
+            p = q + 1;
         }
-    }
     if (n == 0 || n >= sizeof(name))
         return;
     memcpy(name, p, n);
@@ -820,13 +818,24 @@ static struct analysis *size_analyse(const char *dir, uint64_t slo_p99_us)
     return a;
 }
 
-static int size_agent(struct size_ctx *sc, const struct spec *x, const char *remote, bool *aborted);
+static int size_agent(struct size_ctx *sc, const struct spec *x, const char *remote, bool judge,
+                      bool *aborted);
+
+/* One more judged agent pass after the sweep (levels and runs of x) into the sweep's
+ * folder, then the pull; size_agent's result. */
+static int size_more(struct size_ctx *sc, const struct spec *x, const char *dir)
+{
+    bool aborted = false;
+    int rc = size_agent(sc, x, RUN_GUEST_OUT, true, &aborted);
+
+    size_pull(sc, dir);
+    return rc;
+}
 
 static void size_refine(struct size_ctx *sc, const char *dir, cJSON *timings)
 {
     struct spec extra = *sc->run->s; /* shallow: only the levels change, nothing is freed */
     struct analysis *a = NULL;
-    bool aborted = false;
     uint64_t t0 = guest_now_ms();
 
     if (!(a = size_analyse(dir, 0)))
@@ -843,11 +852,8 @@ static void size_refine(struct size_ctx *sc, const char *dir, cJSON *timings)
     }
     log_info("%s: refining around knee %llu with %zu more level(s)", sc->label,
              (unsigned long long)a->groups[0].knee, extra.nlevels);
-    sc->judging = true;
-    if (size_agent(sc, &extra, RUN_GUEST_OUT, &aborted) < 0)
+    if (size_more(sc, &extra, dir) < 0)
         log_warn("%s: the refinement pass did not finish; keeping what it wrote", sc->label);
-    sc->judging = false;
-    size_pull(sc, dir);
     add_timing(timings, "refine_s", t0);
 cleanup:
     analysis_free(a);
@@ -864,7 +870,6 @@ static size_t size_rerun(struct size_ctx *sc, const char *dir, cJSON *timings)
     struct spec extra = *sc->run->s; /* shallow: only the levels and runs change */
     uint64_t most = 0, t0 = guest_now_ms();
     size_t redo = 0;
-    bool aborted = false;
 
     extra.nlevels = 0;
     for (size_t i = 0; i < sc->n_judged; i++) {
@@ -898,14 +903,11 @@ static size_t size_rerun(struct size_ctx *sc, const char *dir, cJSON *timings)
              "most %llu)",
              sc->label, extra.nlevels, redo, sc->reruns,
              (unsigned long long)sc->run->s->rerun_interfered);
-    sc->judging = true;
-    if (size_agent(sc, &extra, RUN_GUEST_OUT, &aborted) < 0) {
+    if (size_more(sc, &extra, dir) < 0) {
         log_warn("%s: the pass that measured again did not finish; keeping what it wrote",
                  sc->label);
         redo = 0;
     }
-    sc->judging = false;
-    size_pull(sc, dir);
     add_timing(timings, "rerun_interfered_s", t0);
     return redo;
 }
@@ -923,9 +925,8 @@ static void size_runs_auto(struct size_ctx *sc, const char *dir, cJSON *timings,
     struct spec extra = *sc->run->s; /* shallow: only the levels and runs change */
     cJSON *log = cJSON_AddArrayToObject(m, "runs_auto");
     uint64_t t0 = guest_now_ms();
-    bool aborted = false;
 
-    for (unsigned pass = 1; !run_signal && !sc->vm_died; pass++) {
+    while (!run_signal && !sc->vm_died) {
         struct analysis *a = size_analyse(dir, 0);
         const struct analysis_group *g = a ? &a->groups[0] : NULL;
         cJSON *entry;
@@ -952,15 +953,10 @@ static void size_runs_auto(struct size_ctx *sc, const char *dir, cJSON *timings,
         for (size_t i = 0; entry && i < extra.nlevels; i++)
             cJSON_AddItemToArray(entry, cJSON_CreateNumber((double)extra.levels[i]));
         cJSON_AddItemToArray(log, entry); /* the levels of this pass */
-        sc->judging = true;
-        if (size_agent(sc, &extra, RUN_GUEST_OUT, &aborted) < 0) {
-            sc->judging = false;
+        if (size_more(sc, &extra, dir) < 0) {
             log_warn("%s: a --runs auto pass did not finish; keeping what it wrote", sc->label);
-            size_pull(sc, dir);
             break;
         }
-        sc->judging = false;
-        size_pull(sc, dir);
     }
     add_timing(timings, "runs_auto_s", t0);
 }
@@ -1006,23 +1002,27 @@ static void judge_manifest(const struct size_ctx *sc, cJSON *hi)
 /*
  * Run the agent once with spec x, writing into the guest folder remote.  Returns 0 when
  * it ran to the end with exit 0; -1 otherwise, with *aborted telling an interruption
- * (signal, dead VM) from a failure.  Progress is streamed to the user.
+ * (signal, dead VM) from a failure.  Progress is streamed to the user.  judge: a pass
+ * whose rows the analysis reads, so each run's CPU is judged (judge_run).
  */
-static int size_agent(struct size_ctx *sc, const struct spec *x, const char *remote, bool *aborted)
+static int size_agent(struct size_ctx *sc, const struct spec *x, const char *remote, bool judge,
+                      bool *aborted)
 {
     struct spec_strv argv = {0};
     char *cmd = NULL, *out = NULL;
     int status = -1, rc = -1;
 
     *aborted = false;
-    if (sc->judging)
+    sc->judging = judge;
+    if (judge)
         judge_begin(sc);
     if (spec_agent_argv(x, RUN_AGENT_PATH, remote, &argv) == 0 &&
         (cmd = guest_quote_argv(argv.v)) != NULL)
         rc = guest_exec_stream(sc->g, cmd, guest_now_ms() + spec_sweep_budget_us(x) / 1000,
                                size_progress, size_tick, sc, &out, &status, aborted);
-    if (sc->judging)
+    if (judge)
         judge_end(sc, out);
+    sc->judging = false;
     spec_strv_free(&argv);
     free(cmd);
     free(out);
@@ -1117,7 +1117,7 @@ static void size_confirm(struct size_ctx *sc, const char *dir, cJSON *timings)
         if (x.rate == 0)
             x.rate = 1;
         guest_xfer_init(&xf, size_pull_tick, sc);
-        if (!sub || !mine || size_agent(sc, &x, sub, &aborted) < 0 ||
+        if (!sub || !mine || size_agent(sc, &x, sub, false, &aborted) < 0 ||
             size_pull_dir(sc, sub, mine, &xf) == 0 || !(d = opendir(mine))) {
             free(sub);
             free(mine);
@@ -1190,7 +1190,7 @@ static int size_interleave(struct size_ctx *sc, bool *aborted)
             char *remote = fsutil_printf("%s/%s", RUN_GUEST_OUT, run_ab_side[which]);
             log_info("%s: repetition %llu/%llu: %s", sc->label, (unsigned long long)rep + 1,
                      (unsigned long long)spec_runs(s), run_ab_side[which]);
-            rc = remote ? size_agent(sc, &side[which], remote, aborted) : -1;
+            rc = remote ? size_agent(sc, &side[which], remote, false, aborted) : -1;
             free(remote);
         }
     }
@@ -1220,9 +1220,7 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, cJSO
     if (host_cpus > 0)
         sc->cap_cpus = fmin(sc->cap_cpus, (double)host_cpus);
     host_use_sample(&before, qemu);
-    sc->judging = !ab;
-    rc = ab ? size_interleave(sc, &aborted) : size_agent(sc, s, RUN_GUEST_OUT, &aborted);
-    sc->judging = false;
+    rc = ab ? size_interleave(sc, &aborted) : size_agent(sc, s, RUN_GUEST_OUT, true, &aborted);
     host_use_sample(&after, qemu);
     sc->host_others = host_use_others(&before, &after, qemu);
     if (sc->host_others >= RUN_BUSY_HOST_CPUS)

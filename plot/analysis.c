@@ -105,7 +105,7 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
     lv->concurrency = c;
     lv->min_share = NAN;
     /* Starved runs are left out when the level has others; a level whose every run was
-     * starved keeps them, named, as there is nothing better (kept_starved). */
+     * starved keeps them, named, as there is nothing better. */
     for (size_t i = 0; i < n; i++)
         clean += !refs[i].r->timeout_killed && !interfere_spoiled(refs[i].r->cpu_share);
     for (size_t i = 0; i < n; i++) {
@@ -162,7 +162,6 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
              lv->interfered, n) < 0)
         return -1;
     if (lv->interfered > 0 && !clean) {
-        lv->kept_starved = 1;
         g->low_confidence = 1;
         if (warn(g,
                  "N=%llu: every run was starved by a busy host (as little as %.0f%% of the CPU "

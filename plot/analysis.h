@@ -52,9 +52,8 @@ struct analysis_level {
     uint64_t concurrency;
     size_t runs;       /* rows used */
     size_t timeouts;   /* rows left out because timeout_killed = 1 */
-    size_t interfered; /* rows the host starved (interfere.h): left out unless kept_starved */
+    size_t interfered; /* rows the host starved (interfere.h): left out unless all were */
     double min_share;  /* the lowest cpu_share among those; NAN when none */
-    int kept_starved;  /* every run was starved: they are used (and counted in runs) */
     size_t outliers;   /* runs whose qps has |modified Z| > STATS_MODZ_OUTLIER */
     size_t little_bad; /* runs failing the Little's-law check */
     double qps, qps_min, qps_max;
