@@ -926,29 +926,35 @@ static void size_runs_auto(struct size_ctx *sc, const char *dir, cJSON *timings,
     cJSON *log = cJSON_AddArrayToObject(m, "runs_auto");
     uint64_t t0 = guest_now_ms();
 
-    while (!run_signal && !sc->vm_died) {
+    /* Every pass adds at least one row to each level it names, so this many passes reach
+     * the cap from the first pass even if no level ever settles. */
+    for (int pass = 0;
+         pass < SPEC_RUNS_AUTO_MAX - SPEC_RUNS_AUTO_START && !run_signal && !sc->vm_died; pass++) {
         struct analysis *a = size_analyse(dir, 0);
         const struct analysis_group *g = a ? &a->groups[0] : NULL;
         cJSON *entry;
+        uint64_t step = SPEC_RUNS_AUTO_STEP;
         extra.nlevels = 0;
         for (size_t i = 0; g && i < g->n_levels; i++) {
             const struct analysis_level *l = &g->levels[i];
             double half = (l->qps_ci_hi - l->qps_ci_lo) / 2;
             bool known = l->qps_ci_coverage >= SPEC_RUNS_AUTO_COVERAGE && l->qps > 0 &&
                          half <= SPEC_RUNS_AUTO_CI * l->qps;
-            if (known || l->runs >= SPEC_RUNS_AUTO_MAX || extra.nlevels == SPEC_MAX_LEVELS)
+            /* The cap counts every row measured, starved or killed ones too: a busy host
+             * must not keep a level measuring for ever. */
+            if (known || l->rows >= SPEC_RUNS_AUTO_MAX || extra.nlevels == SPEC_MAX_LEVELS)
                 continue;
-            log_info("%s: N=%llu: %zu runs, median %.1f qps within +-%.1f%% at %.0f%%: %d more "
-                     "runs",
+            if (SPEC_RUNS_AUTO_MAX - l->rows < step)
+                step = SPEC_RUNS_AUTO_MAX - l->rows;
+            log_info("%s: N=%llu: %zu runs, median %.1f qps within +-%.1f%% at %.0f%%: more runs",
                      sc->label, (unsigned long long)l->concurrency, l->runs, l->qps,
-                     l->qps > 0 ? half / l->qps * 100 : 0, l->qps_ci_coverage * 100,
-                     SPEC_RUNS_AUTO_STEP);
+                     l->qps > 0 ? half / l->qps * 100 : 0, l->qps_ci_coverage * 100);
             extra.levels[extra.nlevels++] = l->concurrency;
         }
         analysis_free(a);
         if (extra.nlevels == 0)
             break;
-        extra.runs = SPEC_RUNS_AUTO_STEP;
+        extra.runs = step; /* the same for every level named: none passes the cap */
         entry = cJSON_CreateArray();
         for (size_t i = 0; entry && i < extra.nlevels; i++)
             cJSON_AddItemToArray(entry, cJSON_CreateNumber((double)extra.levels[i]));

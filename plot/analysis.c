@@ -103,6 +103,7 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
 
     memset(lv, 0, sizeof(*lv));
     lv->concurrency = c;
+    lv->rows = n;
     lv->min_share = NAN;
     /* Starved runs are left out when the level has others; a level whose every run was
      * starved keeps them, named, as there is nothing better. */

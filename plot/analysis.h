@@ -51,6 +51,7 @@ enum analysis_rec_why {
 struct analysis_level {
     uint64_t concurrency;
     size_t runs;       /* rows used */
+    size_t rows;       /* rows read at this level, used or not */
     size_t timeouts;   /* rows left out because timeout_killed = 1 */
     size_t interfered; /* rows the host starved (interfere.h): left out unless all were */
     double min_share;  /* the lowest cpu_share among those; NAN when none */
