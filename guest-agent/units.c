@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -80,6 +81,37 @@ int units_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     if (*s != '\0')
         return -EINVAL;
     if (v < min || v > max)
+        return -ERANGE;
+    *out = v;
+    return 0;
+}
+
+int units_parse_number(const char *s, double min, double max, double *out)
+{
+    size_t digits = 0, dots = 0, i = 0;
+    double v, mult = 1;
+    char buf[64];
+
+    if (s == NULL)
+        return -EINVAL;
+    for (; s[i] && (isdigit((unsigned char)s[i]) || s[i] == '.'); i++) {
+        digits += isdigit((unsigned char)s[i]) != 0;
+        dots += s[i] == '.';
+    }
+    if (!digits || dots > 1 || i >= sizeof(buf))
+        return -EINVAL;
+    if (s[i] == 'k' || s[i] == 'K')
+        mult = 1e3;
+    else if (s[i] == 'M')
+        mult = 1e6;
+    else if (s[i])
+        return -EINVAL;
+    if (s[i] && s[i + 1])
+        return -EINVAL;
+    memcpy(buf, s, i);
+    buf[i] = '\0';
+    v = strtod(buf, NULL) * mult;
+    if (!(v >= min && v <= max))
         return -ERANGE;
     *out = v;
     return 0;

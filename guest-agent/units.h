@@ -19,6 +19,12 @@
 int units_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /*
+ * A non-negative decimal number ("12", "0.05", ".5") with an optional multiplier k (10^3)
+ * or M (10^6): "20k", "1.5M".  No sign, exponent, hex, inf or nan.
+ */
+int units_parse_number(const char *s, double min, double max, double *out);
+
+/*
  * A duration with an optional unit: us, ms, s, m, h ("500ms", "2s", "1.5s").  A bare
  * number is in default_unit_us microseconds (1000000 for "seconds").  Result in µs.
  */

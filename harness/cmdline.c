@@ -468,7 +468,9 @@ static int cmdline_json_begin(void)
 /* The document of `run --json` / `local --json` (docs/json.md) onto the saved stdout. */
 static void cmdline_json_end(int saved, const char *command, const char *outdir, int exit_code)
 {
-    static const char *const files[] = {"manifest.json", "knee.json"};
+    static const struct {
+        const char *file, *key;
+    } files[] = {{"manifest.json", "manifest"}, {"knee.json", "knees"}, {"sizing.json", "sizing"}};
     cJSON *doc = cJSON_CreateObject();
     char *text = NULL;
 
@@ -483,11 +485,11 @@ static void cmdline_json_end(int saved, const char *command, const char *outdir,
     cJSON_AddStringToObject(doc, "dir", outdir ? outdir : "");
     cJSON_AddNumberToObject(doc, "exit_code", exit_code);
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        char *path = outdir ? fsutil_printf("%s/%s", outdir, files[i]) : NULL, *data = NULL;
+        char *path = outdir ? fsutil_printf("%s/%s", outdir, files[i].file) : NULL, *data = NULL;
         cJSON *v = NULL;
         if (path && fsutil_exists(path) && fsutil_read_file(path, &data, NULL) == 0)
             v = cJSON_Parse(data);
-        cJSON_AddItemToObject(doc, i == 0 ? "manifest" : "knees", v ? v : cJSON_CreateNull());
+        cJSON_AddItemToObject(doc, files[i].key, v ? v : cJSON_CreateNull());
         free(data);
         free(path);
     }
@@ -624,7 +626,7 @@ int cmdline_local(int argc, char **argv)
     for (size_t i = 0; i < csvs.n; i++)
         cmdline_local_judge(csvs.v[i]);
     if (!o.no_plot && csvs.n &&
-        results_analyse((const char *const *)csvs.v, csvs.n, outdir, s.slo_p99_us) < 0)
+        results_analyse((const char *const *)csvs.v, csvs.n, outdir, &s) < 0)
         ret = 1;
     if (ret == 0) {
         rc = results_gates((const char *const *)csvs.v, csvs.n, &s, NULL);

@@ -9,13 +9,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int results_analyse(const char *const *csvs, size_t n, const char *outdir, uint64_t slo_p99_us)
+int results_analyse(const char *const *csvs, size_t n, const char *outdir, const struct spec *s)
 {
     struct plot_opts o = {
         .output_dir = outdir,
         .format = PLOTGEN_PNG,
-        .slo_p99_us = (double)slo_p99_us,
+        .slo_p99_us = (double)s->slo_p99_us,
         .quiet = log_get_level() == LOG_QUIET,
+        .sizing =
+            {
+                .target_qps = s->target_qps > 0 ? s->target_qps : 0,
+                .headroom = s->headroom_pct >= 0 ? s->headroom_pct / 100 : -1,
+                .max_error_rate = s->max_error_pct >= 0 ? s->max_error_pct / 100 : -1,
+                .cost_per_vcpu = s->cost_per_vcpu,
+                .cost_per_gib = s->cost_per_gib,
+            },
     };
 
     if (plotcmd_analyse(csvs, n, &o, stdout) != 0) {

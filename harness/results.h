@@ -13,10 +13,11 @@
 #include <stdint.h>
 
 /*
- * Analyse csvs (n paths) into outdir; slo_p99_us 0 = none.  Prints the knee summary and
- * a small terminal chart on stdout.  Returns 0, or -1 (reported; the rows stay).
+ * Analyse csvs (n paths) into outdir with the output settings of s (the p99 SLO, the
+ * right-sizing target and prices).  Prints the knee summary and a small terminal chart on
+ * stdout.  Returns 0, or -1 (reported; the rows stay).
  */
-int results_analyse(const char *const *csvs, size_t n, const char *outdir, uint64_t slo_p99_us);
+int results_analyse(const char *const *csvs, size_t n, const char *outdir, const struct spec *s);
 
 /* Is text a well-formed SLO gate ("p99_us<=2000@32")?  Quiet: the caller words it. */
 bool results_gate_ok(const char *text);

@@ -1710,8 +1710,7 @@ static int run_analyse(struct run_ctx *run)
         log_warn("no CSV came back: nothing to analyse");
         return 0;
     }
-    return results_analyse((const char *const *)run->csvs.v, run->csvs.n, run->o->outdir,
-                           run->s->slo_p99_us);
+    return results_analyse((const char *const *)run->csvs.v, run->csvs.n, run->o->outdir, run->s);
 }
 
 /* Features of model that the accelerator (KVM or TCG) cannot provide here, into missing

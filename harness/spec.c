@@ -124,6 +124,7 @@ int spec_init(struct spec *s)
     s->max_concurrency = 128;
     s->max_error_pct = -1;
     s->min_fairness = -1;
+    s->target_qps = s->headroom_pct = s->cost_per_vcpu = s->cost_per_gib = -1;
     if (units_parse_list(SPEC_DEFAULT_LEVELS, 1, 1024, s->levels, SPEC_MAX_LEVELS, &s->nlevels) < 0)
         return -1;
     if (spec_set_str(&s->name, "sweep") < 0 || spec_set_str(&s->cpu_model, "EPYC-Rome") < 0 ||
@@ -228,7 +229,18 @@ static int apply_item(const struct spec_ctx *c, struct spec *s, const struct spe
     return -1;
 }
 
-/* Apply the keys of one section object ("vm", "agent", "output"). */
+/* Is k a section object's name ("vm", "agent", ...)?  Its section in *sec. */
+static bool section_named(const char *k, enum specopt_section *sec)
+{
+    for (size_t i = 0; i < specopt_nsections; i++)
+        if (specopt_sections[i].name && !strcmp(specopt_sections[i].name, k)) {
+            *sec = specopt_sections[i].sec;
+            return true;
+        }
+    return false;
+}
+
+/* Apply the keys of one section object ("vm", "agent", "output", "cost"). */
 static int apply_section(const struct spec_ctx *c, struct spec *s, enum specopt_section sec,
                          const cJSON *obj)
 {
@@ -293,6 +305,7 @@ static int spec_load_text_depth(struct spec *s, const char *path, const char *te
     cJSON_ArrayForEach(it, root)
     {
         const char *k = it->string;
+        enum specopt_section sec;
         int rc = 0;
         /* Informational: what the spec was made from (a printed or recorded spec says). */
         if (!strcmp(k, "profile") || !strcmp(k, "description") || !strcmp(k, "source"))
@@ -302,19 +315,16 @@ static int spec_load_text_depth(struct spec *s, const char *path, const char *te
                 rc = spec_err(&c, it, "'applied_profile' must be a profile name");
             else
                 rc = spec_set_str(&s->profile, it->valuestring); /* kept, not applied again */
-        } else if (!strcmp(k, "vm")) {
-            rc = apply_section(&c, s, SPECOPT_VM, it);
-        } else if (!strcmp(k, "agent")) {
-            rc = apply_section(&c, s, SPECOPT_AGENT, it);
-        } else if (!strcmp(k, "output")) {
-            rc = apply_section(&c, s, SPECOPT_OUTPUT, it);
+        } else if (section_named(k, &sec)) {
+            rc = apply_section(&c, s, sec, it);
         } else if (specopt_find_key(SPECOPT_TOP, k)) {
             rc = apply_item(&c, s, specopt_find_key(SPECOPT_TOP, k), it);
         } else {
             char known[256];
             known_keys(SPECOPT_TOP, known, sizeof(known));
             rc = spec_err(&c, it,
-                          "unknown key '%s' (known: %s, description, profile, vm, agent, output)",
+                          "unknown key '%s' (known: %s, description, profile, vm, agent, output, "
+                          "cost)",
                           k, known);
         }
         if (rc < 0)

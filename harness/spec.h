@@ -103,6 +103,12 @@ struct spec {
     bool refine;
     bool confirm;              /* confirm the recommendation open-loop after the sweep */
     uint64_t rerun_interfered; /* passes over levels a busy host starved (plot/interfere.h) */
+    double target_qps;         /* right-sizing (plot/sizing.h): the load; < 0 = none */
+    double headroom_pct;       /* share of capacity kept free; < 0 = the default */
+
+    /* cost: prices for right-sizing; < 0 = none */
+    double cost_per_vcpu;
+    double cost_per_gib;
 };
 
 /* Fill s with the built-in defaults (see spec.c). -1 on out of memory. */

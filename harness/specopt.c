@@ -120,6 +120,19 @@ const struct specopt specopt_table[] = {
      SPECOPT_BOTH},
     {SPECOPT_OUTPUT, "min_fairness", "min-fairness", 0, SPECOPT_FRACTION, F(min_fairness), 0, 1,
      NULL, NULL, "F", "fail with exit 3 when Jain's fairness drops below F", 0, SPECOPT_BOTH},
+    {SPECOPT_OUTPUT, "target_qps", "target-qps", 0, SPECOPT_NUMBER, F(target_qps), 0, 1000000000000,
+     NULL, NULL, "QPS",
+     "the load to serve: say which VM size carries it within the SLO\n"
+     "(--slo-p99) with --headroom to spare (e.g. 20k)", 0, SPECOPT_BOTH},
+    {SPECOPT_OUTPUT, "headroom", "headroom", 0, SPECOPT_PERCENT, F(headroom_pct), 0, 90, NULL, NULL,
+     "PCT", "share of a size's capacity within the SLO kept free when\nsizing (default 30)", 0,
+     SPECOPT_BOTH},
+    {SPECOPT_COST, "per_vcpu", "cost-per-vcpu", 0, SPECOPT_NUMBER, F(cost_per_vcpu), 0,
+     1000000000, NULL, NULL, "PRICE",
+     "price of one vCPU (any currency and period): rank the sizes\nby cost per capacity", 0,
+     SPECOPT_BOTH},
+    {SPECOPT_COST, "per_gib", "cost-per-gib", 0, SPECOPT_NUMBER, F(cost_per_gib), 0, 1000000000,
+     NULL, NULL, "PRICE", "price of one GiB of guest memory, as --cost-per-vcpu", 0, SPECOPT_BOTH},
     {SPECOPT_OUTPUT, "refine", "refine", 0, SPECOPT_BOOL, F(refine), 0, 0, NULL, NULL, NULL,
      "after the sweep, measure the skipped levels between knee/2\n"
      "and 2*knee in the same VM (a doubling grid only brackets it)", 0, SPECOPT_RUN},
@@ -165,18 +178,22 @@ const struct specopt specopt_table[] = {
 // clang-format on
 const size_t specopt_count = sizeof(specopt_table) / sizeof(specopt_table[0]);
 
+const struct specopt_section_info specopt_sections[] = {
+    {SPECOPT_VM, "vm", "VM", "VM OPTIONS (run)"},
+    {SPECOPT_AGENT, "agent", "Agent", "AGENT OPTIONS"},
+    {SPECOPT_OUTPUT, "output", "Output", "OUTPUT OPTIONS"},
+    {SPECOPT_COST, "cost", "Cost (right-sizing)", "COST OPTIONS"},
+    {SPECOPT_TOP, NULL, "Sweep", "SWEEP OPTIONS"},
+    {SPECOPT_CMD, NULL, "Command", "COMMAND OPTIONS"},
+};
+const size_t specopt_nsections = sizeof(specopt_sections) / sizeof(specopt_sections[0]);
+
 const char *specopt_section_name(enum specopt_section sec)
 {
-    switch (sec) {
-    case SPECOPT_VM:
-        return "vm";
-    case SPECOPT_AGENT:
-        return "agent";
-    case SPECOPT_OUTPUT:
-        return "output";
-    default:
-        return NULL;
-    }
+    for (size_t i = 0; i < specopt_nsections; i++)
+        if (specopt_sections[i].sec == sec)
+            return specopt_sections[i].name;
+    return NULL;
 }
 
 const struct specopt *specopt_find_key(enum specopt_section sec, const char *key)
@@ -434,6 +451,14 @@ int specopt_set(struct spec *s, const struct specopt *o, const char *text, bool 
                          o->type == SPECOPT_PERCENT
                              ? "expected a percentage 0..100, e.g. 0.5 or 5%%"
                              : "expected a fraction 0..1");
+        *(double *)field(s, o) = d;
+        return 0;
+    }
+    case SPECOPT_NUMBER: {
+        double d;
+        if (units_parse_number(text, (double)min, (double)max, &d) != 0)
+            return why_f(why, len, "expected a number %llu..%llu (\"20k\" and \"1.5M\" accepted)",
+                         (unsigned long long)min, (unsigned long long)max);
         *(double *)field(s, o) = d;
         return 0;
     }
@@ -712,7 +737,8 @@ cJSON *specopt_to_json(const struct spec *s, const struct specopt *o)
         return v->n || o->agent ? pairs_json(v) : NULL;
     }
     case SPECOPT_PERCENT:
-    case SPECOPT_FRACTION: {
+    case SPECOPT_FRACTION:
+    case SPECOPT_NUMBER: {
         double d = *(const double *)cfield(s, o);
         return d < 0 ? NULL : cJSON_CreateNumber(d);
     }
@@ -820,15 +846,9 @@ static void usage_row(FILE *f, const struct specopt *o)
 
 void specopt_usage(FILE *f, unsigned cmd)
 {
-    static const struct {
-        enum specopt_section sec;
-        const char *title;
-    } groups[] = {
-        {SPECOPT_VM, "VM"},     {SPECOPT_AGENT, "Agent"}, {SPECOPT_OUTPUT, "Output"},
-        {SPECOPT_TOP, "Sweep"}, {SPECOPT_CMD, "Command"},
-    };
+    const struct specopt_section_info *groups = specopt_sections;
 
-    for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+    for (size_t g = 0; g < specopt_nsections; g++) {
         bool any = false;
         for (size_t i = 0; i < specopt_count; i++) {
             const struct specopt *o = &specopt_table[i];

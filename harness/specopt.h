@@ -28,8 +28,20 @@ enum specopt_section {
     SPECOPT_VM,     /* "vm": run only */
     SPECOPT_AGENT,  /* "agent" */
     SPECOPT_OUTPUT, /* "output" */
+    SPECOPT_COST,   /* "cost": prices for right-sizing */
     SPECOPT_CMD,    /* command options: not in a spec */
 };
+
+/* A section: its spec object and its titles, in the order help and docs show them. */
+struct specopt_section_info {
+    enum specopt_section sec;
+    const char *name;      /* the spec object ("vm"), or NULL: top level / commands */
+    const char *title;     /* in --help */
+    const char *man_title; /* in the man page */
+};
+
+extern const struct specopt_section_info specopt_sections[];
+extern const size_t specopt_nsections;
 
 enum specopt_type {
     SPECOPT_SIZES,      /* vCPU counts: "1,2", [1, 2] or 2 */
@@ -54,6 +66,7 @@ enum specopt_type {
     SPECOPT_GATES,      /* SLO gates, as STRV */
     SPECOPT_PERCENT,    /* 0..100, "5%" accepted (double; < 0 = unset) */
     SPECOPT_FRACTION,   /* 0..1 (double; < 0 = unset) */
+    SPECOPT_NUMBER,     /* a number in min..max, "20k" or "1.5M" accepted (double; < 0 = unset) */
     SPECOPT_INTERLEAVE, /* flag only: a baseline command, stored as base_args cmd= */
     SPECOPT_SWITCH,     /* a command option without a value */
     SPECOPT_VALUE,      /* a command option with a value */

@@ -4,6 +4,7 @@
  * vcpus) one group.  Every method is then applied to the level medians.
  */
 #include "analysis.h"
+#include "sizing.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -85,6 +86,7 @@ void analysis_free(struct analysis *a)
     free(a->scaling);
     free(a->accel);
     cJSON_Delete(a->manifest);
+    sizing_free(a->sizing);
     free(a);
 }
 
@@ -97,6 +99,7 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
     const struct csv_row **used = (const struct csv_row **)(buf + 6 * n);
     double *p999 = buf + 7 * n, *mx = buf + 8 * n;
     size_t k = 0, nmean = 0, np999 = 0, nmx = 0;
+    double errors = 0, ops = 0;
     uint64_t c = refs[0].r->concurrency;
     char spoiled[128] = "";
     size_t sp = 0, clean = 0;
@@ -136,6 +139,10 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
             p999[np999++] = r->p999_us;
         if (isfinite(r->max_us))
             mx[nmx++] = r->max_us;
+        if (isfinite(r->errors) && isfinite(r->ops) && r->ops > 0) {
+            errors += r->errors;
+            ops += r->ops;
+        }
         /* Little's law holds N workers in a closed loop; an open loop's latency includes
          * the queue, so N is not what is in the system there. */
         if (isfinite(r->mean_us) && r->mean_us > 0 && r->qps > 0 && !isfinite(r->offered_qps)) {
@@ -174,6 +181,7 @@ static int make_level(struct analysis_group *g, const struct rowref *refs, size_
     if (k == 0)
         return 1;
     lv->runs = k;
+    lv->error_rate = ops > 0 ? errors / ops : NAN;
     if (stats_median(qps, k, &lv->qps) < 0 || stats_median(p50, k, &lv->p50_us) < 0 ||
         stats_median(p90, k, &lv->p90_us) < 0 || stats_median(p99, k, &lv->p99_us) < 0)
         return -1;

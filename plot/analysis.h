@@ -47,6 +47,8 @@ enum analysis_rec_why {
  * can fail Little's law on every one of millions of rows). */
 #define ANALYSIS_MAX_WARNINGS 100
 
+struct sizing;
+
 /* One concurrency level of one curve: medians over the runs that were not killed. */
 struct analysis_level {
     uint64_t concurrency;
@@ -63,9 +65,10 @@ struct analysis_level {
      * the widest the runs allow) and its exact coverage (0 with one run). */
     double qps_ci_lo, qps_ci_hi, qps_ci_coverage;
     double p50_us, p90_us, p99_us;
-    double mean_us; /* NAN when the CSV has no mean_us */
-    double p999_us; /* median p99.9; NAN when the CSV does not have it */
-    double max_us;  /* median of the runs' largest latency; NAN when unknown */
+    double mean_us;    /* NAN when the CSV has no mean_us */
+    double p999_us;    /* median p99.9; NAN when the CSV does not have it */
+    double max_us;     /* median of the runs' largest latency; NAN when unknown */
+    double error_rate; /* errors / ops over the runs used; NAN when the CSV has neither */
 };
 
 /* One curve: a plan on a VM size.  Concurrency values of 0 mean "none". */
@@ -107,9 +110,10 @@ struct analysis {
     size_t n_groups;
     struct analysis_scaling *scaling;
     size_t n_scaling;
-    double slo_p99_us; /* 0: none */
-    char *accel;       /* "kvm", "tcg" (from the run's manifest; malloc'd) or NULL: unknown */
-    cJSON *manifest;   /* the run's manifest.json (owned), or NULL: CSVs without a run */
+    double slo_p99_us;     /* 0: none */
+    char *accel;           /* "kvm", "tcg" (from the run's manifest; malloc'd) or NULL: unknown */
+    cJSON *manifest;       /* the run's manifest.json (owned), or NULL: CSVs without a run */
+    struct sizing *sizing; /* right-sizing across the VM sizes (sizing.h; owned), or NULL */
 };
 
 /*

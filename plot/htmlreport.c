@@ -1,5 +1,6 @@
 /* htmlreport — see htmlreport.h. */
 #include "htmlreport.h"
+#include "sizing.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -217,6 +218,42 @@ static void run_context(FILE *f, const cJSON *m)
     }
 }
 
+/* Right-sizing (sizing.h): the answer per plan, then each size's capacity within the SLO. */
+static void sizing_table(FILE *f, const struct sizing *s)
+{
+    fputs("<h2>Right-sizing</h2>\n", f);
+    for (size_t i = 0; i < s->n_plans; i++) {
+        fputs("<p class=\"answer\">", f);
+        outfile_xml_escape(f, s->plans[i].answer);
+        fputs("</p>\n", f);
+    }
+    fputs("<table><tr><th>plan</th><th>vCPUs</th><th>capacity within the SLO (qps)</th>"
+          "<th>interval</th><th>at N</th><th>how</th><th>limited by</th><th>verdict</th>",
+          f);
+    if (s->costed)
+        fputs("<th>cost</th><th>cost per 1k qps</th>", f);
+    fputs("</tr>\n", f);
+    for (size_t i = 0; i < s->n_plans; i++)
+        for (size_t k = 0; k < s->plans[i].n_sizes; k++) {
+            const struct sizing_size *z = &s->plans[i].sizes[k];
+            fputs("<tr><td class=\"l\">", f);
+            outfile_xml_escape(f, s->plans[i].plan);
+            fprintf(f,
+                    "</td><td>%llu</td><td>%.1f</td><td>%.1f&ndash;%.1f</td><td>%.1f</td>"
+                    "<td>%s</td><td>%s</td><td>%s</td>",
+                    (unsigned long long)z->vcpus, z->capacity, z->capacity_lo, z->capacity_hi,
+                    z->at, sizing_how_name(z->how), z->limit ? z->limit : "-",
+                    z->verdict == SIZING_NO_TARGET ? "-" : sizing_verdict_name(z->verdict));
+            if (s->costed)
+                fprintf(f, "<td>%.4g</td><td>%.4g</td>", z->cost, z->cost_per_kqps);
+            fputs("</tr>\n", f);
+        }
+    fputs("</table>\n<p>Capacity: the highest median qps with p99 within the SLO and errors "
+          "within the budget, interpolated only between measured levels "
+          "(docs/analysis.md, Right-sizing). Sizes beyond those swept are predictions.</p>\n",
+          f);
+}
+
 int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum plotgen_format fmt,
                      const char *const *plots, size_t n_plots, const char *note, FILE *diag)
 {
@@ -302,6 +339,9 @@ int htmlreport_write(FILE *f, const struct analysis *a, const char *dir, enum pl
         }
         fputs("</table>\n", f);
     }
+
+    if (a->sizing)
+        sizing_table(f, a->sizing);
 
     fputs("<h2>Plots</h2>\n", f);
     if (n_plots == 0) {

@@ -1,5 +1,6 @@
 /* kneejson — see kneejson.h.  Built with cJSON; every add is checked. */
 #include "kneejson.h"
+#include "sizing.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -26,7 +27,29 @@ static int add_level(cJSON *o, const char *k, uint64_t v)
     return add_num(o, k, v ? (double)v : NAN);
 }
 
-static cJSON *group_json(const struct analysis_group *g)
+/* One size's capacity within the SLO (sizing.h), or null. */
+static cJSON *size_json(const struct sizing_size *z)
+{
+    cJSON *o;
+    if (!z)
+        return cJSON_CreateNull();
+    if (!(o = cJSON_CreateObject()))
+        return NULL;
+    if (add_num(o, "vcpus", (double)z->vcpus) || add_num(o, "capacity_qps", z->capacity) ||
+        add_num(o, "capacity_lo", z->capacity_lo) || add_num(o, "capacity_hi", z->capacity_hi) ||
+        add_num(o, "at_concurrency", z->how == SIZING_NONE ? NAN : z->at) ||
+        !cJSON_AddStringToObject(o, "how", sizing_how_name(z->how)) ||
+        !cJSON_AddItemToObject(o, "limited_by",
+                               z->limit ? cJSON_CreateString(z->limit) : cJSON_CreateNull()) ||
+        !cJSON_AddStringToObject(o, "verdict", sizing_verdict_name(z->verdict)) ||
+        add_num(o, "cost", z->cost) || add_num(o, "cost_per_kqps", z->cost_per_kqps)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static cJSON *group_json(const struct analysis *a, const struct analysis_group *g)
 {
     cJSON *o = cJSON_CreateObject(), *arr, *u;
     if (!o)
@@ -92,6 +115,11 @@ static cJSON *group_json(const struct analysis_group *g)
             add_num(lo, "little_law_violations", (double)l->little_bad))
             goto fail;
     }
+    u = size_json(sizing_find(a->sizing, g->plan, g->vcpus));
+    if (!u || !cJSON_AddItemToObject(o, "sizing", u)) {
+        cJSON_Delete(u);
+        goto fail;
+    }
     arr = cJSON_AddArrayToObject(o, "warnings");
     if (!arr)
         goto fail;
@@ -136,7 +164,7 @@ int kneejson_render(const struct analysis *a, char **out)
     if (!root)
         return -1;
     for (size_t i = 0; i < a->n_groups; i++) {
-        cJSON *g = group_json(&a->groups[i]);
+        cJSON *g = group_json(a, &a->groups[i]);
         if (!g || !cJSON_AddItemToArray(root, g)) {
             cJSON_Delete(g);
             cJSON_Delete(root);
@@ -168,4 +196,101 @@ int kneejson_render_scaling(const struct analysis *a, char **out)
         }
     }
     return finish(root, out);
+}
+
+/* A predicted size, or null. */
+static cJSON *predicted_json(uint64_t vcpus, double qps)
+{
+    cJSON *o;
+    if (!vcpus)
+        return cJSON_CreateNull();
+    if (!(o = cJSON_CreateObject()))
+        return NULL;
+    if (add_num(o, "vcpus", (double)vcpus) || add_num(o, "capacity_qps", qps) ||
+        !cJSON_AddBoolToObject(o, "predicted", 1)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static cJSON *plan_json(const struct sizing_plan *p)
+{
+    cJSON *o = cJSON_CreateObject(), *arr, *m;
+    if (!o)
+        return NULL;
+    if (!cJSON_AddStringToObject(o, "plan", p->plan) || !(arr = cJSON_AddArrayToObject(o, "sizes")))
+        goto fail;
+    for (size_t i = 0; i < p->n_sizes; i++) {
+        cJSON *z = size_json(&p->sizes[i]);
+        if (!z || !cJSON_AddItemToArray(arr, z)) {
+            cJSON_Delete(z);
+            goto fail;
+        }
+    }
+    if (add_num(o, "choice_vcpus", p->choice >= 0 ? (double)p->sizes[p->choice].vcpus : NAN) ||
+        add_num(o, "runner_up_vcpus",
+                p->runner_up >= 0 ? (double)p->sizes[p->runner_up].vcpus : NAN))
+        goto fail;
+    if (p->fit == SIZING_FIT_NONE) {
+        m = cJSON_CreateNull();
+    } else if ((m = cJSON_CreateObject()) != NULL &&
+               (!cJSON_AddStringToObject(m, "kind", sizing_fit_name(p->fit)) ||
+                add_num(m, "sigma", p->model.sigma) || add_num(m, "kappa", p->model.kappa) ||
+                add_num(m, "lambda", p->model.lambda) || add_num(m, "r2", p->model.r2))) {
+        cJSON_Delete(m);
+        goto fail;
+    }
+    if (!m || !cJSON_AddItemToObject(o, "model", m)) {
+        cJSON_Delete(m);
+        goto fail;
+    }
+    m = predicted_json(p->next_vcpus, p->next_capacity);
+    if (!m || !cJSON_AddItemToObject(o, "next_size", m)) {
+        cJSON_Delete(m);
+        goto fail;
+    }
+    m = predicted_json(p->predicted_vcpus, p->predicted_capacity);
+    if (!m || !cJSON_AddItemToObject(o, "predicted_size", m)) {
+        cJSON_Delete(m);
+        goto fail;
+    }
+    if (!cJSON_AddStringToObject(o, "answer", p->answer))
+        goto fail;
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+int kneejson_render_sizing(const struct analysis *a, char **out)
+{
+    const struct sizing *s = a->sizing;
+    cJSON *root, *arr;
+
+    if (!s)
+        return finish(cJSON_CreateNull(), out);
+    if (!(root = cJSON_CreateObject()))
+        return -1;
+    if (add_num(root, "slo_p99_us", s->slo_p99_us > 0 ? s->slo_p99_us : NAN) ||
+        add_num(root, "max_error_rate", s->opts.max_error_rate) ||
+        add_num(root, "target_qps", s->opts.target_qps > 0 ? s->opts.target_qps : NAN) ||
+        add_num(root, "headroom", s->opts.headroom) ||
+        add_num(root, "needed_qps", s->need_qps > 0 ? s->need_qps : NAN) ||
+        add_num(root, "cost_per_vcpu", s->opts.cost_per_vcpu > 0 ? s->opts.cost_per_vcpu : NAN) ||
+        add_num(root, "cost_per_gib", s->opts.cost_per_gib > 0 ? s->opts.cost_per_gib : NAN) ||
+        add_num(root, "memory_gib", s->opts.memory_gib > 0 ? s->opts.memory_gib : NAN) ||
+        !(arr = cJSON_AddArrayToObject(root, "plans")))
+        goto fail;
+    for (size_t i = 0; i < s->n_plans; i++) {
+        cJSON *p = plan_json(&s->plans[i]);
+        if (!p || !cJSON_AddItemToArray(arr, p)) {
+            cJSON_Delete(p);
+            goto fail;
+        }
+    }
+    return finish(root, out);
+fail:
+    cJSON_Delete(root);
+    return -1;
 }

@@ -1,5 +1,6 @@
 /* openmetrics — see openmetrics.h. */
 #include "openmetrics.h"
+#include "sizing.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -174,6 +175,33 @@ int openmetrics_write(FILE *f, const struct analysis *a)
         om_sample(f, &c, "vmsweep_usl", g, "parameter", "kappa", NULL, NULL, g->usl.kappa);
         om_sample(f, &c, "vmsweep_usl", g, "parameter", "lambda", NULL, NULL, g->usl.lambda);
         om_sample(f, &c, "vmsweep_usl", g, "parameter", "n_star", NULL, NULL, g->usl.n_star);
+    }
+    if (a->sizing) {
+        om_family(f, "vmsweep_capacity_qps", NULL,
+                  "Right-sizing: throughput within the SLO of a VM size (bound median, low or "
+                  "high: the interval from the repetitions).");
+        for (size_t i = 0; i < a->n_groups; i++) {
+            const struct analysis_group *g = &a->groups[i];
+            const struct sizing_size *z = sizing_find(a->sizing, g->plan, g->vcpus);
+            if (!z)
+                continue;
+            om_sample(f, &c, "vmsweep_capacity_qps", g, "bound", "median", "how",
+                      sizing_how_name(z->how), z->capacity);
+            om_sample(f, &c, "vmsweep_capacity_qps", g, "bound", "low", "how",
+                      sizing_how_name(z->how), z->capacity_lo);
+            om_sample(f, &c, "vmsweep_capacity_qps", g, "bound", "high", "how",
+                      sizing_how_name(z->how), z->capacity_hi);
+        }
+        om_family(f, "vmsweep_sizing_chosen", NULL,
+                  "Right-sizing: 1 on the VM size that serves the target with the headroom.");
+        for (size_t i = 0; i < a->n_groups; i++) {
+            const struct analysis_group *g = &a->groups[i];
+            const struct sizing_size *z = sizing_find(a->sizing, g->plan, g->vcpus);
+            if (z && z->verdict != SIZING_NO_TARGET)
+                om_sample(f, &c, "vmsweep_sizing_chosen", g, "verdict",
+                          sizing_verdict_name(z->verdict), NULL, NULL,
+                          sizing_chosen(a->sizing, g->plan) == z ? 1 : 0);
+        }
     }
     fputs("# EOF\n", f);
     fflush(f);

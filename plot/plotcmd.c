@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -156,12 +157,14 @@ cleanup:
     return ret;
 }
 
-/* `plot --json`: the knees (knee.json's document) and the files written, one line. */
-static int print_json(FILE *f, const char *dir, const char *kjson, const char *const *plots,
-                      size_t n_plots)
+/* `plot --json`: the knees (knee.json's document), the sizing (sizing.json's) and the
+ * files written, one line. */
+static int print_json(FILE *f, const char *dir, const char *kjson, const char *zjson,
+                      const char *const *plots, size_t n_plots)
 {
     static const char *const always[] = {"knee_summary.txt", "knee.json",    "scaling.json",
-                                         "metrics.prom",     PLOTGEN_SCRIPT, "report.html"};
+                                         "sizing.json",      "metrics.prom", PLOTGEN_SCRIPT,
+                                         "report.html"};
     cJSON *o = cJSON_CreateObject(), *files;
     char *text = NULL;
     int ret = -1;
@@ -177,6 +180,7 @@ static int print_json(FILE *f, const char *dir, const char *kjson, const char *c
     for (size_t i = 0; files && i < n_plots; i++)
         cJSON_AddItemToArray(files, cJSON_CreateString(plots[i]));
     cJSON_AddItemToObject(o, "knees", cJSON_Parse(kjson));
+    cJSON_AddItemToObject(o, "sizing", cJSON_Parse(zjson));
     text = cJSON_PrintUnformatted(o);
     if (text && fprintf(f, "%s\n", text) >= 0 && fflush(f) == 0)
         ret = 0;
@@ -185,11 +189,34 @@ static int print_json(FILE *f, const char *dir, const char *kjson, const char *c
     return ret;
 }
 
+/*
+ * Right-sizing (sizing.h) when it has something to say: a target or prices were given, or
+ * a plan was swept on several VM sizes.  The guest memory of each size, for a price per
+ * GiB, comes from the run's manifest.  0, or -1 (OOM).
+ */
+static int size_them(struct analysis *a, const struct sizing_opts *given)
+{
+    struct sizing_opts o = *given;
+    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a->manifest, "spec"),
+                                         "vm"),
+        "memory");
+    bool want = o.target_qps > 0 || o.cost_per_vcpu > 0 || o.cost_per_gib > 0;
+
+    for (size_t i = 1; i < a->n_groups; i++)
+        want |= !strcmp(a->groups[i].plan, a->groups[i - 1].plan);
+    if (!want)
+        return 0;
+    if (o.memory_gib <= 0 && cJSON_IsNumber(mem) && mem->valuedouble > 0)
+        o.memory_gib = mem->valuedouble / 1024;
+    return sizing_build(a, &o, &a->sizing);
+}
+
 int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o, FILE *terminal)
 {
     struct analysis *a = NULL;
     struct membuf sum = {0}, gp = {0}, term = {0}, html = {0}, chart = {0}, om = {0};
-    char *kjson = NULL, *sjson = NULL, *dircopy = NULL;
+    char *kjson = NULL, *sjson = NULL, *zjson = NULL, *dircopy = NULL;
     const char *dir = o->output_dir, *plots[PLOTGEN_MAX_OUTPUTS];
     size_t n_plots = 0;
     int ret = PLOTCMD_EXIT_USAGE, have_gp, plots_failed = 0;
@@ -207,7 +234,7 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
     a->accel = compareinput_csv_fact(csvs[0], COMPAREINPUT_ACCEL);
     a->manifest = compareinput_csv_manifest(csvs[0]);
     ret = PLOTCMD_EXIT_FAILURE;
-    if (analysis_note_manifest(a) < 0)
+    if (analysis_note_manifest(a) < 0 || size_them(a, &o->sizing) < 0)
         goto oom;
     if (!dir) {
         dircopy = strdup(csvs[0]);
@@ -220,13 +247,14 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
         membuf_open(&term) < 0 || plotgen_terminal_script(term.f, a) < 0 ||
         membuf_close(&term) < 0 || membuf_open(&om) < 0 || openmetrics_write(om.f, a) < 0 ||
         membuf_close(&om) < 0 || kneejson_render(a, &kjson) < 0 ||
-        kneejson_render_scaling(a, &sjson) < 0)
+        kneejson_render_scaling(a, &sjson) < 0 || kneejson_render_sizing(a, &zjson) < 0)
         goto oom;
 
     if (outfile_mkdir(dir, diag) < 0 ||
         outfile_write(dir, "knee_summary.txt", sum.data, sum.len, diag) < 0 ||
         outfile_write(dir, "knee.json", kjson, strlen(kjson), diag) < 0 ||
         outfile_write(dir, "scaling.json", sjson, strlen(sjson), diag) < 0 ||
+        outfile_write(dir, "sizing.json", zjson, strlen(zjson), diag) < 0 ||
         outfile_write(dir, "metrics.prom", om.data, om.len, diag) < 0 ||
         outfile_write(dir, PLOTGEN_SCRIPT, gp.data, gp.len, diag) < 0)
         goto cleanup;
@@ -257,7 +285,7 @@ int plotcmd_analyse(const char *const *csvs, size_t n, const struct plot_opts *o
     if (outfile_write(dir, "report.html", html.data, html.len, diag) < 0)
         goto cleanup;
 
-    if (o->json && terminal && print_json(terminal, dir, kjson, plots, n_plots) < 0)
+    if (o->json && terminal && print_json(terminal, dir, kjson, zjson, plots, n_plots) < 0)
         goto oom;
     if (!o->quiet && !o->json && terminal) {
         char *line = NULL;
@@ -286,6 +314,7 @@ cleanup:
     membuf_free(&om);
     free(kjson);
     free(sjson);
+    free(zjson);
     free(dircopy);
     analysis_free(a);
     diag_close(diag);
@@ -294,22 +323,72 @@ cleanup:
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: vmsweep plot CSV... [--output-dir DIR] [--format png|svg] [--slo-p99 US] "
-        "[-q]\n"
-        "Find the saturation knee of each plan and VM size in sweep CSVs, and plot it.\n"
-        "  -o, --output-dir DIR  where to write results (default: the first CSV's directory)\n"
-        "  -f, --format FMT      plot format, png (default) or svg\n"
-        "  -s, --slo-p99 US      cap the recommendation at this p99 latency (us, or with a\n"
-        "                        unit: 5ms)\n"
-        "  -q, --quiet           do not print the summary and the terminal chart\n"
-        "  --json                print one JSON document on stdout instead (the knees,\n"
-        "                        the files written; docs/json.md)\n"
-        "  -h, --help            this help\n"
-        "Writes knee_summary.txt, knee.json, scaling.json, metrics.prom (OpenMetrics), plots.gp,\n"
-        "the plots and "
-        "report.html.\n");
+    fprintf(f,
+            "usage: vmsweep plot CSV... [--output-dir DIR] [--format png|svg] [--slo-p99 US]\n"
+            "       [--target-qps Q] [--headroom PCT] [--cost-per-vcpu P] [--cost-per-gib P] [-q]\n"
+            "Find the saturation knee of each plan and VM size in sweep CSVs, and plot it.\n"
+            "  -o, --output-dir DIR  where to write results (default: the first CSV's directory)\n"
+            "  -f, --format FMT      plot format, png (default) or svg\n"
+            "  -s, --slo-p99 US      cap the recommendation at this p99 latency (us, or with a\n"
+            "                        unit: 5ms)\n"
+            "  --target-qps Q        say which VM size serves Q qps within the SLO with headroom\n"
+            "                        (e.g. 20k; sizing.json, the summary, report.html)\n"
+            "  --headroom PCT        share of a size's capacity kept free (default 30)\n"
+            "  --cost-per-vcpu P     price of one vCPU: rank sizes by cost per capacity\n"
+            "  --cost-per-gib P      price of one GiB of guest memory (from the run's manifest)\n"
+            "  -q, --quiet           do not print the summary and the terminal chart\n"
+            "  --json                print one JSON document on stdout instead (the knees,\n"
+            "                        the files written; docs/json.md)\n"
+            "  -h, --help            this help\n"
+            "Writes knee_summary.txt, knee.json, scaling.json, sizing.json, metrics.prom\n"
+            "(OpenMetrics), plots.gp,\n"
+            "the plots and "
+            "report.html.\n");
+}
+
+/* The numeric options of right-sizing: flag, range and scale. */
+static const struct {
+    int c;
+    const char *flag;
+    double max, scale;
+} plot_numbers[] = {
+    {'T', "--target-qps", 1e12, 1},
+    {'H', "--headroom", SIZING_HEADROOM_MAX * 100, 0.01},
+    {'C', "--cost-per-vcpu", 1e9, 1},
+    {'G', "--cost-per-gib", 1e9, 1},
+};
+
+static double *number_field(struct plot_opts *o, int c)
+{
+    switch (c) {
+    case 'T':
+        return &o->sizing.target_qps;
+    case 'H':
+        return &o->sizing.headroom;
+    case 'C':
+        return &o->sizing.cost_per_vcpu;
+    default:
+        return &o->sizing.cost_per_gib;
+    }
+}
+
+static int set_number(struct plot_opts *o, int c, const char *text)
+{
+    for (size_t i = 0; i < sizeof(plot_numbers) / sizeof(plot_numbers[0]); i++) {
+        double d;
+        if (plot_numbers[i].c != c)
+            continue;
+        if (units_parse_number(text, 0, plot_numbers[i].max, &d) != 0) {
+            fprintf(stderr,
+                    "vmsweep plot: invalid value '%s' for %s: expected a number 0..%g (20k and "
+                    "1.5M accepted)\n",
+                    text, plot_numbers[i].flag, plot_numbers[i].max);
+            return -1;
+        }
+        *number_field(o, c) = d * plot_numbers[i].scale;
+        return 0;
+    }
+    return -1;
 }
 
 int plotcmd_main(int argc, char **argv)
@@ -321,9 +400,14 @@ int plotcmd_main(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
+        {"target-qps", required_argument, NULL, 'T'},
+        {"headroom", required_argument, NULL, 'H'},
+        {"cost-per-vcpu", required_argument, NULL, 'C'},
+        {"cost-per-gib", required_argument, NULL, 'G'},
         {NULL, 0, NULL, 0},
     };
-    struct plot_opts o = {.format = PLOTGEN_PNG};
+    struct plot_opts o = {.format = PLOTGEN_PNG, .sizing = {.headroom = -1, .max_error_rate = -1}};
+
     uint64_t us;
     int c;
 
@@ -359,6 +443,13 @@ int plotcmd_main(int argc, char **argv)
             }
             o.slo_p99_us = (double)us;
             break;
+        case 'T':
+        case 'H':
+        case 'C':
+        case 'G':
+            if (set_number(&o, c, optarg) < 0)
+                return PLOTCMD_EXIT_USAGE;
+            break;
         case 'q':
             o.quiet = 1;
             break;
@@ -369,7 +460,7 @@ int plotcmd_main(int argc, char **argv)
             usage(stdout);
             return PLOTCMD_EXIT_OK;
         default:
-            if (optopt && strchr("ofs", optopt))
+            if (optopt && strchr("ofsTHCG", optopt))
                 fprintf(stderr, "vmsweep plot: option '%s' needs a value\n", argv[optind - 1]);
             else
                 fprintf(stderr, "vmsweep plot: unknown option '%s'\n", argv[optind - 1]);

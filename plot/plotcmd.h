@@ -1,11 +1,13 @@
 /*
  * plotcmd — `vmsweep plot` and the analysis step at the end of `vmsweep run`.
  *
- *   vmsweep plot CSV... [--output-dir DIR] [--format png|svg] [--slo-p99 US] [-q] [--help]
+ *   vmsweep plot CSV... [--output-dir DIR] [--format png|svg] [--slo-p99 US]
+ *                [--target-qps Q] [--headroom PCT] [--cost-per-vcpu P] [--cost-per-gib P]
+ *                [-q] [--json] [--help]
  *
  * Reads every CSV (all are validated before anything is written), analyses them
  * (analysis.h) and writes into the output directory, each file atomically:
- * knee_summary.txt, knee.json, scaling.json, plots.gp, the plots (qps_vs_concurrency,
+ * knee_summary.txt, knee.json, scaling.json, sizing.json, plots.gp, the plots (qps_vs_concurrency,
  * latency_vs_concurrency, qps_vs_p99, and scaling with several VM sizes) and report.html.
  * Without gnuplot on PATH the numbers are still written and the message says how to
  * install it.
@@ -17,6 +19,7 @@
 #include <stdio.h>
 
 #include "plotgen.h"
+#include "sizing.h"
 
 #define PLOTCMD_EXIT_OK      0
 #define PLOTCMD_EXIT_FAILURE 1 /* outputs could not be written, gnuplot failed */
@@ -27,6 +30,7 @@ struct plot_opts {
     const char *output_dir;     /* NULL: the directory of the first CSV */
     enum plotgen_format format; /* PLOTGEN_PNG or PLOTGEN_SVG */
     double slo_p99_us;          /* > 0: cap the recommendation at this p99 (µs) */
+    struct sizing_opts sizing;  /* right-sizing: target, headroom, costs (sizing.h) */
     int quiet;                  /* do not print the summary and chart to the terminal */
     int json;                   /* print one JSON document (docs/json.md) to the terminal */
 };

@@ -22,6 +22,7 @@
 
 #include "cancel.h"
 #include "fsutil.h"
+#include "sizing.h"
 
 const char *plotgen_ext(enum plotgen_format fmt)
 {
@@ -52,6 +53,8 @@ size_t plotgen_outputs(const struct analysis *a, enum plotgen_format fmt,
     names[n++] = svg ? "qps_vs_p99.svg" : "qps_vs_p99.png";
     if (has_scaling(a))
         names[n++] = svg ? "scaling.svg" : "scaling.png";
+    if (a->sizing)
+        names[n++] = svg ? "capacity_vs_vcpus.svg" : "capacity_vs_vcpus.png";
     return n;
 }
 
@@ -307,6 +310,69 @@ static void qps_plot(FILE *f, const struct analysis *a, int with_usl)
     fprintf(f, "\nunset label\nunset object\n");
 }
 
+/*
+ * Capacity within the SLO vs vCPUs (sizing.h): per plan the measured capacities with their
+ * intervals, the across-size model dashed out to the next size up (a prediction), and the
+ * capacity the target needs as a horizontal line.
+ */
+static void capacity_plot(FILE *f, const struct sizing *s, const char *ext)
+{
+    uint64_t top = 1;
+    int first = 1;
+
+    for (size_t i = 0; i < s->n_plans; i++) {
+        const struct sizing_plan *p = &s->plans[i];
+        fprintf(f, "$cap%zu << EOD\n# vcpus capacity lo hi\n", i);
+        for (size_t k = 0; k < p->n_sizes; k++) {
+            const struct sizing_size *z = &p->sizes[k];
+            fprintf(f, "%llu %.6g %.6g %.6g\n", (unsigned long long)z->vcpus, z->capacity,
+                    z->capacity_lo, z->capacity_hi);
+            top = z->vcpus > top ? z->vcpus : top;
+        }
+        fprintf(f, "EOD\n");
+        if (p->fit != SIZING_FIT_NONE) {
+            uint64_t end = p->predicted_vcpus > p->next_vcpus ? p->predicted_vcpus : p->next_vcpus;
+            fprintf(f, "$model%zu << EOD\n# vcpus predicted\n", i);
+            for (uint64_t v = 1; v <= end; v = v < 8 ? v + 1 : v + (end + 31) / 32)
+                fprintf(f, "%llu %.6g\n", (unsigned long long)v, usl_eval(&p->model, (double)v));
+            fprintf(f, "%llu %.6g\nEOD\n", (unsigned long long)end,
+                    usl_eval(&p->model, (double)end));
+            top = end > top ? end : top;
+        }
+    }
+    fprintf(f, "\n# Capacity within the SLO vs vCPUs; the model across sizes dashed (a "
+               "prediction).\n");
+    fprintf(f, "set output outprefix.'capacity_vs_vcpus.%s'\n", ext);
+    fprintf(f,
+            "set title 'Capacity within the SLO by VM size'.accel.where\nset xlabel 'vCPUs'\n"
+            "set ylabel 'qps within the SLO'\nunset logscale\nset yrange [0:*]\n"
+            "set xrange [0:%g]\nset xtics autofreq\n",
+            (double)top * 1.1);
+    fprintf(f, "plot ");
+    for (size_t i = 0; i < s->n_plans; i++) {
+        char buf[CSV_PLAN_MAX + 48];
+        fprintf(f, "%s$cap%zu using 1:2:3:4 with yerrorlines linecolor %zu pointtype 7 title ",
+                first ? "" : ", \\\n     ", i, i + 1);
+        gp_str(f, s->plans[i].plan);
+        fprintf(f, " noenhanced");
+        if (s->plans[i].fit != SIZING_FIT_NONE) {
+            fprintf(f, ", \\\n     $model%zu using 1:2 with lines dashtype 2 linecolor %zu title ",
+                    i, i + 1);
+            snprintf(buf, sizeof buf, "%s: %s across sizes (prediction)", s->plans[i].plan,
+                     sizing_fit_name(s->plans[i].fit));
+            gp_str(f, buf);
+            fprintf(f, " noenhanced");
+        }
+        first = 0;
+    }
+    if (s->need_qps > 0)
+        fprintf(f,
+                ", \\\n     %.6g with lines dashtype 3 linecolor rgb 'black' title "
+                "'needed: target + %.0f%% headroom'",
+                s->need_qps, s->opts.headroom * 100);
+    fprintf(f, "\nset xtics autofreq\n");
+}
+
 int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
 {
     int svg = fmt == PLOTGEN_SVG;
@@ -461,6 +527,8 @@ int plotgen_script(FILE *f, const struct analysis *a, enum plotgen_format fmt)
         }
         fprintf(f, "\nset xtics autofreq\n");
     }
+    if (a->sizing)
+        capacity_plot(f, a->sizing, ext);
     fprintf(f, "set output\n");
     fflush(f);
     return ferror(f) ? -1 : 0;

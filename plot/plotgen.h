@@ -14,7 +14,7 @@
 #define PLOTGEN_WIDTH       1024 /* size of every rendered plot, pixels */
 #define PLOTGEN_HEIGHT      640
 #define PLOTGEN_SCRIPT      "plots.gp"
-#define PLOTGEN_MAX_OUTPUTS 4
+#define PLOTGEN_MAX_OUTPUTS 5
 
 enum plotgen_format { PLOTGEN_PNG, PLOTGEN_SVG };
 
@@ -29,7 +29,8 @@ const char *plotgen_ext(enum plotgen_format fmt);
 
 /*
  * The plot files the script writes for a: qps_vs_concurrency, latency_vs_concurrency,
- * qps_vs_p99 and, when some plan ran on two or more VM sizes, scaling (names with the
+ * qps_vs_p99, when some plan ran on two or more VM sizes scaling, and with right-sizing
+ * (a->sizing) capacity_vs_vcpus (names with the
  * extension, static strings).  Returns how many were stored in names (at most
  * PLOTGEN_MAX_OUTPUTS).
  */

@@ -1,5 +1,6 @@
 /* summary — see summary.h.  Fixed number formats so that golden files stay stable. */
 #include "summary.h"
+#include "sizing.h"
 
 #include <cjson/cJSON.h>
 
@@ -99,6 +100,46 @@ static void write_group(FILE *f, const struct analysis_group *g, double slo)
     }
 }
 
+/* Right-sizing (sizing.h): per plan a table of the sizes and the answer. */
+static void write_sizing(FILE *f, const struct sizing *s)
+{
+    char slo[48] = "no latency SLO", need[32];
+
+    if (s->slo_p99_us > 0)
+        snprintf(slo, sizeof slo, "p99 <= %.0f us", s->slo_p99_us);
+    fprintf(f, "right-sizing (capacity within the SLO: %s, errors <= %.2f%%", slo,
+            s->opts.max_error_rate * 100);
+    if (s->need_qps > 0)
+        fprintf(f, "; target %s qps with %.0f%% headroom: needs %s",
+                sizing_fmt_qps(s->opts.target_qps, need, sizeof need), s->opts.headroom * 100,
+                sizing_fmt_qps(s->need_qps, slo, sizeof slo));
+    fprintf(f, ")\n");
+    for (size_t i = 0; i < s->n_plans; i++) {
+        const struct sizing_plan *p = &s->plans[i];
+        fprintf(f, "  %-20s %6s %12s %12s %12s %8s %-13s %-10s %-*s", "plan", "vCPUs", "capacity",
+                "capacity_lo", "capacity_hi", "at_N", "how", "limit", s->costed ? 9 : 0, "verdict");
+        if (s->costed)
+            fprintf(f, " %10s %12s", "cost", "cost/1kqps");
+        fprintf(f, "\n");
+        for (size_t k = 0; k < p->n_sizes; k++) {
+            const struct sizing_size *z = &p->sizes[k];
+            fprintf(f, "  %-20s %6llu %12.1f %12.1f %12.1f %8.1f %-13s %-10s %-*s", p->plan,
+                    (unsigned long long)z->vcpus, z->capacity, z->capacity_lo, z->capacity_hi,
+                    z->at, sizing_how_name(z->how), z->limit ? z->limit : "-", s->costed ? 9 : 0,
+                    z->verdict == SIZING_NO_TARGET ? "-" : sizing_verdict_name(z->verdict));
+            if (s->costed)
+                fprintf(f, " %10.4g %12.4g", z->cost, z->cost_per_kqps);
+            fprintf(f, "\n");
+        }
+        if (p->fit != SIZING_FIT_NONE)
+            fprintf(f, "  across sizes (%s, a prediction): sigma=%.4f kappa=%.5f lambda=%.1f%s\n",
+                    sizing_fit_name(p->fit), p->model.sigma, p->model.kappa, p->model.lambda,
+                    p->fit == SIZING_FIT_USL ? "" : " (through 2 sizes)");
+        fprintf(f, "  answer: %s\n", p->answer);
+    }
+    fprintf(f, "\n");
+}
+
 int summary_write(FILE *f, const struct analysis *a)
 {
     fprintf(f, "vmsweep knee summary\n\n");
@@ -120,6 +161,8 @@ int summary_write(FILE *f, const struct analysis *a)
         }
         fprintf(f, "\n");
     }
+    if (a->sizing)
+        write_sizing(f, a->sizing);
     fflush(f);
     return ferror(f) ? -1 : 0;
 }

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "analysis.h"
+#include "sizing.h"
 #include "summary.h"
 
 #ifndef VMSWEEP_SRCDIR
@@ -41,7 +42,9 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-static void golden(const char *name)
+/* name.csv analysed with slo (0: none) and, when z is not NULL, right-sized with it; the
+ * summary compared with out.knee_summary.txt. */
+static void golden_sized(const char *name, const char *out, double slo, const struct sizing_opts *z)
 {
     char csv[512], want_path[512], *got = NULL, *want;
     const char *paths[1] = {csv};
@@ -51,8 +54,10 @@ static void golden(const char *name)
 
     snprintf(csv, sizeof csv, "%s/tests/data/plot/%s.csv", VMSWEEP_SRCDIR, name);
     snprintf(want_path, sizeof want_path, "%s/tests/data/plot/%s.knee_summary.txt", VMSWEEP_SRCDIR,
-             name);
-    assert_int_equal(analysis_load(paths, 1, 0, stderr, &a), 0);
+             out);
+    assert_int_equal(analysis_load(paths, 1, slo, stderr, &a), 0);
+    if (z)
+        assert_int_equal(sizing_build(a, z, &a->sizing), 0);
     m = open_memstream(&got, &got_len);
     assert_non_null(m);
     assert_int_equal(summary_write(m, a), 0);
@@ -72,6 +77,28 @@ static void golden(const char *name)
                  want_path, got, want);
     free(got);
     free(want);
+}
+
+static void golden(const char *name)
+{
+    golden_sized(name, name, 0, NULL);
+}
+
+/* Right-sizing: 2 and 4 vCPUs at p99 <= 5 ms; a target the larger covers, one between
+ * the two with prices, and one neither does (the prediction). */
+static void test_sizing(void **state)
+{
+    struct sizing_opts z = {.target_qps = 5000, .headroom = -1, .max_error_rate = -1};
+    (void)state;
+    golden_sized("scaling", "scaling.sizing_covers", 5000, &z);
+    z.target_qps = 3000;
+    z.headroom = 0.5;
+    z.cost_per_vcpu = 0.04;
+    z.cost_per_gib = 0.005;
+    z.memory_gib = 2;
+    golden_sized("scaling", "scaling.sizing_cost", 5000, &z);
+    z = (struct sizing_opts){.target_qps = 9000, .headroom = -1, .max_error_rate = -1};
+    golden_sized("scaling", "scaling.sizing_none", 5000, &z);
 }
 
 static void test_usl_2vcpu(void **state)
@@ -108,8 +135,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usl_2vcpu), cmocka_unit_test(test_scaling),
-        cmocka_unit_test(test_capped),    cmocka_unit_test(test_linear),
-        cmocka_unit_test(test_single),
+        cmocka_unit_test(test_sizing),    cmocka_unit_test(test_capped),
+        cmocka_unit_test(test_linear),    cmocka_unit_test(test_single),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

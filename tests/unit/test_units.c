@@ -112,11 +112,33 @@ static void test_format(void **state)
     assert_string_equal(buf, "1.5G");
 }
 
+static void test_number(void **state)
+{
+    static const char *const bad[] = {"",    ".",    "-1",   "+1",  "1e3", "0x10", "inf",
+                                      "nan", "1..2", "20kk", "20m", "k",   "1 k"};
+    double d = -1;
+    (void)state;
+    assert_int_equal(units_parse_number("20k", 0, 1e9, &d), 0);
+    assert_true(d == 20000);
+    assert_int_equal(units_parse_number("1.5M", 0, 1e9, &d), 0);
+    assert_true(d == 1500000);
+    assert_int_equal(units_parse_number(".25", 0, 1, &d), 0);
+    assert_true(d == 0.25);
+    assert_int_equal(units_parse_number("12", 0, 1e9, &d), 0);
+    assert_true(d == 12);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        d = -7;
+        assert_int_equal(units_parse_number(bad[i], 0, 1e9, &d), -EINVAL);
+        assert_true(d == -7); /* untouched on failure */
+    }
+    assert_int_equal(units_parse_number("2M", 0, 1e6, &d), -ERANGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_u64),  cmocka_unit_test(test_duration), cmocka_unit_test(test_size),
-        cmocka_unit_test(test_list), cmocka_unit_test(test_format),
+        cmocka_unit_test(test_list), cmocka_unit_test(test_format),   cmocka_unit_test(test_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
