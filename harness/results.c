@@ -11,6 +11,7 @@
 
 int results_analyse(const char *const *csvs, size_t n, const char *outdir, const struct spec *s)
 {
+    struct compareslo_gate *gates = calloc(s->slo.n ? s->slo.n : 1, sizeof(*gates));
     struct plot_opts o = {
         .output_dir = outdir,
         .format = PLOTGEN_PNG,
@@ -23,14 +24,25 @@ int results_analyse(const char *const *csvs, size_t n, const char *outdir, const
                 .max_error_rate = s->max_error_pct >= 0 ? s->max_error_pct / 100 : -1,
                 .cost_per_vcpu = s->cost_per_vcpu,
                 .cost_per_gib = s->cost_per_gib,
+                .gates = gates,
             },
     };
+    int ret = -1;
 
-    if (plotcmd_analyse(csvs, n, &o, stdout) != 0) {
-        log_error("the analysis of '%s' failed; the CSVs are kept", outdir);
+    if (!gates) {
+        log_error("out of memory");
         return -1;
     }
-    return 0;
+    /* The gates were checked when the spec was read: they parse. */
+    for (size_t i = 0; i < s->slo.n; i++)
+        if (compareslo_parse(s->slo.v[i], stderr, &gates[o.sizing.n_gates]) == 0)
+            o.sizing.n_gates++;
+    if (plotcmd_analyse(csvs, n, &o, stdout) != 0)
+        log_error("the analysis of '%s' failed; the CSVs are kept", outdir);
+    else
+        ret = 0;
+    free(gates);
+    return ret;
 }
 
 bool results_gate_ok(const char *text)

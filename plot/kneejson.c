@@ -272,7 +272,8 @@ int kneejson_render_sizing(const struct analysis *a, char **out)
         return finish(cJSON_CreateNull(), out);
     if (!(root = cJSON_CreateObject()))
         return -1;
-    if (add_num(root, "slo_p99_us", s->slo_p99_us > 0 ? s->slo_p99_us : NAN) ||
+    if (!cJSON_AddStringToObject(root, "slo", s->slo_text) ||
+        add_num(root, "slo_p99_us", s->slo_p99_us > 0 ? s->slo_p99_us : NAN) ||
         add_num(root, "max_error_rate", s->opts.max_error_rate) ||
         add_num(root, "target_qps", s->opts.target_qps > 0 ? s->opts.target_qps : NAN) ||
         add_num(root, "headroom", s->opts.headroom) ||

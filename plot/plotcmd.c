@@ -18,6 +18,7 @@
 
 #include "analysis.h"
 #include "compareinput.h"
+#include "compareslo.h"
 #include "diag.h"
 #include "openmetrics.h"
 #include "htmlreport.h"
@@ -201,7 +202,7 @@ static int size_them(struct analysis *a, const struct sizing_opts *given)
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a->manifest, "spec"),
                                          "vm"),
         "memory");
-    bool want = o.target_qps > 0 || o.cost_per_vcpu > 0 || o.cost_per_gib > 0;
+    bool want = o.target_qps > 0 || o.cost_per_vcpu > 0 || o.cost_per_gib > 0 || o.n_gates;
 
     for (size_t i = 1; i < a->n_groups; i++)
         want |= !strcmp(a->groups[i].plan, a->groups[i - 1].plan);
@@ -325,12 +326,15 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: vmsweep plot CSV... [--output-dir DIR] [--format png|svg] [--slo-p99 US]\n"
-            "       [--target-qps Q] [--headroom PCT] [--cost-per-vcpu P] [--cost-per-gib P] [-q]\n"
+            "       [--slo GATE] [--target-qps Q] [--headroom PCT] [--cost-per-vcpu P]\n"
+            "       [--cost-per-gib P] [-q]\n"
             "Find the saturation knee of each plan and VM size in sweep CSVs, and plot it.\n"
             "  -o, --output-dir DIR  where to write results (default: the first CSV's directory)\n"
             "  -f, --format FMT      plot format, png (default) or svg\n"
             "  -s, --slo-p99 US      cap the recommendation at this p99 latency (us, or with a\n"
             "                        unit: 5ms)\n"
+            "  --slo GATE            a limit of the SLO for right-sizing, e.g. p50_us<=1000\n"
+            "                        (repeatable; gates with @N are ignored here)\n"
             "  --target-qps Q        say which VM size serves Q qps within the SLO with headroom\n"
             "                        (e.g. 20k; sizing.json, the summary, report.html)\n"
             "  --headroom PCT        share of a size's capacity kept free (default 30)\n"
@@ -401,13 +405,15 @@ int plotcmd_main(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {"target-qps", required_argument, NULL, 'T'},
+        {"slo", required_argument, NULL, 'S'},
         {"headroom", required_argument, NULL, 'H'},
         {"cost-per-vcpu", required_argument, NULL, 'C'},
         {"cost-per-gib", required_argument, NULL, 'G'},
         {NULL, 0, NULL, 0},
     };
-    struct plot_opts o = {.format = PLOTGEN_PNG, .sizing = {.headroom = -1, .max_error_rate = -1}};
-
+    struct compareslo_gate gates[SIZING_MAX_LIMITS];
+    struct plot_opts o = {.format = PLOTGEN_PNG,
+                          .sizing = {.headroom = -1, .max_error_rate = -1, .gates = gates}};
     uint64_t us;
     int c;
 
@@ -450,6 +456,15 @@ int plotcmd_main(int argc, char **argv)
             if (set_number(&o, c, optarg) < 0)
                 return PLOTCMD_EXIT_USAGE;
             break;
+        case 'S':
+            if (o.sizing.n_gates == SIZING_MAX_LIMITS) {
+                fprintf(stderr, "vmsweep plot: at most %d --slo gates\n", SIZING_MAX_LIMITS);
+                return PLOTCMD_EXIT_USAGE;
+            }
+            if (compareslo_parse(optarg, stderr, &gates[o.sizing.n_gates]) < 0)
+                return PLOTCMD_EXIT_USAGE;
+            o.sizing.n_gates++;
+            break;
         case 'q':
             o.quiet = 1;
             break;
@@ -460,7 +475,7 @@ int plotcmd_main(int argc, char **argv)
             usage(stdout);
             return PLOTCMD_EXIT_OK;
         default:
-            if (optopt && strchr("ofsTHCG", optopt))
+            if (optopt && strchr("ofsTHCGS", optopt))
                 fprintf(stderr, "vmsweep plot: option '%s' needs a value\n", argv[optind - 1]);
             else
                 fprintf(stderr, "vmsweep plot: unknown option '%s'\n", argv[optind - 1]);

@@ -71,36 +71,67 @@ const char *sizing_fmt_qps(double qps, char *buf, size_t len)
     return buf;
 }
 
-/* Within the SLO?  When not, *why says what broke it. */
-static bool level_ok(const struct analysis_level *l, double slo, double budget, const char **why)
+static const char *const metric_names[COMPARE_METRIC_COUNT] = {"qps", "p50", "p90",
+                                                               "p99", "max", "mean"};
+
+static double level_value(const struct analysis_level *l, enum compare_metric m)
 {
-    if (isfinite(l->error_rate) && l->error_rate > budget) {
-        *why = "errors";
-        return false;
+    switch (m) {
+    case COMPARE_QPS:
+        return l->qps;
+    case COMPARE_P50:
+        return l->p50_us;
+    case COMPARE_P90:
+        return l->p90_us;
+    case COMPARE_P99:
+        return l->p99_us;
+    case COMPARE_MAX:
+        return l->max_us;
+    default:
+        return l->mean_us;
     }
-    if (slo > 0 && !(l->p99_us <= slo)) {
-        *why = "p99";
-        return false;
+}
+
+/* Within the SLO?  SIZING_OK, SIZING_ERRORS, or the index of the first limit broken. */
+#define SIZING_OK     (-1)
+#define SIZING_ERRORS (-2)
+
+static int level_check(const struct sizing *s, const struct analysis_level *l)
+{
+    if (isfinite(l->error_rate) && l->error_rate > s->opts.max_error_rate)
+        return SIZING_ERRORS;
+    for (size_t k = 0; k < s->n_limits; k++) {
+        const struct sizing_limit *m = &s->limits[k];
+        double v = level_value(l, m->metric);
+        if (m->at_most ? !(v <= m->limit) : !(v >= m->limit))
+            return (int)k;
     }
-    return true;
+    return SIZING_OK;
+}
+
+static const char *check_name(const struct sizing *s, int rc)
+{
+    return rc == SIZING_ERRORS ? "errors" : rc >= 0 ? metric_names[s->limits[rc].metric] : NULL;
 }
 
 /* The capacity of one curve within the SLO (the rules above). */
-static void size_capacity(const struct analysis_group *g, double slo, double budget,
+static void size_capacity(const struct sizing *s, const struct analysis_group *g,
                           struct sizing_size *z)
 {
     const struct analysis_level *l, *next;
-    const char *why = NULL;
+    const struct sizing_limit *m;
     long best = -1;
+    double a, b;
+    int rc;
 
     z->vcpus = g->vcpus;
     for (size_t i = 0; i < g->n_levels; i++)
-        if (level_ok(&g->levels[i], slo, budget, &why) &&
+        if (level_check(s, &g->levels[i]) == SIZING_OK &&
             (best < 0 || g->levels[i].qps > g->levels[best].qps))
             best = (long)i;
     if (best < 0) {
         z->how = SIZING_NONE;
-        z->limit = g->n_levels && !level_ok(&g->levels[0], slo, budget, &why) ? why : NULL;
+        z->limit = g->n_levels ? check_name(s, level_check(s, &g->levels[0])) : NULL;
         return;
     }
     l = &g->levels[best];
@@ -115,14 +146,19 @@ static void size_capacity(const struct analysis_group *g, double slo, double bud
         return;
     }
     next = l + 1;
-    if (level_ok(next, slo, budget, &why)) {
+    if ((rc = level_check(s, next)) == SIZING_OK) {
         z->limit = "saturation"; /* within the SLO but no more throughput */
         return;
     }
-    z->limit = why;
-    if (!strcmp(why, "p99") && next->qps > l->qps && l->p99_us > 0 && next->p99_us > slo &&
-        l->p99_us <= slo) {
-        double t = (log(slo) - log(l->p99_us)) / (log(next->p99_us) - log(l->p99_us));
+    z->limit = check_name(s, rc);
+    if (rc < 0 || next->qps <= l->qps)
+        return;
+    /* A latency ceiling crossed between the two levels: place the crossing. */
+    m = &s->limits[rc];
+    a = level_value(l, m->metric);
+    b = level_value(next, m->metric);
+    if (m->metric != COMPARE_QPS && m->at_most && a > 0 && a <= m->limit && b > m->limit) {
+        double t = (log(m->limit) - log(a)) / (log(b) - log(a));
         double nlo = next->qps_ci_coverage > 0 ? next->qps_ci_lo : next->qps;
         double nhi = next->qps_ci_coverage > 0 ? next->qps_ci_hi : next->qps;
         if (t > 0 && t < 1) {
@@ -255,16 +291,45 @@ static const char *vcpu_word(uint64_t n)
     return n == 1 ? "vCPU" : "vCPUs";
 }
 
-static void slo_text(const struct sizing *s, char *buf, size_t len)
+/* One limit in words: "p99 <= 5 ms", "qps >= 100". */
+static void limit_text(const struct sizing_limit *m, char *buf, size_t len)
 {
-    if (s->slo_p99_us <= 0)
-        snprintf(buf, len, "the throughput limit (no latency SLO)");
-    else if (s->slo_p99_us >= 1000000)
-        snprintf(buf, len, "p99 <= %g s", s->slo_p99_us / 1000000);
-    else if (s->slo_p99_us >= 1000)
-        snprintf(buf, len, "p99 <= %g ms", s->slo_p99_us / 1000);
+    const char *op = m->at_most ? "<=" : ">=", *name = metric_names[m->metric];
+
+    if (m->metric == COMPARE_QPS)
+        snprintf(buf, len, "%s %s %g", name, op, m->limit);
+    else if (m->limit >= 1000000)
+        snprintf(buf, len, "%s %s %g s", name, op, m->limit / 1000000);
+    else if (m->limit >= 1000)
+        snprintf(buf, len, "%s %s %g ms", name, op, m->limit / 1000);
     else
-        snprintf(buf, len, "p99 <= %g us", s->slo_p99_us);
+        snprintf(buf, len, "%s %s %g us", name, op, m->limit);
+}
+
+/* The SLO's limits (the p99 SLO, then the gates on every level) and its words. */
+static void set_limits(struct sizing *s)
+{
+    size_t used = 0;
+
+    if (s->slo_p99_us > 0)
+        s->limits[s->n_limits++] =
+            (struct sizing_limit){.metric = COMPARE_P99, .at_most = 1, .limit = s->slo_p99_us};
+    for (size_t i = 0; i < s->opts.n_gates && s->n_limits < SIZING_MAX_LIMITS; i++) {
+        const struct compareslo_gate *g = &s->opts.gates[i];
+        if (g->concurrency == 0)
+            s->limits[s->n_limits++] = (struct sizing_limit){
+                .metric = g->metric, .at_most = g->at_most, .limit = g->limit};
+    }
+    s->opts.gates = NULL; /* borrowed: not kept past the build */
+    s->opts.n_gates = 0;
+    if (!s->n_limits)
+        snprintf(s->slo_text, sizeof(s->slo_text), "the throughput limit (no latency SLO)");
+    for (size_t k = 0; k < s->n_limits && used + 1 < sizeof(s->slo_text); k++) {
+        char one[64];
+        limit_text(&s->limits[k], one, sizeof(one));
+        used += (size_t)snprintf(s->slo_text + used, sizeof(s->slo_text) - used, "%s%s",
+                                 k ? ", " : "", one);
+    }
 }
 
 static void say_prediction(const struct sizing *s, struct sizing_plan *p)
@@ -291,10 +356,10 @@ static void say_prediction(const struct sizing *s, struct sizing_plan *p)
 
 static void plan_answer(const struct sizing *s, struct sizing_plan *p)
 {
-    char slo[64], q1[32], q2[32], q3[32];
+    char q1[32], q2[32], q3[32];
+    const char *slo = s->slo_text;
     const struct sizing_size *c = p->choice >= 0 ? &p->sizes[p->choice] : NULL;
 
-    slo_text(s, slo, sizeof(slo));
     if (s->need_qps <= 0) {
         say(p, "%s: capacity at %s:", p->plan, slo);
         for (size_t i = 0; i < p->n_sizes; i++)
@@ -357,6 +422,7 @@ int sizing_build(const struct analysis *a, const struct sizing_opts *o, struct s
     if (!(s->opts.max_error_rate >= 0))
         s->opts.max_error_rate = SIZING_MAX_ERROR_RATE;
     s->slo_p99_us = a->slo_p99_us;
+    set_limits(s);
     s->costed = o->cost_per_vcpu > 0 || o->cost_per_gib > 0;
     if (o->target_qps > 0)
         s->need_qps = o->target_qps / (1 - s->opts.headroom);
@@ -374,7 +440,7 @@ int sizing_build(const struct analysis *a, const struct sizing_opts *o, struct s
             goto oom;
         for (size_t k = i; k < j; k++) {
             struct sizing_size *z = &p->sizes[p->n_sizes++];
-            size_capacity(&a->groups[k], s->slo_p99_us, s->opts.max_error_rate, z);
+            size_capacity(s, &a->groups[k], z);
             size_judge(s, z);
         }
         plan_choose(s, p);

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "analysis.h"
+#include "compare.h"
+#include "compareslo.h"
 #include "csv.h"
 #include "usl.h"
 
@@ -19,6 +21,7 @@
 #define SIZING_MAX_ERROR_RATE 0.005 /* default error budget (as compare's gate) */
 #define SIZING_PREDICT_MAX    1024  /* vCPUs: the prediction looks no further */
 #define SIZING_ANSWER_MAX     640
+#define SIZING_MAX_LIMITS     16 /* SLO limits a level is held to */
 
 /* What the user asked; every field has an "unset" value that means the default. */
 struct sizing_opts {
@@ -28,6 +31,17 @@ struct sizing_opts {
     double cost_per_vcpu;  /* > 0: price of one vCPU (any unit, per any period) */
     double cost_per_gib;   /* > 0: price of one GiB of guest memory */
     double memory_gib;     /* each size's guest memory (the run's manifest); 0: unknown */
+    /* --slo gates (compareslo.h; borrowed): those on every level (no @N) are part of the
+     * SLO, with the analysis's p99 SLO. */
+    const struct compareslo_gate *gates;
+    size_t n_gates;
+};
+
+/* One limit of the SLO on a level's median. */
+struct sizing_limit {
+    enum compare_metric metric;
+    int at_most; /* 1: value <= limit; 0: value >= limit */
+    double limit;
 };
 
 /* How a size's capacity within the SLO was found. */
@@ -86,9 +100,12 @@ struct sizing_plan {
 /* Everything sizing found; options resolved (defaults filled in). */
 struct sizing {
     struct sizing_opts opts;
-    double slo_p99_us; /* 0: no latency SLO (capacity is then the throughput limit) */
-    double need_qps;   /* target / (1 - headroom); 0 without a target */
-    int costed;        /* a cost per vCPU or per GiB was given */
+    double slo_p99_us;                             /* the analysis's p99 SLO, 0: none */
+    struct sizing_limit limits[SIZING_MAX_LIMITS]; /* the SLO: p99 SLO and --slo gates */
+    size_t n_limits;    /* 0: no SLO (capacity is then the throughput limit) */
+    char slo_text[192]; /* the SLO in words: "p99 <= 5 ms, p50 <= 1 ms" */
+    double need_qps;    /* target / (1 - headroom); 0 without a target */
+    int costed;         /* a cost per vCPU or per GiB was given */
     struct sizing_plan *plans;
     size_t n_plans;
 };

@@ -103,16 +103,14 @@ static void write_group(FILE *f, const struct analysis_group *g, double slo)
 /* Right-sizing (sizing.h): per plan a table of the sizes and the answer. */
 static void write_sizing(FILE *f, const struct sizing *s)
 {
-    char slo[48] = "no latency SLO", need[32];
+    char q1[32], q2[32];
 
-    if (s->slo_p99_us > 0)
-        snprintf(slo, sizeof slo, "p99 <= %.0f us", s->slo_p99_us);
-    fprintf(f, "right-sizing (capacity within the SLO: %s, errors <= %.2f%%", slo,
+    fprintf(f, "right-sizing (capacity within the SLO: %s, errors <= %.2f%%", s->slo_text,
             s->opts.max_error_rate * 100);
     if (s->need_qps > 0)
         fprintf(f, "; target %s qps with %.0f%% headroom: needs %s",
-                sizing_fmt_qps(s->opts.target_qps, need, sizeof need), s->opts.headroom * 100,
-                sizing_fmt_qps(s->need_qps, slo, sizeof slo));
+                sizing_fmt_qps(s->opts.target_qps, q1, sizeof q1), s->opts.headroom * 100,
+                sizing_fmt_qps(s->need_qps, q2, sizeof q2));
     fprintf(f, ")\n");
     for (size_t i = 0; i < s->n_plans; i++) {
         const struct sizing_plan *p = &s->plans[i];

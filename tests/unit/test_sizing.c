@@ -292,6 +292,33 @@ static void test_cost_ranking(void **state)
     sizing_free(s);
 }
 
+static void test_slo_gates(void **state)
+{
+    /* A p50 gate on every level joins the SLO (and is interpolated like p99); a gate on
+     * one level (@8) is a CI gate, not a limit of capacity. */
+    static const struct lv l[] = {
+        {4, 6000, 2000, 0, 0}, {8, 10000, 4000, 0, 0}, {16, 14000, 8000, 0, 0}};
+    struct compareslo_gate gates[2];
+    struct sizing_opts o = {.headroom = -1, .max_error_rate = -1, .gates = gates, .n_gates = 2};
+    struct sizing *s = NULL;
+    (void)state;
+    assert_int_equal(compareslo_parse("mean_us<=1414.2135623730951", stderr, &gates[0]), 0);
+    assert_int_equal(compareslo_parse("p99_us<=1@8", stderr, &gates[1]), 0);
+    reset(0);
+    add(2, 0, l, 3);
+    levels[0][0].mean_us = 1000;
+    levels[0][1].mean_us = 2000;
+    levels[0][2].mean_us = 4000;
+    assert_int_equal(sizing_build(&an, &o, &s), 0);
+    assert_int_equal(s->n_limits, 1);
+    assert_null(s->opts.gates); /* borrowed, not kept */
+    assert_string_equal(s->slo_text, "mean <= 1.41421 ms");
+    assert_true(s->plans[0].sizes[0].how == SIZING_INTERPOLATED);
+    assert_string_equal(s->plans[0].sizes[0].limit, "mean");
+    assert_true(fabs(s->plans[0].sizes[0].capacity - 8000) < 1e-6);
+    sizing_free(s);
+}
+
 static void test_recorded_two_sizes(void **state)
 {
     /* tests/data/plot/scaling.csv: 2 and 4 vCPUs of a recorded shape. */
@@ -324,7 +351,7 @@ int main(void)
         cmocka_unit_test(test_noisy_marginal),     cmocka_unit_test(test_error_budget),
         cmocka_unit_test(test_nothing_meets_slo),  cmocka_unit_test(test_two_sizes_amdahl),
         cmocka_unit_test(test_capacity_fell),      cmocka_unit_test(test_cost_ranking),
-        cmocka_unit_test(test_recorded_two_sizes),
+        cmocka_unit_test(test_recorded_two_sizes), cmocka_unit_test(test_slo_gates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
