@@ -61,8 +61,20 @@ FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 VMSWEEP := $(BUILD)/vmsweep
 AGENT   := $(BUILD)/vmsweep-agent
 
+# The agent for aarch64 guests, cross-built statically when the cross compiler is there
+# (ci/install-deps.sh installs gcc-aarch64-linux-gnu); without it `make` builds the rest
+# and aarch64 sweeps say what is missing.
+ARM_CC    ?= aarch64-linux-gnu-gcc
+ARM_AGENT := $(BUILD)/vmsweep-agent-aarch64
+ARM_OBJ   := $(AGENT_SRC:%.c=$(BUILD)/agent-aarch64/%.o)
+ifneq ($(shell command -v $(ARM_CC) 2>/dev/null),)
+ALL_AGENTS := $(AGENT) $(ARM_AGENT)
+else
+ALL_AGENTS := $(AGENT)
+endif
+
 .PHONY: all deps deps-run pkgcheck image check check-unit unit-bins check-faults demo bench lint format fuzz clean help docs install
-all: $(VMSWEEP) $(AGENT)
+all: $(VMSWEEP) $(ALL_AGENTS)
 
 help:
 	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
@@ -73,7 +85,8 @@ VERSION_STAMP := $(BUILD)/version.stamp
 $(shell mkdir -p $(BUILD) && { [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = '$(VERSION)' ] || \
     echo '$(VERSION)' >$(VERSION_STAMP); })
 VERSIONED := $(shell grep -l VMSWEEP_VERSION harness/*.c guest-agent/*.c plot/*.c 2>/dev/null)
-$(VERSIONED:%.c=$(BUILD)/host/%.o) $(VERSIONED:%.c=$(BUILD)/agent/%.o): $(VERSION_STAMP)
+$(VERSIONED:%.c=$(BUILD)/host/%.o) $(VERSIONED:%.c=$(BUILD)/agent/%.o) \
+    $(VERSIONED:%.c=$(BUILD)/agent-aarch64/%.o): $(VERSION_STAMP)
 
 $(BUILD)/agent/%.o: %.c
 	@mkdir -p $(@D)
@@ -91,6 +104,13 @@ $(BUILD)/host/%.o: %.c | pkgcheck
 
 $(AGENT): $(AGENT_OBJ)
 	$(AGENT_CC) $(AGENT_LDFLAGS) -o $@ $^
+
+$(BUILD)/agent-aarch64/%.o: %.c
+	@mkdir -p $(@D)
+	$(ARM_CC) $(AGENT_CFLAGS) -c $< -o $@
+
+$(ARM_AGENT): $(ARM_OBJ)
+	$(ARM_CC) $(AGENT_LDFLAGS) -o $@ $^
 
 $(BUILD)/libagent.a: $(HOSTAGENT_OBJ)
 	@rm -f $@
@@ -164,7 +184,7 @@ SHARE   = $(DESTDIR)$(PREFIX)/share
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/vmsweep/sweeps $(SHARE)/vmsweep/images \
 	    $(SHARE)/man/man1 $(SHARE)/bash-completion/completions $(SHARE)/zsh/site-functions
-	install -m 0755 $(VMSWEEP) $(AGENT) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(VMSWEEP) $(ALL_AGENTS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 sweeps/*.json sweeps/README.md $(SHARE)/vmsweep/sweeps/
 	install -m 0755 images/*.sh images/udhcpc.script $(SHARE)/vmsweep/images/
 	install -m 0644 images/inittab $(SHARE)/vmsweep/images/

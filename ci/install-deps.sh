@@ -18,7 +18,13 @@ libguestfs-dev supermin
 linux-image-amd64 busybox-static dropbear-bin openssh-sftp-server
 gnuplot-nox procps python3
 "
+# aarch64 guests (vmsweep run --arch aarch64; make check's e2e/aarch64): the emulator and
+# the cross compiler for the static agent.  The guest's own packages are arm64 .debs that
+# `vmsweep image build --arch aarch64` downloads and unpacks, never installs (below:
+# the arm64 architecture is enabled for that).
+ARM_PKGS="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 TEST_PKGS="
+$ARM_PKGS
 libvirt-clients libcmocka-dev guestfish
 clang clang-format clang-tidy cppcheck libclang-rt-14-dev
 nginx-light wrk iproute2
@@ -38,6 +44,14 @@ fi
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 
+# Debian's arm64 package lists, for the aarch64 image's downloads (apt-get download).
+arm64_new=""
+if [ "${1:-all}" = all ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	echo "install-deps: enabling Debian's arm64 packages (for the aarch64 guest image)" >&2
+	$SUDO dpkg --add-architecture arm64
+	arm64_new=1
+fi
+
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
@@ -45,6 +59,9 @@ for p in $PKGS; do
 	fi
 done
 
+if [ -n "$arm64_new" ] && [ -z "$missing" ]; then
+	$SUDO apt-get update -qq
+fi
 if [ -n "$missing" ]; then
 	echo "install-deps: installing:$missing" >&2
 	export DEBIAN_FRONTEND=noninteractive

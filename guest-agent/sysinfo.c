@@ -89,6 +89,38 @@ static int cmp_int(const void *a, const void *b)
     return *(const int *)a - *(const int *)b;
 }
 
+/*
+ * Arm's /proc/cpuinfo has no model name: the MIDR's implementer and part number say what
+ * the core is ("Neoverse-N1 (MIDR implementer 0x41 part 0xd0c)"), the part named when it
+ * is one of the server and common cores.
+ */
+static void arm_model(char *buf, size_t len)
+{
+    static const struct {
+        unsigned long part;
+        const char *name;
+    } arm_parts[] = {
+        {0xd03, "Cortex-A53"},  {0xd07, "Cortex-A57"},  {0xd08, "Cortex-A72"},
+        {0xd0b, "Cortex-A76"},  {0xd0c, "Neoverse-N1"}, {0xd40, "Neoverse-V1"},
+        {0xd49, "Neoverse-N2"}, {0xd4f, "Neoverse-V2"},
+    };
+    char impl[32], part[32];
+    const char *name = "";
+    unsigned long p;
+
+    read_key("/proc/cpuinfo", "CPU implementer", impl, sizeof(impl));
+    read_key("/proc/cpuinfo", "CPU part", part, sizeof(part));
+    if (!impl[0] || !part[0]) {
+        buf[0] = '\0';
+        return;
+    }
+    p = strtoul(part, NULL, 16);
+    for (size_t i = 0; i < sizeof(arm_parts) / sizeof(arm_parts[0]); i++)
+        if (!strcmp(impl, "0x41") && arm_parts[i].part == p)
+            name = arm_parts[i].name;
+    snprintf(buf, len, "%s%s(MIDR implementer %s part %s)", name, *name ? " " : "", impl, part);
+}
+
 int sysinfo_print(FILE *f, double clock_ns)
 {
     char buf[256], path[128];
@@ -98,7 +130,9 @@ int sysinfo_print(FILE *f, double clock_ns)
     DIR *d = opendir("/sys/devices/system/node");
 
     fputs("{\"cpu_model\":", f);
-    row_json_str(f, read_key("/proc/cpuinfo", "model name", buf, sizeof(buf)));
+    if (!read_key("/proc/cpuinfo", "model name", buf, sizeof(buf))[0])
+        arm_model(buf, sizeof(buf));
+    row_json_str(f, buf);
     fprintf(f, ",\"online_cpus\":%u,\"numa_nodes\":[", cpus);
     if (d) {
         struct dirent *e;

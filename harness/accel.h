@@ -62,6 +62,7 @@ bool accel_kvm_proven(void);
 
 struct accel_choice {
     bool kvm;
+    bool hvf;         /* macOS Hypervisor.framework: libvirt's hvf domain, no cgroup caps */
     char reason[256]; /* why this accelerator, one line (for the log and manifest.json) */
 };
 

@@ -279,6 +279,7 @@ static int cmdline_spec(struct cmdline_opts *o, struct spec *s)
     for (size_t i = 0; i < o->nflags; i++)
         if (apply_flag(s, &o->flags[i]) < 0)
             return -1;
+    spec_finish(s);
     return spec_check(s);
 }
 
@@ -382,7 +383,7 @@ static int cmdline_prepare(int argc, char **argv, bool local, const char *usage,
         return -1;
     /* The agent checks its own options (workload names, arguments) before a spec is
      * printed too: a printed spec is one that runs. */
-    *agent = paths_agent();
+    *agent = paths_agent(NULL);
     if (!*agent || cmdline_validate_agent(s, *agent) < 0)
         return -1;
     if (o->print_spec) {
@@ -512,6 +513,15 @@ int cmdline_run(int argc, char **argv)
     memset(&s, 0, sizeof(s));
     if (cmdline_prepare(argc, argv, false, cmdline_run_usage, &o, &s, &agent, &outdir, &ret) < 0)
         goto cleanup;
+    /* The agent pushed into the guests is the one built for their architecture (the
+     * host's checked the options). */
+    if (s.arch != domxml_host_arch()) {
+        free(agent);
+        if (!(agent = paths_agent(domxml_arch_names[s.arch]))) {
+            ret = 2;
+            goto cleanup;
+        }
+    }
     ro.agent = agent;
     ro.outdir = outdir;
     ro.no_plot = o.no_plot;

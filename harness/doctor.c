@@ -45,6 +45,39 @@ static int report(bool ok, bool essential, const char *what, const char *fix)
 }
 
 /*
+ * Which other architectures this host can boot (optional: a warn line says what is
+ * missing): the emulator, the agent built for them, and their image.
+ */
+static void doctor_arches(void)
+{
+    for (int a = 0; a < DOMXML_NARCH; a++) {
+        char emu[64], what[160], fix[400] = "", name[64], *agent;
+        struct image img = {0};
+        int lvl = log_get_level();
+        bool e, ag, im;
+
+        if ((enum domxml_arch)a == domxml_host_arch())
+            continue;
+        snprintf(emu, sizeof(emu), "qemu-system-%s", domxml_arch_names[a]);
+        e = have(emu);
+        log_set_level(LOG_QUIET); /* the lines below say what is missing */
+        agent = paths_agent(domxml_arch_names[a]);
+        im = image_resolve(image_default_name((enum domxml_arch)a, name, sizeof(name)), &img) == 0;
+        log_set_level(lvl);
+        ag = agent != NULL;
+        free(agent);
+        image_free(&img);
+        snprintf(what, sizeof(what), "%s guests (--arch %s, under TCG)", domxml_arch_names[a],
+                 domxml_arch_names[a]);
+        snprintf(fix, sizeof(fix), "missing:%s%s%s%s%s%s%s", e ? "" : " ", e ? "" : emu,
+                 ag ? "" : " the agent (ci/install-deps.sh, then make)",
+                 im ? "" : " the image (vmsweep image build --arch ",
+                 im ? "" : domxml_arch_names[a], im ? "" : ")", "");
+        report(e && ag && im, false, what, fix);
+    }
+}
+
+/*
  * The accelerator line: the same probe `run` uses (the cached verdict unless reprobe).
  * A probe that could not run is reported as unknown, never as ok.
  */
@@ -120,12 +153,13 @@ int doctor_main(int argc, char **argv)
     bad += report(have("gnuplot"), false, "gnuplot (plots)",
                   "apt-get install gnuplot-nox (numbers are still written without it)");
     bad += report(have("mkfs.ext4"), true, "mkfs.ext4 (results disk)", "apt-get install e2fsprogs");
-    agent = paths_agent();
+    agent = paths_agent(NULL);
     bad += report(agent != NULL, true, "static agent (vmsweep-agent)", "run make");
     img_ok = image_resolve(IMAGE_DEFAULT, &img) == 0;
     bad += report(img_ok, true, "guest image 'tiny'", "run 'vmsweep image build' (or make image)");
     doctor_kvm(&img, img_ok, reprobe);
     image_free(&img);
+    doctor_arches();
     free(agent);
     printf("%s\n", bad ? "doctor: fix the FAIL lines above" : "doctor: ready to sweep");
     return bad ? 1 : 0;

@@ -14,6 +14,42 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+
+const char *const domxml_arch_names[DOMXML_NARCH + 1] = {"x86_64", "aarch64", NULL};
+
+/* Machine, and what it needs besides: ACPI and the APIC on x86; on Arm's virt machine a
+ * device tree (direct kernel boot needs no firmware) and GICv3, which takes more than the
+ * 8 CPUs of GICv2. */
+static const struct {
+    const char *machine, *features, *tcg_model;
+} arch_info[DOMXML_NARCH] = {
+    {"q35", "<acpi/><apic/>", "EPYC-Rome"},
+    {"virt", "<gic version='3'/>", "neoverse-n1"},
+};
+
+const char *domxml_machine(enum domxml_arch arch)
+{
+    return arch_info[arch < DOMXML_NARCH ? arch : DOMXML_X86_64].machine;
+}
+
+const char *domxml_default_model(enum domxml_arch arch)
+{
+    return arch_info[arch < DOMXML_NARCH ? arch : DOMXML_X86_64].tcg_model;
+}
+
+enum domxml_arch domxml_host_arch(void)
+{
+    struct utsname u;
+
+    if (uname(&u) < 0)
+        return DOMXML_NARCH;
+    for (int i = 0; i < DOMXML_NARCH; i++)
+        if (!strcmp(u.machine, domxml_arch_names[i]) ||
+            (i == DOMXML_AARCH64 && !strcmp(u.machine, "arm64")))
+            return (enum domxml_arch)i;
+    return DOMXML_NARCH;
+}
 
 struct buf {
     char *data;
@@ -214,8 +250,12 @@ int domxml_build(const struct vm_def *def, char **xml)
 {
     struct buf b = {0};
 
+    unsigned a = def->arch < DOMXML_NARCH ? def->arch : DOMXML_X86_64;
+
     bprintf(&b, "<domain type='%s' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n",
-            def->kvm ? "kvm" : "qemu");
+            def->hvf   ? "hvf"
+            : def->kvm ? "kvm"
+                       : "qemu");
     bprintf(&b, "  <name>");
     bescape(&b, def->name);
     bprintf(&b, "</name>\n");
@@ -226,7 +266,8 @@ int domxml_build(const struct vm_def *def, char **xml)
     }
     bprintf(&b, "  <memory unit='MiB'>%llu</memory>\n", (unsigned long long)def->memory_mib);
     bprintf(&b, "  <vcpu placement='static'>%u</vcpu>\n", def->vcpus);
-    if (def->cap_pct > 0 || def->pin) {
+    /* HVF (macOS) has no cgroups: no quota, no pinning (the manifest says so). */
+    if (!def->hvf && (def->cap_pct > 0 || def->pin)) {
         bprintf(&b, "  <cputune>\n");
         if (def->pin && def->host_cpus > 0) {
             for (unsigned i = 0; i < def->vcpus; i++)
@@ -242,7 +283,8 @@ int domxml_build(const struct vm_def *def, char **xml)
         }
         bprintf(&b, "  </cputune>\n");
     }
-    bprintf(&b, "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n");
+    bprintf(&b, "  <os>\n    <type arch='%s' machine='%s'>hvm</type>\n", domxml_arch_names[a],
+            arch_info[a].machine);
     if (def->kernel) {
         bprintf(&b, "    <kernel>");
         bescape(&b, def->kernel);
@@ -261,13 +303,13 @@ int domxml_build(const struct vm_def *def, char **xml)
         bprintf(&b, "    <boot dev='hd'/>\n");
     }
     bprintf(&b, "  </os>\n");
-    bprintf(&b, "  <features><acpi/><apic/></features>\n");
+    bprintf(&b, "  <features>%s</features>\n", arch_info[a].features);
     if (def->cpu_model && strcmp(def->cpu_model, "host") == 0) {
         bprintf(&b, "  <cpu mode='host-passthrough' check='none'>\n");
     } else {
         bprintf(&b, "  <cpu mode='custom' match='exact' check='none'>\n");
         bprintf(&b, "    <model fallback='allow'>");
-        bescape(&b, def->cpu_model ? def->cpu_model : "EPYC-Rome");
+        bescape(&b, def->cpu_model ? def->cpu_model : arch_info[a].tcg_model);
         bprintf(&b, "</model>\n");
     }
     bprintf(&b, "    <topology sockets='%u' dies='%u' cores='%u' threads='%u'/>\n", def->sockets,

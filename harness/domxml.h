@@ -19,10 +19,30 @@ struct vm_cell {
     uint64_t memory_mib;
 };
 
+/* The guest's architecture; its names (domxml_arch_names) are the spec's and QEMU's. */
+enum domxml_arch {
+    DOMXML_X86_64,  /* q35 machine, ACPI, default model EPYC-Rome */
+    DOMXML_AARCH64, /* virt machine, GICv3, device tree, default model neoverse-n1 */
+    DOMXML_NARCH
+};
+
+extern const char *const domxml_arch_names[DOMXML_NARCH + 1]; /* NULL-terminated */
+
+/* The machine type of arch's guests ("q35", "virt"). */
+const char *domxml_machine(enum domxml_arch arch);
+
+/* The default CPU model of arch under an emulator (TCG); "host" under KVM and HVF. */
+const char *domxml_default_model(enum domxml_arch arch);
+
+/* The host's own architecture (uname), or DOMXML_NARCH when vmsweep boots none like it. */
+enum domxml_arch domxml_host_arch(void);
+
 struct vm_def {
     const char *name;
     const char *uuid; /* NULL: libvirt makes one (set to restore a saved state) */
-    bool kvm;         /* domain type kvm, else qemu (TCG) */
+    enum domxml_arch arch;
+    bool kvm; /* domain type kvm, else qemu (TCG) */
+    bool hvf; /* domain type hvf (macOS Hypervisor.framework): no cgroup caps */
     unsigned vcpus;
     uint64_t memory_mib;
     const char *cpu_model; /* e.g. EPYC-Rome; "host" = host-passthrough (kvm only) */

@@ -149,8 +149,18 @@ static int recipe_sha256(const char *data, char hex[65])
     return ret;
 }
 
+const char *image_default_name(enum domxml_arch arch, char *buf, size_t len)
+{
+    if (arch == DOMXML_X86_64 || arch >= DOMXML_NARCH)
+        snprintf(buf, len, "%s", IMAGE_DEFAULT);
+    else
+        snprintf(buf, len, "%s-%s", IMAGE_DEFAULT, domxml_arch_names[arch]);
+    return buf;
+}
+
 static int write_manifest(const char *dir, const char *name, enum image_kind kind,
-                          const char *client_pub, const char *cmdline, const char *recipe)
+                          enum domxml_arch arch, const char *client_pub, const char *cmdline,
+                          const char *recipe)
 {
     cJSON *m = cJSON_CreateObject(), *files = NULL;
     char *path = NULL, *text = NULL, *kver = NULL, *fp = NULL, *cfp = NULL;
@@ -173,6 +183,7 @@ static int write_manifest(const char *dir, const char *name, enum image_kind kin
     cJSON_AddNumberToObject(m, "format", 1);
     cJSON_AddStringToObject(m, "name", name);
     cJSON_AddStringToObject(m, "kind", kind == IMAGE_DISK ? "disk" : "initrd");
+    cJSON_AddStringToObject(m, "arch", domxml_arch_names[arch]);
     cJSON_AddStringToObject(m, "kernel_version", kver);
     cJSON_AddStringToObject(m, "build_time", stamp);
     cJSON_AddStringToObject(m, "vmsweep_version", VMSWEEP_VERSION);
@@ -281,10 +292,13 @@ cleanup:
 
 int image_build(const struct image_build_opts *opts)
 {
-    const char *name = opts->name ? opts->name : IMAGE_DEFAULT;
+    char defname[64];
+    const char *name =
+        opts->name ? opts->name : image_default_name(opts->arch, defname, sizeof(defname));
+    const char *base_cmdline = opts->arch == DOMXML_AARCH64 ? IMAGE_CMDLINE_AARCH64 : IMAGE_CMDLINE;
     struct keys keys = {0};
     char *images = NULL, *dir = NULL, *tmp = NULL, *data = NULL, *script = NULL;
-    char *tarpath = NULL, *cmdline = NULL, recipe[65];
+    char *tarpath = NULL, *cmdline = NULL, *debs = NULL, recipe[65];
     int ret = 1, rc;
 
     if (!name_ok(name)) {
@@ -316,10 +330,23 @@ int image_build(const struct image_build_opts *opts)
         setenv("VMSWEEP_QUIET", "1", 1); /* the recipe's errors still reach stderr */
     if (opts->no_pvh)
         setenv("VMSWEEP_NO_PVH", "1", 1);
+    if (opts->arch != DOMXML_X86_64) {
+        /* A foreign image is made from that arch's packages, downloaded once into the
+         * cache (or VMSWEEP_DEB_CACHE) and reused while apt has the same versions. */
+        if (!getenv("VMSWEEP_DEB_CACHE")) {
+            if (!(debs = paths_cache_sub("debs")))
+                goto cleanup;
+            setenv("VMSWEEP_DEB_CACHE", debs, 1);
+        }
+        setenv("VMSWEEP_IMAGE_ARCH", domxml_arch_names[opts->arch], 1);
+    }
     rc = fsutil_run(argv, NULL, false);
     unsetenv("VMSWEEP_ROOTFS_TAR");
     unsetenv("VMSWEEP_QUIET");
     unsetenv("VMSWEEP_NO_PVH");
+    unsetenv("VMSWEEP_IMAGE_ARCH");
+    if (debs)
+        unsetenv("VMSWEEP_DEB_CACHE");
     if (rc != 0) {
         ret = rc == 2 ? 2 : 1;
         goto cleanup;
@@ -334,13 +361,13 @@ int image_build(const struct image_build_opts *opts)
         free(disk);
         if (rc < 0)
             goto cleanup;
-        cmdline = fsutil_printf("%s root=UUID=%s rw", IMAGE_CMDLINE, uuid);
+        cmdline = fsutil_printf("%s root=UUID=%s rw", base_cmdline, uuid);
     } else {
-        cmdline = strdup(IMAGE_CMDLINE);
+        cmdline = strdup(base_cmdline);
     }
     if (!cmdline ||
-        write_manifest(tmp, name, opts->disk ? IMAGE_DISK : IMAGE_INITRD, keys.pub_path, cmdline,
-                       recipe) < 0 ||
+        write_manifest(tmp, name, opts->disk ? IMAGE_DISK : IMAGE_INITRD, opts->arch, keys.pub_path,
+                       cmdline, recipe) < 0 ||
         image_publish(tmp, dir, name) < 0)
         goto cleanup;
     ret = 0;
@@ -355,6 +382,7 @@ cleanup:
     free(script);
     free(tarpath);
     free(cmdline);
+    free(debs);
     return ret;
 }
 
@@ -417,6 +445,11 @@ int image_resolve(const char *name_or_path, struct image *out)
     img.kind = strcmp(kind->valuestring, "disk") == 0 ? IMAGE_DISK : IMAGE_INITRD;
     img.kernel_version = cJSON_IsString(kver) ? strdup(kver->valuestring) : NULL;
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(m, "cmdline");
+    const cJSON *arch = cJSON_GetObjectItemCaseSensitive(m, "arch");
+    img.arch = DOMXML_X86_64; /* images from before aarch64 say nothing */
+    for (int i = 0; cJSON_IsString(arch) && i < DOMXML_NARCH; i++)
+        if (!strcmp(arch->valuestring, domxml_arch_names[i]))
+            img.arch = (enum domxml_arch)i;
     img.cmdline_extra = strdup(cJSON_IsString(cl) ? cl->valuestring : IMAGE_CMDLINE);
     /* The uncompressed kernel boots through its PVH entry, skipping the bzImage's
      * self-decompression (seconds under TCG); images without it boot vmlinuz. */
@@ -581,7 +614,7 @@ static int image_prepare(const char *path, const char *name_opt)
         goto cleanup;
     }
     base = realpath(path, NULL);
-    agent = paths_agent();
+    agent = paths_agent(NULL);
     images = paths_cache_sub("images");
     if (!base || !agent || !images || keys_ensure(&keys) < 0)
         goto cleanup;
@@ -597,7 +630,8 @@ static int image_prepare(const char *path, const char *name_opt)
     kfile = fsutil_printf("%s/kernel.txt", tmp);
     if (!kfile ||
         fsutil_write_atomic(kfile, prep.kernel_version, strlen(prep.kernel_version), 0644) < 0 ||
-        write_manifest(tmp, name, IMAGE_DISK, keys.pub_path, prep.cmdline, NULL) < 0 ||
+        write_manifest(tmp, name, IMAGE_DISK, DOMXML_X86_64, keys.pub_path, prep.cmdline, NULL) <
+            0 ||
         image_publish(tmp, dir, name) < 0)
         goto cleanup;
     ret = 0;
@@ -617,9 +651,8 @@ cleanup:
 
 static void image_usage(FILE *f)
 {
-    fputs("usage: vmsweep image build [--name NAME] [--kernel VERSION] [--disk] [--no-pvh] "
-          "[--force]\n"
-          "                           [-q|-v]\n"
+    fputs("usage: vmsweep image build [--arch x86_64|aarch64] [--name NAME] [--kernel VERSION]\n"
+          "                           [--disk] [--no-pvh] [--force] [-q|-v]\n"
           "       vmsweep image list\n"
           "       vmsweep image inspect NAME\n"
           "       vmsweep image prepare PATH.qcow2 [--name NAME]\n"
@@ -627,7 +660,9 @@ static void image_usage(FILE *f)
           "Guest images live in $XDG_CACHE_HOME/vmsweep/images (default ~/.cache/vmsweep).\n"
           "  build    build the default 'tiny' guest (Debian kernel + busybox initramfs with\n"
           "           dropbear) from installed packages; --disk also makes a qcow2 disk;\n"
-          "           --no-pvh boots the compressed kernel (slower; for comparison)\n"
+          "           --no-pvh boots the compressed kernel (slower; for comparison);\n"
+          "           --arch aarch64 builds 'tiny-aarch64' from Debian's arm64 packages\n"
+          "           (downloaded, never installed: ci/install-deps.sh enables them)\n"
           "  list     show the images\n"
           "  inspect  print an image's manifest (JSON)\n"
           "  prepare  inject the agent, SSH keys and a pinned host key into a copy (overlay)\n"
@@ -638,15 +673,11 @@ static void image_usage(FILE *f)
 int image_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"name", required_argument, NULL, 'n'},
-        {"kernel", required_argument, NULL, 'k'},
-        {"disk", no_argument, NULL, 'd'},
-        {"force", no_argument, NULL, 'f'},
-        {"no-pvh", no_argument, NULL, 'P'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"name", required_argument, NULL, 'n'},   {"arch", required_argument, NULL, 'a'},
+        {"kernel", required_argument, NULL, 'k'}, {"disk", no_argument, NULL, 'd'},
+        {"force", no_argument, NULL, 'f'},        {"no-pvh", no_argument, NULL, 'P'},
+        {"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     struct image_build_opts bo = {0};
     const char *sub;
@@ -665,6 +696,17 @@ int image_main(int argc, char **argv)
         case 'n':
             bo.name = optarg;
             break;
+        case 'a': {
+            int i = 0;
+            while (i < DOMXML_NARCH && strcmp(optarg, domxml_arch_names[i]) != 0)
+                i++;
+            if (i == DOMXML_NARCH) {
+                log_error("invalid --arch '%s': expected x86_64 or aarch64", optarg);
+                return 2;
+            }
+            bo.arch = (enum domxml_arch)i;
+            break;
+        }
         case 'k':
             bo.kernel_version = optarg;
             break;

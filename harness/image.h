@@ -10,6 +10,9 @@
 #define VMSWEEP_IMAGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "domxml.h"
 
 enum image_kind {
     IMAGE_INITRD,
@@ -20,13 +23,14 @@ struct image {
     char *name;
     char *dir;
     enum image_kind kind;
-    char *kernel;         /* vmlinux (PVH boot) or else vmlinuz, or NULL */
-    bool pvh;             /* kernel is the uncompressed vmlinux, entered through PVH */
-    char *initrd;         /* initrd.img, or NULL */
-    char *disk;           /* base qcow2 (disk kind), or NULL */
-    char *hostkey;        /* hostkey.pub */
-    char *kernel_version; /* from the manifest, or NULL */
-    char *cmdline_extra;  /* kernel command line the image needs (from its manifest) */
+    char *kernel;          /* vmlinux (PVH boot) or else vmlinuz, or NULL */
+    bool pvh;              /* kernel is the uncompressed vmlinux, entered through PVH */
+    char *initrd;          /* initrd.img, or NULL */
+    char *disk;            /* base qcow2 (disk kind), or NULL */
+    char *hostkey;         /* hostkey.pub */
+    char *kernel_version;  /* from the manifest, or NULL */
+    char *cmdline_extra;   /* kernel command line the image needs (from its manifest) */
+    enum domxml_arch arch; /* its guests' architecture (manifest "arch"; older: x86_64) */
     char manifest_sha256[65];
 };
 
@@ -38,6 +42,13 @@ struct image {
  * took 0.36 s of a 2.2 s boot under TCG, and nothing measured runs the guest's crypto). */
 #define IMAGE_CMDLINE                                                                              \
     "console=ttyS0 loglevel=6 panic=-1 clocksource=tsc tsc=reliable cryptomgr.notests"
+/* The same for aarch64's virt machine: its console is the PL011, its clock the
+ * architected timer. */
+#define IMAGE_CMDLINE_AARCH64 "console=ttyAMA0 loglevel=6 panic=-1 cryptomgr.notests"
+
+/* The default image of arch's guests: "tiny" for x86_64, "tiny-aarch64" for aarch64, in
+ * buf. */
+const char *image_default_name(enum domxml_arch arch, char *buf, size_t len);
 
 /* Options of `vmsweep image build`. */
 struct image_build_opts {
@@ -46,6 +57,7 @@ struct image_build_opts {
     bool disk;                  /* also make a qcow2 disk image */
     bool no_pvh;                /* do not extract vmlinux: boot the compressed kernel */
     bool force;                 /* rebuild even if present */
+    enum domxml_arch arch;      /* the guests' architecture (x86_64 unless asked) */
 };
 
 /*

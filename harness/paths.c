@@ -4,11 +4,13 @@
 #include "fsutil.h"
 #include "log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -105,15 +107,23 @@ char *paths_data_dir(void)
     return NULL;
 }
 
-char *paths_agent(void)
+char *paths_agent(const char *arch)
 {
-    const char *env = getenv("VMSWEEP_AGENT");
-    char *path = env && env[0] ? strdup(env) : beside_self("vmsweep-agent");
+    char var[64] = "VMSWEEP_AGENT", file[64] = "vmsweep-agent";
+    const char *env;
+    char *path;
 
+    if (arch) {
+        snprintf(file, sizeof(file), "vmsweep-agent-%s", arch);
+        snprintf(var, sizeof(var), "VMSWEEP_AGENT_%s", arch);
+        for (char *c = var; *c; c++)
+            *c = (char)toupper((unsigned char)*c);
+    }
+    env = getenv(var);
+    path = env && env[0] ? strdup(env) : beside_self(file);
     if (path && access(path, X_OK) < 0) {
-        log_error("agent binary '%s' is missing or not executable: run 'make' (or set "
-                  "VMSWEEP_AGENT)",
-                  path);
+        log_error("agent binary '%s' is missing or not executable: run 'make'%s (or set %s)", path,
+                  arch ? " with the cross compiler (ci/install-deps.sh installs it)" : "", var);
         free(path);
         return NULL;
     }

@@ -20,7 +20,11 @@ char *paths_cache_sub(const char *sub);
 /* The data directory (images/, sweeps/); checked to exist. */
 char *paths_data_dir(void);
 
-/* The agent binary, checked to be executable; the message says how to build it. */
-char *paths_agent(void);
+/*
+ * The agent binary for guests of arch (NULL: the host's own), checked to be executable;
+ * the message says how to build it.  The host's is VMSWEEP_AGENT or vmsweep-agent beside
+ * the vmsweep binary; another arch's is VMSWEEP_AGENT_<ARCH> or vmsweep-agent-<arch>.
+ */
+char *paths_agent(const char *arch);
 
 #endif

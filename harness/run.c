@@ -170,13 +170,15 @@ static uint64_t proc_ticks(pid_t pid)
 /* A snapshot of who used the host's CPUs, to say after a sweep whether others did. */
 struct host_use {
     uint64_t busy, total, ours;
+    uint64_t qemu; /* QEMU's own ticks (all its threads), 0 when unknown */
     bool ok;
 };
 
 static void host_use_sample(struct host_use *u, pid_t qemu)
 {
     u->ok = host_ticks(&u->busy, &u->total) == 0;
-    u->ours = proc_ticks(qemu) + proc_ticks(getpid());
+    u->qemu = proc_ticks(qemu);
+    u->ours = u->qemu + proc_ticks(getpid());
 }
 
 /* The CPUs' worth other processes used between a and b (NAN when unknown). */
@@ -196,6 +198,7 @@ struct size_judged {
     char csv[96];       /* the pass's CSV (a name sweep_csv() accepts); "" until known */
     double got, busy;   /* CPUs the vCPU threads got; CPUs the guest says it was busy */
     double host_others; /* CPUs other host processes used meanwhile (NAN: unknown) */
+    double emulator;    /* CPUs QEMU used beside the vCPUs (emulator and I/O threads; NAN) */
     bool rerun;         /* its level has been measured again */
 };
 
@@ -359,6 +362,13 @@ static void judge_run(struct size_ctx *sc, const char *line, unsigned c, unsigne
         j->got = got;
         j->busy = busy;
         j->host_others = host_use_others(&sc->hu, &hu, vm_qemu_pid(sc->vm));
+        /* QEMU's threads beside the vCPUs' (from /proc; a remote QEMU is not seen). */
+        j->emulator = NAN;
+        if (isfinite(got) && sc->hu.qemu && hu.qemu >= sc->hu.qemu)
+            j->emulator = fmax((double)(hu.qemu - sc->hu.qemu) / (double)sysconf(_SC_CLK_TCK) /
+                                       ((double)(now - sc->vt_ms) / 1000) -
+                                   got,
+                               0);
         j->m.share = interfere_vm_share(busy, sc->cap_cpus, got);
         if (interfere_spoiled(j->m.share))
             log_warn("%s: N=%u run %u: the vCPUs got %.0f%% of the CPU the guest called for "
@@ -601,6 +611,10 @@ static int check_caps(struct size_ctx *sc, const struct vm_def *def, cJSON *m)
     cJSON *c = cJSON_AddObjectToObject(m, "caps_in_force");
     bool ok = true;
 
+    if (def->hvf) { /* macOS: no cgroups, nothing to read back (said at the start) */
+        cJSON_AddStringToObject(c, "unavailable", "hvf: no cgroup CPU quota or pinning");
+        return 0;
+    }
     if (vm_read_caps(sc->vm, &caps) < 0) {
         memset(&caps, 0, sizeof(caps));
         caps.quota_readable = false;
@@ -970,12 +984,17 @@ static void size_runs_auto(struct size_ctx *sc, const char *dir, cJSON *timings,
 /* What the host gave the vCPUs, per size, into the manifest's host_interference. */
 static void judge_manifest(const struct size_ctx *sc, cJSON *hi)
 {
-    size_t judged = 0, starved = 0;
-    double lo = NAN;
+    size_t judged = 0, starved = 0, nemu = 0;
+    double lo = NAN, emu = 0, emu_max = NAN;
     cJSON *arr;
 
     for (size_t i = 0; i < sc->n_judged; i++) {
-        double sh = sc->judged[i].m.share;
+        double sh = sc->judged[i].m.share, e = sc->judged[i].emulator;
+        if (isfinite(e)) {
+            emu += e;
+            nemu++;
+            emu_max = isfinite(emu_max) ? fmax(emu_max, e) : e;
+        }
         judged += isfinite(sh);
         if (isfinite(sh))
             lo = isfinite(lo) ? fmin(lo, sh) : sh;
@@ -987,6 +1006,11 @@ static void judge_manifest(const struct size_ctx *sc, cJSON *hi)
     if (isfinite(lo))
         cJSON_AddNumberToObject(hi, "min_cpu_share", round(lo * 1000) / 1000);
     cJSON_AddNumberToObject(hi, "rerun_passes", sc->reruns);
+    /* QEMU's emulator and I/O threads: CPU the guest used that is not the vCPUs'. */
+    if (nemu) {
+        cJSON_AddNumberToObject(hi, "emulator_cpus_mean", round(emu / (double)nemu * 100) / 100);
+        cJSON_AddNumberToObject(hi, "emulator_cpus_max", round(emu_max * 100) / 100);
+    }
     arr = cJSON_AddArrayToObject(hi, "starved");
     for (size_t i = 0; arr && i < sc->n_judged; i++) {
         const struct size_judged *j = &sc->judged[i];
@@ -1001,6 +1025,8 @@ static void judge_manifest(const struct size_ctx *sc, cJSON *hi)
         cJSON_AddNumberToObject(o, "guest_busy_cpus", round(j->busy * 100) / 100);
         if (isfinite(j->host_others))
             cJSON_AddNumberToObject(o, "host_other_cpus", round(j->host_others * 100) / 100);
+        if (isfinite(j->emulator))
+            cJSON_AddNumberToObject(o, "emulator_cpus", round(j->emulator * 100) / 100);
         cJSON_AddItemToArray(arr, o);
     }
 }
@@ -1503,6 +1529,7 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     memset(&def, 0, sizeof(def));
     def.name = name;
     def.kvm = run->accel.kvm;
+    def.hvf = run->accel.hvf;
     def.host_cpus = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     def.kernel = run->img.kernel;
     def.initrd = run->img.initrd;
@@ -1718,7 +1745,7 @@ static int run_analyse(struct run_ctx *run)
 static int model_features(struct run_ctx *run, bool kvm, const char *model,
                           struct spec_strv *missing)
 {
-    char *xml = vm_cpu_expand(run->conn, kvm, model);
+    char *xml = vm_cpu_expand(run->conn, run->s->arch, kvm, model);
     struct spec_strv all = {0};
     int ret = -1;
 
@@ -1767,7 +1794,7 @@ static int run_cpu_check(struct run_ctx *run)
         cJSON_AddStringToObject(cc, "usable", "yes");
         return 0;
     }
-    caps = vm_domcaps(run->conn, run->accel.kvm);
+    caps = vm_domcaps(run->conn, s->arch, run->accel.kvm);
     v = cpucheck_model_usable(caps, s->cpu_model);
     free(caps);
     if (model_features(run, run->accel.kvm, s->cpu_model, &missing) < 0)
@@ -1805,7 +1832,7 @@ static int run_cpu_check(struct run_ctx *run)
                      s->cpu_model);
             cJSON_AddStringToObject(cc, "fallback", "tcg");
             spec_strv_free(&missing);
-            caps = vm_domcaps(run->conn, false);
+            caps = vm_domcaps(run->conn, s->arch, false);
             v = cpucheck_model_usable(caps, s->cpu_model);
             free(caps);
             model_features(run, false, s->cpu_model, &missing);
@@ -1842,6 +1869,14 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         ret = 2;
         goto cleanup;
     }
+    if (run.img.arch != s->arch) {
+        log_error("image '%s' holds %s guests, not %s: build one with 'vmsweep image build "
+                  "--arch %s' (or name another with --image)",
+                  s->image, domxml_arch_names[run.img.arch], domxml_arch_names[s->arch],
+                  domxml_arch_names[s->arch]);
+        ret = 2;
+        goto cleanup;
+    }
     {
         cJSON *im = cJSON_AddObjectToObject(run.manifest, "image");
         cJSON_AddStringToObject(im, "name", run.img.name);
@@ -1869,8 +1904,24 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     vm_conn_versions(run.conn, hv, sizeof(hv), lv, sizeof(lv));
     snprintf(run.versions, sizeof(run.versions), "qemu %s libvirt %s vmsweep %s", hv, lv,
              VMSWEEP_VERSION);
-    if (accel_choose(run.conn, s->accel, run.img.kernel, run_interrupted, &run.accel) < 0)
+    if (s->accel == SPEC_ACCEL_HVF) {
+#ifdef __APPLE__
+        run.accel.hvf = true;
+        snprintf(run.accel.reason, sizeof(run.accel.reason), "asked for (--accel hvf)");
+        if (s->cpu_cap_pct || s->pin)
+            log_warn("--accel hvf: macOS has no cgroups, so --cpu-cap and --pin are not "
+                     "applied (manifest.json: caps_unavailable)");
+#endif
+    } else if (s->arch != domxml_host_arch()) {
+        /* KVM runs the host's own architecture only: another is emulated (spec_check
+         * refused --accel kvm). */
+        memset(&run.accel, 0, sizeof(run.accel));
+        snprintf(run.accel.reason, sizeof(run.accel.reason),
+                 "%s guests on a host of another architecture are emulated",
+                 domxml_arch_names[s->arch]);
+    } else if (accel_choose(run.conn, s->accel, run.img.kernel, run_interrupted, &run.accel) < 0) {
         goto cleanup;
+    }
     if (run.accel.kvm)
         log_info("accelerator: KVM (%s)", run.accel.reason);
     else if (s->accel == SPEC_ACCEL_TCG)
@@ -1882,7 +1933,17 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
               (unsigned long long)(guest_now_ms() - t_conn));
     if (run_cpu_check(&run) < 0)
         goto cleanup;
-    cJSON_AddStringToObject(run.manifest, "accel", run.accel.kvm ? "kvm" : "tcg");
+    cJSON_AddStringToObject(run.manifest, "arch", domxml_arch_names[s->arch]);
+    cJSON_AddStringToObject(run.manifest, "machine", domxml_machine(s->arch));
+    cJSON_AddStringToObject(run.manifest, "accel",
+                            run.accel.hvf   ? "hvf"
+                            : run.accel.kvm ? "kvm"
+                                            : "tcg");
+    if (run.accel.hvf) {
+        cJSON *cu = cJSON_AddArrayToObject(run.manifest, "caps_unavailable");
+        cJSON_AddItemToArray(cu, cJSON_CreateString("cpu_cap"));
+        cJSON_AddItemToArray(cu, cJSON_CreateString("pin"));
+    }
     cJSON_AddStringToObject(run.manifest, "accel_reason", run.accel.reason);
     cJSON_AddStringToObject(run.manifest, "libvirt_uri", vm_conn_uri(run.conn));
     cJSON_AddStringToObject(run.manifest, "hypervisor_version", hv);

@@ -20,6 +20,8 @@
  */
 #include "spec.h"
 
+#include "image.h"
+
 #include "fsutil.h"
 #include "results.h"
 #include "jsonpos.h"
@@ -124,6 +126,7 @@ int spec_init(struct spec *s)
     s->max_concurrency = 128;
     s->max_error_pct = -1;
     s->min_fairness = -1;
+    s->arch = domxml_host_arch() == DOMXML_NARCH ? DOMXML_X86_64 : domxml_host_arch();
     s->target_qps = s->headroom_pct = s->cost_per_vcpu = s->cost_per_gib = -1;
     if (units_parse_list(SPEC_DEFAULT_LEVELS, 1, 1024, s->levels, SPEC_MAX_LEVELS, &s->nlevels) < 0)
         return -1;
@@ -397,6 +400,18 @@ cleanup:
 
 int spec_check(const struct spec *s)
 {
+    if (s->accel == SPEC_ACCEL_KVM && s->arch != domxml_host_arch()) {
+        log_error("--accel kvm: KVM cannot run %s guests on this host; use --accel auto or tcg",
+                  domxml_arch_names[s->arch]);
+        return -1;
+    }
+#ifndef __APPLE__
+    if (s->accel == SPEC_ACCEL_HVF) {
+        log_error("--accel hvf: Hypervisor.framework exists on macOS only (docs/macos.md); "
+                  "use --accel auto, kvm or tcg here");
+        return -1;
+    }
+#endif
     if (s->nsizes == 0) {
         log_error("no VM size given (use --vcpus, e.g. --vcpus 1,2)");
         return -1;
@@ -481,10 +496,27 @@ int spec_check(const struct spec *s)
     return 0;
 }
 
+void spec_finish(struct spec *s)
+{
+    char name[64];
+
+    /* Under HVF the guest gets the host's CPU: QEMU has no named Apple models. */
+    if (s->accel == SPEC_ACCEL_HVF && s->cpu_model &&
+        !strcmp(s->cpu_model, domxml_default_model(DOMXML_X86_64)))
+        spec_set_str(&s->cpu_model, "host");
+    if (s->arch == DOMXML_X86_64)
+        return;
+    if (s->cpu_model && !strcmp(s->cpu_model, domxml_default_model(DOMXML_X86_64)))
+        spec_set_str(&s->cpu_model, domxml_default_model(s->arch));
+    if (s->image && !strcmp(s->image, IMAGE_DEFAULT))
+        spec_set_str(&s->image, image_default_name(s->arch, name, sizeof(name)));
+}
+
 int spec_vm_def(const struct spec *s, size_t i, struct vm_def *def)
 {
     char err[256];
 
+    def->arch = s->arch;
     def->vcpus = s->vcpus[i];
     def->memory_mib = s->memory_mib;
     def->cpu_model = s->cpu_model;

@@ -36,6 +36,7 @@ enum spec_accel {
     SPEC_ACCEL_AUTO,
     SPEC_ACCEL_KVM,
     SPEC_ACCEL_TCG,
+    SPEC_ACCEL_HVF, /* macOS Hypervisor.framework (libvirt's hvf domains): not on Linux */
 };
 
 /* What to do when the CPU model cannot be had under KVM on this host (--cpu-fallback). */
@@ -69,7 +70,8 @@ struct spec {
     bool pin;
     bool allow_uncapped;
     char *image;
-    char *connect; /* NULL = embedded driver */
+    char *connect;         /* NULL = embedded driver */
+    enum domxml_arch arch; /* the guests' architecture (default: the host's) */
     enum spec_accel accel;
     enum spec_cpu_fallback cpu_fallback;
     unsigned deadman_s;
@@ -152,6 +154,14 @@ int spec_set_str(char **dst, const char *src);
 
 /* Validate s as a whole; -1 with a message (an input error). */
 int spec_check(const struct spec *s);
+
+/*
+ * What follows from the settings once all are in: for a guest architecture other than
+ * x86_64, the default CPU model (EPYC-Rome) becomes the architecture's
+ * (domxml_default_model) and the default image ("tiny") its own ("tiny-aarch64").
+ * Called before spec_check.
+ */
+void spec_finish(struct spec *s);
 
 /*
  * Fill def's shape for VM size index i: vcpus, memory, model, topology, NUMA cells, cap,

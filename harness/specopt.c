@@ -14,10 +14,11 @@
 
 #define F(field) offsetof(struct spec, field)
 
-static const char *const specopt_accels[] = {"auto", "kvm", "tcg", NULL};
+static const char *const specopt_accels[] = {"auto", "kvm", "tcg", "hvf", NULL};
 static const char *const specopt_fallbacks[] = {"tcg", "host", "fail", NULL};
 
-_Static_assert(SPEC_ACCEL_AUTO == 0 && SPEC_ACCEL_KVM == 1 && SPEC_ACCEL_TCG == 2,
+_Static_assert(SPEC_ACCEL_AUTO == 0 && SPEC_ACCEL_KVM == 1 && SPEC_ACCEL_TCG == 2 &&
+                   SPEC_ACCEL_HVF == 3,
                "specopt_accels is indexed by enum spec_accel");
 _Static_assert(SPEC_CPU_FALLBACK_TCG == 0 && SPEC_CPU_FALLBACK_HOST == 1 &&
                    SPEC_CPU_FALLBACK_FAIL == 2,
@@ -49,9 +50,14 @@ const struct specopt specopt_table[] = {
      "guest image (default tiny; see 'vmsweep image')", 0, SPECOPT_RUN},
     {SPECOPT_VM, "connect", "connect", 0, SPECOPT_STR, F(connect), 0, 0, NULL, NULL, "URI",
      "libvirt URI (default: embedded driver, no daemon)", 0, SPECOPT_RUN},
+    {SPECOPT_VM, "arch", "arch", 0, SPECOPT_ENUM, F(arch), 0, 0, NULL, domxml_arch_names, "ARCH",
+     "the guests' architecture: x86_64 or aarch64 (default: the\n"
+     "host's); another than the host's runs under TCG, with the\n"
+     "image 'tiny-ARCH' and the agent built for it", 0, SPECOPT_RUN},
     {SPECOPT_VM, "accel", "accel", 0, SPECOPT_ENUM, F(accel), 0, 0, NULL, specopt_accels,
-     "auto|kvm|tcg", "accelerator (default auto: KVM when a probe boot proves it\n"
-     "works, else TCG; the reason is in manifest.json)", 0, SPECOPT_RUN},
+     "auto|kvm|tcg|hvf", "accelerator (default auto: KVM when a probe boot proves it\n"
+     "works, else TCG; the reason is in manifest.json; hvf: macOS\n"
+     "on Apple silicon, docs/macos.md)", 0, SPECOPT_RUN},
     {SPECOPT_VM, "cpu_fallback", "cpu-fallback", 0, SPECOPT_ENUM, F(cpu_fallback), 0, 0, NULL,
      specopt_fallbacks, "tcg|host|fail", "when KVM cannot give the CPU model on this host: run it\n"
      "under TCG (default), use the host CPU on KVM, or exit 1", 0, SPECOPT_RUN},

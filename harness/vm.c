@@ -879,16 +879,16 @@ int vm_vcpu_time(struct vm *vm, uint64_t *ns)
     return 0;
 }
 
-char *vm_domcaps(struct vm_conn *conn, bool kvm)
+char *vm_domcaps(struct vm_conn *conn, enum domxml_arch arch, bool kvm)
 {
-    char *xml =
-        virConnectGetDomainCapabilities(conn->conn, NULL, "x86_64", "q35", kvm ? "kvm" : "qemu", 0);
+    char *xml = virConnectGetDomainCapabilities(conn->conn, NULL, domxml_arch_names[arch],
+                                                domxml_machine(arch), kvm ? "kvm" : "qemu", 0);
     if (xml == NULL)
         log_debug("no domain capabilities for %s: %s", kvm ? "KVM" : "TCG", vm_lasterr());
     return xml;
 }
 
-char *vm_cpu_expand(struct vm_conn *conn, bool kvm, const char *model)
+char *vm_cpu_expand(struct vm_conn *conn, enum domxml_arch arch, bool kvm, const char *model)
 {
     char *cpu = NULL, *xml = NULL;
     const char *cpus[1];
@@ -900,8 +900,9 @@ char *vm_cpu_expand(struct vm_conn *conn, bool kvm, const char *model)
     if (cpu == NULL)
         return NULL;
     cpus[0] = cpu;
-    xml = virConnectBaselineHypervisorCPU(conn->conn, NULL, "x86_64", "q35", kvm ? "kvm" : "qemu",
-                                          cpus, 1, VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES);
+    xml = virConnectBaselineHypervisorCPU(conn->conn, NULL, domxml_arch_names[arch],
+                                          domxml_machine(arch), kvm ? "kvm" : "qemu", cpus, 1,
+                                          VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES);
     if (xml == NULL)
         log_debug("cannot expand CPU model '%s' for %s: %s", model, kvm ? "KVM" : "TCG",
                   vm_lasterr());

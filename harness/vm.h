@@ -12,6 +12,8 @@
 #ifndef VMSWEEP_VM_H
 #define VMSWEEP_VM_H
 
+#include "domxml.h"
+
 #include <stdbool.h>
 #include <sys/types.h>
 #include <stddef.h>
@@ -106,13 +108,13 @@ int vm_read_caps(struct vm *vm, struct vm_caps *caps);
  * Domain capabilities (x86_64, q35) for KVM or TCG, as libvirt's XML (malloc'ed), or NULL
  * when libvirt cannot say (logged at debug level).
  */
-char *vm_domcaps(struct vm_conn *conn, bool kvm);
+char *vm_domcaps(struct vm_conn *conn, enum domxml_arch arch, bool kvm);
 
 /*
  * The CPU model's features as the hypervisor (KVM or TCG) can provide them: libvirt's
  * expanded CPU XML with policy 'require' or 'disable' per feature (malloc'ed), or NULL.
  */
-char *vm_cpu_expand(struct vm_conn *conn, bool kvm, const char *model);
+char *vm_cpu_expand(struct vm_conn *conn, enum domxml_arch arch, bool kvm, const char *model);
 
 /* The live XML libvirt reports for the domain (malloc'ed) or NULL. */
 char *vm_live_xml(struct vm *vm);

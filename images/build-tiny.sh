@@ -4,10 +4,15 @@
 #
 #   build-tiny.sh OUTDIR CLIENT_PUBKEY_FILE [KERNEL_VERSION]
 #
+# VMSWEEP_IMAGE_ARCH=aarch64 builds the same guest for arm64 from Debian's arm64 packages,
+# downloaded (apt-get download: ci/install-deps.sh enables the arm64 architecture) into
+# VMSWEEP_DEB_CACHE and unpacked with dpkg-deb into a private tree: nothing foreign is
+# installed on the host, and no arm64 binary is run (libraries by readelf, not ldd).
+#
 # Writes OUTDIR/vmlinuz, OUTDIR/vmlinux (the same kernel uncompressed, when it can be
 # booted through its PVH entry), OUTDIR/initrd.img, OUTDIR/hostkey.pub (the guest's SSH host key,
 # OpenSSH format, pinned by the harness), OUTDIR/packages.txt (name=version of every
-# package that went in) and OUTDIR/kernel.txt (kernel version).
+# package that went in), OUTDIR/kernel.txt (kernel version) and OUTDIR/arch.txt.
 #
 # Reproducible: files are added in sorted order, owned by 0:0, with mtime SOURCE_DATE_EPOCH
 # (default 0), and gzip stores no name or time, so two builds from the same packages differ
@@ -26,16 +31,73 @@ kver=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 epoch=${SOURCE_DATE_EPOCH:-0}
 hint="run ci/install-deps.sh (or: apt-get install linux-image-amd64 busybox-static dropbear-bin openssh-sftp-server cpio xz-utils)"
+arch=${VMSWEEP_IMAGE_ARCH:-x86_64}
+# The packages that go in (their versions land in packages.txt).
+pkgs="busybox-static dropbear-bin openssh-sftp-server libc6 zlib1g libtomcrypt1 libtommath1 libgmp10 libcrypt1"
 
 [ -r "$pubkey" ] || die 2 "cannot read client public key '$pubkey'"
 for tool in cpio gzip dropbearkey; do
 	command -v "$tool" >/dev/null || die 2 "'$tool' is missing: $hint"
 done
-busybox=/bin/busybox
+
+mkdir -p "$out"
+work=$(mktemp -d "${TMPDIR:-/tmp}/vmsweep-image.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+
+# Where the guest's files come from: / for the host's own architecture, else a tree
+# unpacked from that architecture's packages.
+src=
+case $arch in
+x86_64) ;;
+aarch64)
+	hint="run ci/install-deps.sh (it enables Debian's arm64 packages: dpkg --add-architecture arm64; apt-get update)"
+	for tool in apt-get apt-cache dpkg-deb depmod readelf; do
+		command -v "$tool" >/dev/null || die 2 "'$tool' is missing: $hint"
+	done
+	dpkg --print-foreign-architectures | grep -qx arm64 || die 2 "Debian's arm64 packages are not enabled: $hint"
+	debs=${VMSWEEP_DEB_CACHE:-$work/debs}
+	mkdir -p "$debs"
+	if [ -z "$kver" ]; then
+		# The kernel the arm64 metapackage names, as the host's linux-image-amd64 would.
+		kpkg=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^:]*\).*/\1/p' | head -n 1)
+		[ -n "$kpkg" ] || die 2 "no arm64 kernel package is known to apt: $hint"
+		kver=${kpkg#linux-image-}
+	fi
+	src=$work/sysroot
+	mkdir -p "$src"
+	find_deb() { # package version: the downloaded .deb of that version, if any
+		local d
+		for d in "$debs/${1}_"*"_arm64.deb"; do
+			[ -e "$d" ] && [ "$(dpkg-deb -f "$d" Version)" = "$2" ] && { echo "$d"; return 0; }
+		done
+		return 0
+	}
+	for p in linux-image-$kver $pkgs; do
+		# Reuse a downloaded package of the version apt has now (same inputs, same image).
+		v=$(apt-cache policy "$p:arm64" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+		[ -n "$v" ] && [ "$v" != "(none)" ] || die 2 "no arm64 package '$p' is known to apt: $hint"
+		f=$(find_deb "$p" "$v")
+		if [ -z "$f" ]; then
+			(cd "$debs" && apt-get download -q "$p:arm64=$v" >/dev/null 2>&1) ||
+				die 2 "cannot download the arm64 package '$p' ($v): $hint"
+			f=$(find_deb "$p" "$v")
+			[ -n "$f" ] || die 1 "apt-get download left no '$p' ($v) in '$debs'"
+		fi
+		dpkg-deb -x "$f" "$src" || die 1 "cannot unpack '$f'"
+		echo "$p=$v" >>"$work/packages.txt"
+	done
+	# Debian's arm64 kernel package ships no modules.dep: made here, for its own tree.
+	depmod -b "$src" "$kver" || die 1 "depmod failed for the arm64 kernel '$kver'"
+	;;
+*) die 2 "unknown architecture '$arch' (x86_64 or aarch64)" ;;
+esac
+
+busybox=$src/bin/busybox
 [ -x "$busybox" ] && file -L "$busybox" | grep -q 'statically linked' ||
 	die 2 "a static busybox is missing: $hint"
-[ -x /usr/sbin/dropbear ] || die 2 "dropbear is missing: $hint"
-sftp=/usr/lib/openssh/sftp-server
+[ -x "$src/usr/sbin/dropbear" ] || die 2 "dropbear is missing: $hint"
+sftp=$src/usr/lib/openssh/sftp-server
 [ -x "$sftp" ] || die 2 "sftp-server is missing: $hint"
 
 if [ -z "$kver" ]; then
@@ -45,19 +107,17 @@ if [ -z "$kver" ]; then
 	done
 	[ -n "$kver" ] || die 2 "no Debian kernel with modules found in /boot and /lib/modules: $hint"
 fi
-[ -r "/boot/vmlinuz-$kver" ] || die 2 "kernel image '/boot/vmlinuz-$kver' is missing or unreadable: $hint"
+[ -r "$src/boot/vmlinuz-$kver" ] || die 2 "kernel image '$src/boot/vmlinuz-$kver' is missing or unreadable: $hint"
 moddir=/lib/modules/$kver
-[ -r "$moddir/modules.dep" ] || die 2 "modules of kernel '$kver' are missing ('$moddir/modules.dep'): $hint"
-
-mkdir -p "$out"
-work=$(mktemp -d "${TMPDIR:-/tmp}/vmsweep-image.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-root=$work/root
+[ -r "$src$moddir/modules.dep" ] || die 2 "modules of kernel '$kver' are missing ('$src$moddir/modules.dep'): $hint"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/lib,usr/local/bin,etc/dropbear,etc/vmsweep,root/.ssh,proc,sys,dev,run,tmp,results,var/log,lib64}
 
-# busybox and its applets as symlinks.
+# busybox and its applets as symlinks (a foreign busybox cannot list them: the host's
+# busybox-static is the same Debian version and has the same applets).
 cp "$busybox" "$root/bin/busybox"
-for applet in $("$busybox" --list-full); do
+lister=$busybox
+[ -z "$src" ] || lister=/bin/busybox
+for applet in $("$lister" --list-full); do
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
 
@@ -70,9 +130,37 @@ copy_with_libs() { # src dst
 		cp -L "$lib" "$root$lib"
 	done
 }
-copy_with_libs /usr/sbin/dropbear /usr/sbin/dropbear
-copy_with_libs "$sftp" /usr/lib/sftp-server
-[ -e "$root/lib64/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+# The same for a foreign program: its NEEDED libraries (readelf), found in the unpacked
+# tree, recursively, and its interpreter.
+copy_foreign() { # src dst
+	cp "$1" "$root$2"
+	copy_foreign_libs "$1"
+}
+copy_foreign_libs() { # a library already copied: the libraries it needs
+	local lib dir f
+	for lib in $(readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		for dir in /lib/aarch64-linux-gnu /usr/lib/aarch64-linux-gnu; do
+			f=$src$dir/$lib
+			[ -e "$f" ] || continue
+			[ -e "$root$dir/$lib" ] && break
+			mkdir -p "$root$dir"
+			cp -L "$f" "$root$dir/$lib"
+			copy_foreign_libs "$f"
+			break
+		done
+	done
+}
+if [ -z "$src" ]; then
+	copy_with_libs /usr/sbin/dropbear /usr/sbin/dropbear
+	copy_with_libs "$sftp" /usr/lib/sftp-server
+	[ -e "$root/lib64/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+else
+	copy_foreign "$src/usr/sbin/dropbear" /usr/sbin/dropbear
+	copy_foreign "$sftp" /usr/lib/sftp-server
+	mkdir -p "$root/lib/aarch64-linux-gnu"
+	cp -L "$src/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1" "$root/lib/aarch64-linux-gnu/"
+	ln -sf aarch64-linux-gnu/ld-linux-aarch64.so.1 "$root/lib/ld-linux-aarch64.so.1"
+fi
 
 # Kernel modules: the transitive closure of what the guest needs, in modules.dep order, in
 # two lists: what SSH needs (loaded first), and the results disk's filesystem (loaded while
@@ -84,7 +172,7 @@ mkdir -p "$root$moddir"
 declare -A seen=()
 add_module() { # name (as in modules.dep, with - or _), list file
 	local pat=${1//[-_]/[-_]} line path deps d name
-	line=$(grep -E "/${pat}\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | head -n 1) ||
+	line=$(grep -E "/${pat}\.ko(\.[a-z]+)?:" "$src$moddir/modules.dep" | head -n 1) ||
 		die 2 "kernel module '$1' not found for kernel '$kver'"
 	path=${line%%:*}
 	[ -n "${seen[$path]:-}" ] && return 0
@@ -94,7 +182,7 @@ add_module() { # name (as in modules.dep, with - or _), list file
 	deps=${line#*:}
 	for d in $deps; do add_module "$(basename "$d" | sed 's/\.ko.*//')" "$2"; done
 	mkdir -p "$root$moddir/$(dirname "$path")"
-	cp "$moddir/$path" "$root$moddir/$path"
+	cp "$src$moddir/$path" "$root$moddir/$path"
 	echo "$line" >>"$root$moddir/modules.dep"
 	echo "$name" >>"$2"
 }
@@ -131,7 +219,7 @@ find "$root" -exec touch -h -d "@$epoch" {} +
 (cd "$root" && find . -print0 | sort -z | cpio --null --create --format=newc --owner=0:0 \
 	--reproducible --quiet) | gzip -n -6 >"$work/initrd.img"
 
-cp "/boot/vmlinuz-$kver" "$work/vmlinuz"
+cp "$src/boot/vmlinuz-$kver" "$work/vmlinuz"
 
 # The same kernel uncompressed, for a PVH boot: under TCG the bzImage spends ~2.5 s of
 # every boot decompressing itself.  The payload is the first xz stream in the bzImage;
@@ -139,7 +227,7 @@ cp "/boot/vmlinuz-$kver" "$work/vmlinuz"
 # which QEMU's -kernel uses to enter it directly.  Without xz, an xz payload or the note
 # (or with VMSWEEP_NO_PVH set) the image boots the bzImage as before.
 pvh=
-if [ -z "${VMSWEEP_NO_PVH:-}" ] && command -v xz >/dev/null; then
+if [ -z "${VMSWEEP_NO_PVH:-}" ] && [ "$arch" = x86_64 ] && command -v xz >/dev/null; then
 	off=$(LC_ALL=C grep -abo $'\xfd7zXZ' "$work/vmlinuz" | head -n 1 | cut -d: -f1 || true)
 	# (Through a file: xz stops reading at the stream's end, and pipefail would see the
 	# writer's SIGPIPE as a failure.)
@@ -166,17 +254,17 @@ if [ -n "${VMSWEEP_ROOTFS_TAR:-}" ]; then
 	tar -C "$root" --sort=name --owner=0 --group=0 --numeric-owner -cf "$VMSWEEP_ROOTFS_TAR" . ||
 		die 1 "cannot write the root tree '$VMSWEEP_ROOTFS_TAR'"
 fi
-{
-	for p in linux-image-$kver busybox-static dropbear-bin openssh-sftp-server libc6 zlib1g \
-		libtomcrypt1 libtommath1 libgmp10 libcrypt1; do
+if [ -z "$src" ]; then
+	for p in linux-image-$kver $pkgs; do
 		v=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || true)
 		[ -n "$v" ] && echo "$p=$v"
-	done
-} >"$work/packages.txt"
+	done >"$work/packages.txt"
+fi
+echo "$arch" >"$work/arch.txt"
 echo "$kver" >"$work/kernel.txt"
 
 # Publish atomically-ish: every file lands complete under its final name.
-for f in vmlinuz ${pvh:+vmlinux} initrd.img hostkey.pub packages.txt kernel.txt; do
+for f in vmlinuz ${pvh:+vmlinux} initrd.img hostkey.pub packages.txt kernel.txt arch.txt; do
 	cp "$work/$f" "$out/.$f.tmp"
 	mv -f "$out/.$f.tmp" "$out/$f"
 done

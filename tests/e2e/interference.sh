@@ -38,6 +38,9 @@ assert levels <= {r["concurrency"] for r in again}, (levels, again)
 hi = json.load(open(out + "/manifest.json"))["sizes"][0]["host_interference"]
 assert hi["runs_starved"] >= len(starved) and hi["rerun_passes"] >= 1, hi
 assert hi["runs_judged"] >= 6, hi
+# QEMU's own threads beside the vCPUs: a CPU count, and each starved run says its own.
+assert 0 <= hi["emulator_cpus_mean"] <= hi["emulator_cpus_max"] <= 4, hi
+assert all("emulator_cpus" in s for s in hi["starved"]), hi["starved"]
 knee = json.load(open(out + "/knee.json"))[0]
 for lv in knee["levels"]:
     if str(lv["concurrency"]) in levels:

@@ -42,5 +42,5 @@ bash -n "$tmp/gen/vmsweep.bash" || fail "the bash completion does not parse"
 got=$(bash -c '. "$1"; COMP_WORDS=(vmsweep run --acc); COMP_CWORD=2; _vmsweep; echo "${COMPREPLY[*]}"' _ "$tmp/gen/vmsweep.bash")
 [ "$got" = "--accel" ] || fail "completing 'vmsweep run --acc' gave '$got'"
 got=$(bash -c '. "$1"; COMP_WORDS=(vmsweep run --accel ""); COMP_CWORD=3; _vmsweep; echo "${COMPREPLY[*]}"' _ "$tmp/gen/vmsweep.bash")
-[ "$got" = "auto kvm tcg" ] || fail "completing 'vmsweep run --accel ' gave '$got'"
+[ "$got" = "auto kvm tcg hvf" ] || fail "completing 'vmsweep run --accel ' gave '$got'"
 echo "ok: the bash completion completes flags and their values"

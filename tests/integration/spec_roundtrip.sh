@@ -32,7 +32,7 @@ for f in "$sweeps"/*.json; do
 		check "$name (file)" "$f"
 	fi
 done
-for p in "$sweeps"/epyc-*.json; do
+for p in "$sweeps"/epyc-*.json "$sweeps"/neoverse-*.json; do
 	[ -e "$p" ] || continue
 	check "profile $(basename "$p" .json)" --profile "$(basename "$p" .json)"
 done

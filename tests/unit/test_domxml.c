@@ -88,6 +88,49 @@ static void test_golden_escaping(void **state)
     check_golden(&d, "escaping");
 }
 
+/* aarch64 under TCG: the virt machine with GICv3 and a device tree, the default Arm
+ * model, two NUMA cells and a cap, as an x86 guest has them. */
+static void test_golden_aarch64_tcg(void **state)
+{
+    struct vm_def d;
+    char err[256];
+    (void)state;
+    base_def(&d);
+    d.arch = DOMXML_AARCH64;
+    d.cpu_model = domxml_default_model(DOMXML_AARCH64);
+    d.vcpus = 4;
+    d.cores = 4;
+    d.memory_mib = 2048;
+    d.cmdline = "console=ttyAMA0 loglevel=6 panic=-1 cryptomgr.notests vmsweep.deadman=300";
+    assert_int_equal(domxml_split_numa(&d, 2), 0);
+    d.cap_pct = 50;
+    assert_int_equal(domxml_validate(&d, err, sizeof(err)), 0);
+    check_golden(&d, "aarch64-tcg-numa2-cap50");
+    assert_string_equal(domxml_machine(DOMXML_AARCH64), "virt");
+    assert_string_equal(d.cpu_model, "neoverse-n1");
+}
+
+/* aarch64 under HVF (macOS on Apple silicon): domain type hvf, the host's CPU, and no
+ * cputune (no cgroups there) even when a cap and pinning are asked. */
+static void test_golden_aarch64_hvf(void **state)
+{
+    struct vm_def d;
+    char *xml = NULL;
+    (void)state;
+    base_def(&d);
+    d.arch = DOMXML_AARCH64;
+    d.hvf = true;
+    d.cpu_model = "host";
+    d.cap_pct = 50;
+    d.pin = true;
+    d.cmdline = "console=ttyAMA0 loglevel=6 panic=-1 cryptomgr.notests vmsweep.deadman=300";
+    check_golden(&d, "aarch64-hvf");
+    assert_int_equal(domxml_build(&d, &xml), 0);
+    assert_null(strstr(xml, "<cputune>"));
+    assert_non_null(strstr(xml, "<domain type='hvf'"));
+    free(xml);
+}
+
 /* The guest is untrusted: its user network is restricted (no host loopback, no outside),
  * the forward binds 127.0.0.1 only, and its console is a socket the harness reads and caps. */
 static void test_network_restricted(void **state)
@@ -206,10 +249,11 @@ static void test_validate(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_plain),    cmocka_unit_test(test_golden_numa_cap_pin),
-        cmocka_unit_test(test_golden_escaping), cmocka_unit_test(test_split_numa),
-        cmocka_unit_test(test_validate),        cmocka_unit_test(test_network_restricted),
-        cmocka_unit_test(test_golden_probe),    cmocka_unit_test(test_snapshot),
+        cmocka_unit_test(test_golden_plain),       cmocka_unit_test(test_golden_numa_cap_pin),
+        cmocka_unit_test(test_golden_aarch64_tcg), cmocka_unit_test(test_golden_aarch64_hvf),
+        cmocka_unit_test(test_golden_escaping),    cmocka_unit_test(test_split_numa),
+        cmocka_unit_test(test_validate),           cmocka_unit_test(test_network_restricted),
+        cmocka_unit_test(test_golden_probe),       cmocka_unit_test(test_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
