@@ -56,7 +56,9 @@
       "(schedstat; empty for event-loop and command workloads)")                                   \
     X(CPU_SHARE, cpu_share, OPT, 3, "",                                                            \
       "share of the CPU the run called for that it got, written by the harness "                   \
-      "(docs/analysis.md; below 0.9 the run was spoiled by a busy host; empty: unknown)")
+      "(docs/analysis.md; below 0.9 the run was spoiled by a busy host; empty: unknown)")          \
+    X(ARCH, arch, TEXT, 0, "",                                                                     \
+      "the machine's architecture (uname -m): results of several are separate series")
 
 /* Column indexes: ROW_COL_QPS, ... */
 enum row_col {
@@ -82,6 +84,7 @@ struct row_colinfo {
 extern const struct row_colinfo row_cols[ROW_NCOLS];
 
 #define ROW_PLAN_MAX 128 /* longest plan label + 1 */
+#define ROW_ARCH_MAX 16  /* longest architecture name + 1 */
 
 /*
  * One row.  Latencies are in µs (written with 3 decimals: ns).  mean_us, little_ratio and fairness
@@ -106,15 +109,16 @@ struct row {
     double mean_us;
     uint64_t errors;
     uint64_t ops;
-    double little_ratio; /* qps * mean / concurrency: 1 for an honest closed loop */
-    double fairness;     /* Jain's index of per-worker op counts */
-    double clock_ns;     /* cost of one clock read */
-    double p999_us;      /* NAN when unknown (a benchmark's own result line) */
-    double offered_qps;  /* open loop: the rate asked for; NAN for a closed loop */
-    double busy_cpus;    /* the machine's busy CPUs during the run; NAN when unknown */
-    double other_cpus;   /* of those, not the agent's or its run's; NAN when unknown */
-    double wait_cpus;    /* workers' runnable-but-waiting time / window; NAN: unknown */
-    double cpu_share;    /* the host's judgement (plot/interfere.h); NAN from the agent */
+    double little_ratio;     /* qps * mean / concurrency: 1 for an honest closed loop */
+    double fairness;         /* Jain's index of per-worker op counts */
+    double clock_ns;         /* cost of one clock read */
+    double p999_us;          /* NAN when unknown (a benchmark's own result line) */
+    double offered_qps;      /* open loop: the rate asked for; NAN for a closed loop */
+    double busy_cpus;        /* the machine's busy CPUs during the run; NAN when unknown */
+    double other_cpus;       /* of those, not the agent's or its run's; NAN when unknown */
+    double wait_cpus;        /* workers' runnable-but-waiting time / window; NAN: unknown */
+    double cpu_share;        /* the host's judgement (plot/interfere.h); NAN from the agent */
+    char arch[ROW_ARCH_MAX]; /* uname -m */
 };
 
 /* Write the header line (the column names) and a newline.  0, or -1 on a write error. */

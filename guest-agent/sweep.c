@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -328,9 +329,12 @@ int sweep_run(const struct opts *o, double clock_ns)
     struct row *rows = NULL;
     struct sigaction sa;
     size_t n = 0, total = o->nlevels * o->runs;
-    char status[64] = "complete";
+    char status[64] = "complete", machine[ROW_ARCH_MAX] = "";
+    struct utsname un;
     int ret = SWEEP_EXIT_FAILED;
 
+    if (uname(&un) == 0 && strlen(un.machine) < sizeof(machine))
+        memcpy(machine, un.machine, strlen(un.machine) + 1);
     if (pipe2(sweep_sigpipe, O_CLOEXEC | O_NONBLOCK) < 0) {
         fprintf(stderr, "vmsweep-agent: pipe: %s\n", strerror(errno));
         return SWEEP_EXIT_FAILED;
@@ -378,6 +382,7 @@ int sweep_run(const struct opts *o, double clock_ns)
             };
             struct row *r = &rows[n];
             snprintf(r->plan, sizeof(r->plan), "%s", o->plan);
+            memcpy(r->arch, machine, sizeof(r->arch));
             r->vcpus = o->online_cpus;
             r->cpu_threads = o->cpu_threads;
             r->async = o->wl->async;

@@ -557,9 +557,42 @@ static int make_scaling(struct analysis *a)
     return 0;
 }
 
+/*
+ * Results of several architectures (the CSV's arch column) are different machines: each
+ * plan of each becomes its own series, named plan@arch, so every output (knees, scaling,
+ * sizing, plots) keeps them apart.  Returns whether there were several.
+ */
+static bool split_arches(struct csv_table *const *tables, size_t n)
+{
+    const char *first = NULL;
+    bool mixed = false;
+
+    for (size_t t = 0; t < n && !mixed; t++)
+        for (size_t r = 0; r < tables[t]->n && !mixed; r++) {
+            const char *a = tables[t]->rows[r].arch;
+            if (*a && !first)
+                first = a;
+            else if (*a)
+                mixed = strcmp(first, a) != 0;
+        }
+    for (size_t t = 0; t < n && mixed; t++)
+        for (size_t r = 0; r < tables[t]->n; r++) {
+            struct csv_row *row = &tables[t]->rows[r];
+            char plan[CSV_PLAN_MAX];
+            if (!row->arch[0])
+                continue;
+            /* plan@arch within CSV_PLAN_MAX: the plan gives way, never the arch. */
+            snprintf(plan, sizeof(plan), "%.*s@%s", (int)(CSV_PLAN_MAX - 2 - strlen(row->arch)),
+                     row->plan, row->arch);
+            memcpy(row->plan, plan, sizeof(plan));
+        }
+    return mixed;
+}
+
 int analysis_build(struct csv_table *const *tables, size_t n, double slo_p99_us, FILE *diag,
                    struct analysis **out)
 {
+    bool mixed = split_arches(tables, n);
     struct analysis *a = NULL;
     struct rowref *refs = NULL;
     size_t total = 0, k = 0, i = 0;
@@ -631,6 +664,11 @@ int analysis_build(struct csv_table *const *tables, size_t n, double slo_p99_us,
             fprintf(diag, "vmsweep plot: no usable rows: every run was killed at its timeout\n");
         goto cleanup;
     }
+    for (size_t g = 0; mixed && g < a->n_groups; g++)
+        if (warn(&a->groups[g],
+                 "the results come from machines of several architectures: each is its own "
+                 "series (plan@arch); compare their shapes, not their numbers") < 0)
+            goto oom;
     if (make_scaling(a) < 0)
         goto oom;
     *out = a;

@@ -45,6 +45,7 @@ enum csv_col {
     CSV_COL_OTHER,
     CSV_COL_WAIT,
     CSV_COL_SHARE,
+    CSV_COL_ARCH,
     CSV_COL_COUNT
 };
 
@@ -74,6 +75,7 @@ static const enum row_col csv_cols[CSV_COL_COUNT] = {
     [CSV_COL_OTHER] = ROW_COL_OTHER_CPUS,
     [CSV_COL_WAIT] = ROW_COL_WAIT_CPUS,
     [CSV_COL_SHARE] = ROW_COL_CPU_SHARE,
+    [CSV_COL_ARCH] = ROW_COL_ARCH,
 };
 #define csv_col_name(c) (row_cols[csv_cols[c]].name)
 
@@ -369,6 +371,18 @@ static int set_value(const struct parser *p, struct csv_row *r, int col, size_t 
             }
         }
         memcpy(r->plan, s, strlen(s) + 1);
+        return 0;
+    case CSV_COL_ARCH:
+        /* A name as uname gives it: it ends up in series names and file-safe labels. */
+        for (const char *c = s; *c; c++) {
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_') ||
+                c - s >= CSV_ARCH_MAX - 1) {
+                perr(p, f->line, f->col, "value '%s' in column '%s' is not an architecture name",
+                     shown(s, sh, sizeof sh), cname);
+                return -1;
+            }
+        }
+        memcpy(r->arch, s, strlen(s) + 1);
         return 0;
     case CSV_COL_VCPUS:
     case CSV_COL_CONCURRENCY:

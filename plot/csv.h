@@ -29,8 +29,11 @@
 #define CSV_MAX_BYTES   (1ULL << 30) /* refuse files larger than this (1 GiB) */
 
 /* One data row.  Optional numeric columns that are absent or empty hold NAN. */
+#define CSV_ARCH_MAX 16 /* longest architecture name + 1 */
+
 struct csv_row {
     char plan[CSV_PLAN_MAX];
+    char arch[CSV_ARCH_MAX]; /* the machine's architecture; "" when the CSV has none */
     uint64_t vcpus;
     uint64_t concurrency;
     uint64_t run_idx; /* 0 when absent */

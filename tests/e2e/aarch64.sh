@@ -27,6 +27,17 @@ csv=$(ls out/vcpus-2/sweep_*.csv) || fail "no CSV"
 [ "$(csv_rows "$csv")" = 2 ] || fail "expected one row per level in $csv"
 [ -s out/knee.json ] || fail "no analysis"
 ok "aarch64: $(json $m "$g['cpu_model']"), $(json $m "len($g['numa_nodes'])") nodes, rows: $(csv_rows "$csv")"
+# The same sweep on an x86_64 guest, analysed with the aarch64 one: each CSV row says its
+# architecture, and two architectures are two series (plan@arch), in knee.json and plots.
+head -1 "$csv" | grep -q ',arch$' || fail "the CSV has no arch column"
+[ "$(tail -1 "$csv" | awk -F, '{print $NF}')" = aarch64 ] || fail "the rows do not say aarch64"
+"$VMSWEEP" run "${QUICK[@]}" --vcpus 2 -o x86 >/dev/null 2>x86.txt || { tail -20 x86.txt; fail "x86_64 run failed"; }
+"$VMSWEEP" plot "$csv" x86/vcpus-2/sweep_*.csv -o both -q || fail "plot of both architectures failed"
+[ "$(json both/knee.json 'sorted(g["plan"] for g in j)')" = "['cpu@aarch64', 'cpu@x86_64']" ] ||
+	fail "knee.json does not hold one series per architecture: $(json both/knee.json '[g["plan"] for g in j]')"
+grep -q 'several architectures' both/knee_summary.txt || fail "the summary does not say the series are architectures"
+grep -q "cpu@aarch64" both/plots.gp && grep -q "cpu@x86_64" both/plots.gp || fail "the plots do not name both series"
+ok "an x86_64 and an aarch64 sweep: two series in knee.json and the plots"
 # KVM cannot run another architecture: asked for, it is an input error, before any VM.
 "$VMSWEEP" run --arch aarch64 --accel kvm --vcpus 1 -o kvm >/dev/null 2>kvm.txt
 [ $? = 2 ] && grep -q "KVM cannot run aarch64 guests" kvm.txt || fail "--accel kvm with aarch64 is not refused with exit 2"

@@ -13,7 +13,7 @@ for k in csv jsonl summary; do
 	[ -s "$p" ] || fail "$k file missing"
 done
 csv=$(echo "$out" | sed -n 's/^csv=//p')
-[ "$(head -1 "$csv")" = "ts,plan,vcpus,cpu_threads,io_threads,async,concurrency,duration_sec,run_idx,qps,p50_us,p90_us,p99_us,max_us,ru_maxrss,exit_code,timeout_killed,mean_us,errors,ops,little_ratio,fairness,clock_ns,p999_us,offered_qps,busy_cpus,other_cpus,wait_cpus,cpu_share" ] ||
+[ "$(head -1 "$csv")" = "ts,plan,vcpus,cpu_threads,io_threads,async,concurrency,duration_sec,run_idx,qps,p50_us,p90_us,p99_us,max_us,ru_maxrss,exit_code,timeout_killed,mean_us,errors,ops,little_ratio,fairness,clock_ns,p999_us,offered_qps,busy_cpus,other_cpus,wait_cpus,cpu_share,arch" ] ||
 	fail "CSV header"
 case $(basename "$csv") in sweep_????????_??????.csv) ;; *) fail "file name $csv" ;; esac
 [ "$(wc -l <"$csv")" = 3 ] || fail "two data rows expected"

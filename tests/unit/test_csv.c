@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cancel.h"
+#include "analysis.h"
 #include "csv.h"
 
 #define HDR17                                                                                      \
@@ -145,9 +146,43 @@ static void test_errors(void **state)
                  "data.csv:1:6: column 'plan' appears twice");
     expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\n\"a\nb\",1,1,5,1,2,3\n",
                  "data.csv:2:1: plan name 'a\\x0ab' contains a control character");
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us,arch\ncpu,1,1,5,1,2,3,x86/64\n",
+                 "data.csv:2:17: value 'x86/64' in column 'arch' is not an architecture name");
+    expect_error("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us,arch\n"
+                 "cpu,1,1,5,1,2,3,aaaaaaaaaaaaaaaaaaaa\n",
+                 "is not an architecture name");
     expect_error("", "the file is empty");
     expect_error_n("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16, "not a CSV file: it contains binary data");
     expect_error("hello world\nthis is text\n", "missing required column 'plan'");
+}
+
+/* Two architectures in the input: each plan of each is its own series (plan@arch); one
+ * architecture, or none, leaves the plan names alone. */
+static void test_arch_series(void **state)
+{
+    static const char *text = "plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us,arch\n"
+                              "cpu,2,1,5,1,2,3,x86_64\ncpu,2,1,7,1,2,3,aarch64\n";
+    struct csv_table *t = NULL;
+    struct analysis *a = NULL;
+    (void)state;
+    assert_null(parse_err(text, &t));
+    assert_string_equal(t->rows[1].arch, "aarch64");
+    assert_int_equal(analysis_build(&t, 1, 0, stderr, &a), 0);
+    assert_int_equal(a->n_groups, 2);
+    assert_string_equal(a->groups[0].plan, "cpu@aarch64");
+    assert_string_equal(a->groups[1].plan, "cpu@x86_64");
+    assert_non_null(
+        strstr(a->groups[0].warnings[a->groups[0].n_warnings - 1], "several architectures"));
+    analysis_free(a);
+    csv_free(t);
+    assert_null(parse_err("plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us,arch\n"
+                          "cpu,2,1,5,1,2,3,aarch64\ncpu,2,2,7,1,2,3,aarch64\n",
+                          &t));
+    assert_int_equal(analysis_build(&t, 1, 0, stderr, &a), 0);
+    assert_int_equal(a->n_groups, 1);
+    assert_string_equal(a->groups[0].plan, "cpu");
+    analysis_free(a);
+    csv_free(t);
 }
 
 static void test_read_file(void **state)
@@ -292,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_minimal_reordered_quoted_crlf),
         cmocka_unit_test(test_header_only_and_free_null),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_arch_series),
         cmocka_unit_test(test_read_file),
         cmocka_unit_test(test_read_not_regular),
         cmocka_unit_test(test_too_many_columns),

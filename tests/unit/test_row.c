@@ -63,6 +63,7 @@ static void fill(struct row *a, struct row *b)
     a->other_cpus = 0.02;
     a->wait_cpus = 0.5;
     a->cpu_share = 0.484; /* as the harness writes it back */
+    snprintf(a->arch, sizeof(a->arch), "aarch64");
     /* a timed-out run with an awkward plan name */
     memset(b, 0, sizeof(*b));
     b->ts = 1700000060;
@@ -136,7 +137,7 @@ static void test_header_exact(void **state)
     assert_string_equal(buf, "ts,plan,vcpus,cpu_threads,io_threads,async,concurrency,duration_sec,"
                              "run_idx,qps,p50_us,p90_us,p99_us,max_us,ru_maxrss,exit_code,"
                              "timeout_killed,mean_us,errors,ops,little_ratio,fairness,clock_ns,"
-                             "p999_us,offered_qps,busy_cpus,other_cpus,wait_cpus,cpu_share\n");
+                             "p999_us,offered_qps,busy_cpus,other_cpus,wait_cpus,cpu_share,arch\n");
     free(buf);
 }
 
