@@ -7,6 +7,7 @@
 #include "log.h"
 #include "paths.h"
 #include "vm.h"
+#include "volume.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -130,6 +131,10 @@ static int doctor_connect(const char *uri)
     snprintf(what, sizeof(what), "libvirt at '%s', files for its QEMU in '%s'", uri,
              vm_conn_workdir(conn));
     bad += report(true, true, what, "");
+    bad += report(vm_conn_pool(conn) == 0, true,
+                  "storage pool '" VOLUME_POOL "' for images (" VOLUME_POOL_PATH
+                  " on the libvirt host)",
+                  "the error above says why");
     char *tcg = vm_domcaps(conn, false), *kvm = vm_domcaps(conn, true);
     snprintf(fix, sizeof(fix),
              "the daemon of '%s' finds no qemu-system-x86_64: install package "
@@ -160,7 +165,8 @@ int doctor_main(int argc, char **argv)
                  "fix.  KVM is checked by booting the guest kernel under it (the verdict is "
                  "cached per host; --reprobe boots again).  --connect URI checks what a "
                  "sweep through that libvirt URI needs instead of the embedded driver "
-                 "(daemon, virtlogd, the folder its QEMU is given, QEMU, KVM).  Exit 0 when "
+                 "(daemon, virtlogd, the folder its QEMU is given, the storage pool for images, "
+                 "QEMU, KVM).  Exit 0 when "
                  "a sweep can run.");
             return 0;
         }

@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "paths.h"
+#include "volume.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -575,25 +576,23 @@ static int handover_dir(struct vm_conn *c)
 
 int vm_conn_stage(struct vm_conn *conn, const char *path, char **out)
 {
-    const char *base = strrchr(path, '/');
     char *dst;
+    bool uploaded;
 
-    if (!conn->handover) {
-        dst = strdup(path);
-        if (dst == NULL) {
-            log_error("out of memory");
-            return -1;
-        }
-        *out = dst;
-        return 0;
-    }
-    dst = fsutil_printf("%s/%s", conn->workdir, base ? base + 1 : path);
-    if (dst == NULL || fsutil_copy_file(path, dst) < 0 || hand_to_qemu(conn, dst) < 0) {
-        free(dst);
+    if (conn->handover)
+        return volume_put(conn->conn, path, conn->qemu_uid, conn->qemu_gid, out, &uploaded);
+    dst = strdup(path);
+    if (dst == NULL) {
+        log_error("out of memory");
         return -1;
     }
     *out = dst;
     return 0;
+}
+
+int vm_conn_pool(struct vm_conn *conn)
+{
+    return volume_pool_ready(conn->conn);
 }
 
 int vm_conn_hand(struct vm_conn *conn, const char *path)

@@ -52,11 +52,14 @@ void vm_conn_versions(struct vm_conn *conn, char *hv, size_t hvlen, char *lv, si
 const char *vm_conn_workdir(const struct vm_conn *conn);
 
 /*
- * Make the file at path readable by conn's QEMU: *out is a malloc'd path to use instead
- * (path itself for the embedded driver, else a copy in the workdir given to QEMU's user).
- * 0, or -1 (reported).
+ * Make the image file at path readable by conn's QEMU: *out is a malloc'd path to use
+ * instead (path itself for the embedded driver, else the daemon's storage volume of that
+ * content, uploaded when the host has none: volume.h).  0, or -1 (reported).
  */
 int vm_conn_stage(struct vm_conn *conn, const char *path, char **out);
+
+/* Is conn's storage pool for images usable (created when missing: volume.h)?  0/-1. */
+int vm_conn_pool(struct vm_conn *conn);
 
 /* Give a file we created in the workdir to conn's QEMU user (no-op when embedded); 0/-1. */
 int vm_conn_hand(struct vm_conn *conn, const char *path);
