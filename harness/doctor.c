@@ -7,11 +7,14 @@
 #include "log.h"
 #include "paths.h"
 #include "vm.h"
+#include "volume.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* Is prog on PATH? */
@@ -117,23 +120,96 @@ static void doctor_kvm(const struct image *img, bool img_ok, bool reprobe)
     }
 }
 
+/* Does a process listen on the Unix socket at path?  (A dead daemon leaves its file.) */
+static bool sock_alive(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool ok;
+
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/*
+ * What the libvirt daemon at uri needs: its sockets (a local system daemon), the
+ * connection and the per-run folder its QEMU is given, QEMU itself, KVM.  Returns the
+ * number of FAIL lines.
+ */
+static int doctor_connect(const char *uri)
+{
+    struct vm_conn *conn = NULL;
+    char what[600], fix[600];
+    int bad = 0;
+
+    if (!strcmp(uri, "qemu:///system")) {
+        bool daemon =
+            sock_alive("/run/libvirt/libvirt-sock") || sock_alive("/run/libvirt/virtqemud-sock");
+        bad += report(daemon, true, "libvirt daemon socket (/run/libvirt/libvirt-sock)",
+                      "start the daemon (systemctl start libvirtd, or /usr/sbin/libvirtd -d; "
+                      "package libvirt-daemon)");
+        bad += report(sock_alive("/run/libvirt/virtlogd-sock"), true,
+                      "virtlogd socket (/run/libvirt/virtlogd-sock: the system daemon logs "
+                      "QEMU's output through it)",
+                      "start virtlogd (systemctl start virtlogd, or /usr/sbin/virtlogd -d)");
+    }
+    snprintf(what, sizeof(what), "libvirt at '%s'", uri);
+    if (vm_connect(uri, &conn) < 0)
+        return bad + report(false, true, what,
+                            "cannot connect or hand files to its QEMU (the error above says "
+                            "why)");
+    snprintf(what, sizeof(what), "libvirt at '%s', files for its QEMU in '%s'", uri,
+             vm_conn_workdir(conn));
+    bad += report(true, true, what, "");
+    bad += report(vm_conn_pool(conn) == 0, true,
+                  "storage pool '" VOLUME_POOL "' for images (" VOLUME_POOL_PATH
+                  " on the libvirt host)",
+                  "the error above says why");
+    char *tcg = vm_domcaps(conn, DOMXML_X86_64, false),
+         *kvm = vm_domcaps(conn, DOMXML_X86_64, true);
+    snprintf(fix, sizeof(fix),
+             "the daemon of '%s' finds no qemu-system-x86_64: install package "
+             "qemu-system-x86 on that host",
+             uri);
+    bad += report(tcg != NULL, true, "QEMU x86_64 on the libvirt host", fix);
+    bad += report(kvm != NULL, false, "KVM on the libvirt host",
+                  "no usable /dev/kvm there: guests run under TCG (emulated: slower; compare "
+                  "ratios, not absolute numbers)");
+    free(tcg);
+    free(kvm);
+    vm_disconnect(conn);
+    return bad;
+}
+
 int doctor_main(int argc, char **argv)
 {
     struct image img = {0};
     char *agent = NULL;
     int bad = 0;
     bool img_ok, cgroup, reprobe = false;
+    const char *uri = NULL;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            puts("usage: vmsweep doctor [--reprobe]\n\nCheck libvirt, QEMU, KVM or TCG, gnuplot, "
-                 "cgroups, the agent and the guest image, and say what to fix.  KVM is "
-                 "checked by booting the guest kernel under it (the verdict is cached per "
-                 "host; --reprobe boots again).  Exit 0 when a sweep can run.");
+            puts("usage: vmsweep doctor [--reprobe] [--connect URI]\n\nCheck libvirt, QEMU, KVM "
+                 "or TCG, gnuplot, cgroups, the agent and the guest image, and say what to "
+                 "fix.  KVM is checked by booting the guest kernel under it (the verdict is "
+                 "cached per host; --reprobe boots again).  --connect URI checks what a "
+                 "sweep through that libvirt URI needs instead of the embedded driver "
+                 "(daemon, virtlogd, the folder its QEMU is given, the storage pool for images, "
+                 "QEMU, KVM).  Exit 0 when "
+                 "a sweep can run.");
             return 0;
         }
         if (!strcmp(argv[i], "--reprobe")) {
             reprobe = true;
+            continue;
+        }
+        if (!strcmp(argv[i], "--connect") && i + 1 < argc) {
+            uri = argv[++i];
             continue;
         }
         log_error("unexpected argument '%s' (see --help)", argv[i]);
@@ -141,11 +217,14 @@ int doctor_main(int argc, char **argv)
     }
     bad += report(have("qemu-system-x86_64"), true, "QEMU (qemu-system-x86_64)",
                   "run ci/install-deps.sh (package qemu-system-x86)");
-    bad += report(access("/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/"
-                         "libvirt_driver_qemu.so",
-                         R_OK) == 0,
-                  true, "libvirt QEMU driver (embedded, no daemon needed)",
-                  "run ci/install-deps.sh (package libvirt-daemon-driver-qemu)");
+    if (uri)
+        bad += doctor_connect(uri);
+    else
+        bad += report(access("/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/"
+                             "libvirt_driver_qemu.so",
+                             R_OK) == 0,
+                      true, "libvirt QEMU driver (embedded, no daemon needed)",
+                      "run ci/install-deps.sh (package libvirt-daemon-driver-qemu)");
     cgroup = access("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", F_OK) == 0 ||
              access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
     bad += report(cgroup, false, "cgroup CPU controller (for --cpu-cap)",
@@ -157,7 +236,8 @@ int doctor_main(int argc, char **argv)
     bad += report(agent != NULL, true, "static agent (vmsweep-agent)", "run make");
     img_ok = image_resolve(IMAGE_DEFAULT, &img) == 0;
     bad += report(img_ok, true, "guest image 'tiny'", "run 'vmsweep image build' (or make image)");
-    doctor_kvm(&img, img_ok, reprobe);
+    if (uri == NULL)
+        doctor_kvm(&img, img_ok, reprobe); /* the embedded driver's probe, on this host */
     image_free(&img);
     doctor_arches();
     free(agent);

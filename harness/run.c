@@ -1517,12 +1517,13 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     cmdline = fsutil_printf("%s%s vmsweep.deadman=%u", run->img.cmdline_extra,
                             strstr(run->img.cmdline_extra, "loglevel=") ? "" : " loglevel=6",
                             s->deadman_s);
-    if (!console || !cmdline || !sock || salvage_make_disk(disk, RUN_DISK_MIB) < 0)
+    if (!console || !cmdline || !sock || salvage_make_disk(disk, RUN_DISK_MIB) < 0 ||
+        vm_conn_hand(run->conn, disk) < 0)
         goto cleanup;
     if (run->img.disk) {
         /* Disk images boot from a throw-away overlay: the image itself is never written. */
         root = fsutil_printf("%s/%s-root.qcow2", vm_conn_workdir(run->conn), name);
-        if (!root || imgdisk_overlay(run->img.disk, root) < 0)
+        if (!root || imgdisk_overlay(run->img.disk, root) < 0 || vm_conn_hand(run->conn, root) < 0)
             goto cleanup;
     }
 
@@ -1854,6 +1855,20 @@ cleanup:
     return ret;
 }
 
+/* Replace the image file *path (may be NULL) by the copy conn's QEMU can read. */
+static int run_stage(struct vm_conn *conn, char **path)
+{
+    char *staged = NULL;
+
+    if (*path == NULL)
+        return 0;
+    if (vm_conn_stage(conn, *path, &staged) < 0)
+        return -1;
+    free(*path);
+    *path = staged;
+    return 0;
+}
+
 int run_sweep(const struct spec *s, const struct run_opts *o)
 {
     struct run_ctx run = {.s = s, .o = o};
@@ -1901,6 +1916,15 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     if (vm_connect(s->connect, &run.conn) < 0)
         goto cleanup;
     log_debug("connected to libvirt in %llu ms", (unsigned long long)(guest_now_ms() - t_conn));
+    if (s->connect && run.img.disk) {
+        /* A qcow2 volume is probed by the daemon (capacity = virtual size): not yet. */
+        log_error("disk images through a libvirt daemon ('%s') are not supported yet (issue "
+                  "16): use an initramfs image such as 'tiny'",
+                  s->connect);
+        goto cleanup;
+    }
+    if (run_stage(run.conn, &run.img.kernel) < 0 || run_stage(run.conn, &run.img.initrd) < 0)
+        goto cleanup;
     vm_conn_versions(run.conn, hv, sizeof(hv), lv, sizeof(lv));
     snprintf(run.versions, sizeof(run.versions), "qemu %s libvirt %s vmsweep %s", hv, lv,
              VMSWEEP_VERSION);

@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "paths.h"
+#include "volume.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -43,13 +44,18 @@
 #define VM_MAX_TRACKED   64
 #define VM_MAX_VCPU_INFO 256 /* the most vCPUs a size may have (specopt's vcpus range) */
 /* Unix socket paths are limited to 108 bytes; libvirt adds ~60 below the root. */
-#define VM_MAX_ROOT_LEN 44
+/* The per-run folder handed to a daemon's QEMU: /tmp/<prefix><pid>-XXXXXX (see handover). */
+#define VM_HANDOVER_PREFIX "/tmp/vmsweep-run-"
+#define VM_MAX_ROOT_LEN    44
 
 struct vm_conn {
     virConnectPtr conn;
     char *uri;
-    char *root;    /* embed root we own, or NULL */
-    char *workdir; /* where console logs and results disks go */
+    char *root;     /* embed root we own, or NULL */
+    char *workdir;  /* where console logs and results disks go */
+    bool handover;  /* workdir is a per-run dir handed to the daemon's QEMU user */
+    uid_t qemu_uid; /* who the daemon runs QEMU as (handover only) */
+    gid_t qemu_gid;
 };
 
 struct vm {
@@ -452,6 +458,148 @@ static virConnectPtr open_pinned(const char *uri)
     return conn;
 }
 
+/*
+ * Who the daemon of conn runs QEMU as: the DAC <baselabel> ("+UID:+GID") of its
+ * capabilities.  0, or -1 when the daemon does not say (no DAC security driver).
+ */
+static int qemu_owner(virConnectPtr conn, uid_t *uid, gid_t *gid)
+{
+    char *caps = virConnectGetCapabilities(conn);
+    const char *p = caps ? strstr(caps, "<model>dac</model>") : NULL;
+    unsigned long u, g;
+    int ret = -1;
+
+    p = p ? strstr(p, "<baselabel") : NULL;
+    p = p ? strchr(p, '>') : NULL;
+    if (p && sscanf(p, ">+%lu:+%lu<", &u, &g) == 2) {
+        *uid = (uid_t)u;
+        *gid = (gid_t)g;
+        ret = 0;
+    }
+    free(caps);
+    return ret;
+}
+
+/* Give the file or folder at path (never through a symbolic link) to QEMU's user. */
+static int hand_to_qemu(const struct vm_conn *c, const char *path)
+{
+    int fd, ret = -1;
+
+    if (c->qemu_uid == geteuid() && c->qemu_gid == getegid())
+        return 0;
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 || fchown(fd, c->qemu_uid, c->qemu_gid) < 0)
+        log_error("cannot give '%s' to QEMU's user (uid %lu, gid %lu) of '%s': %s%s", path,
+                  (unsigned long)c->qemu_uid, (unsigned long)c->qemu_gid, c->uri, strerror(errno),
+                  geteuid() != 0 ? " (that takes root: run vmsweep as root, or use "
+                                   "qemu:///session)"
+                                 : "");
+    else
+        ret = 0;
+    if (fd >= 0)
+        close(fd);
+    return ret;
+}
+
+/*
+ * Remove the per-run folders (handover_dir) of vmsweep processes that are gone (killed:
+ * a clean exit removes its own).  Only names of the shape we create, real folders of mode
+ * 0700 owned by us or by this daemon's QEMU user.
+ */
+static void handover_reap(const struct vm_conn *c)
+{
+    const char *prefix = strrchr(VM_HANDOVER_PREFIX, '/') + 1;
+    size_t plen = strlen(prefix);
+    DIR *d = opendir("/tmp");
+    struct dirent *e;
+
+    while (d && (e = readdir(d)) != NULL) {
+        char *end, *path;
+        struct stat st;
+        long pid;
+
+        if (strncmp(e->d_name, prefix, plen) != 0)
+            continue;
+        pid = strtol(e->d_name + plen, &end, 10);
+        if (pid <= 0 || *end != '-' || strlen(end + 1) != 6 || !fsutil_safe_name(end + 1) ||
+            (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+            continue;
+        path = fsutil_printf("/tmp/%s", e->d_name);
+        if (path && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700 &&
+            (st.st_uid == geteuid() || st.st_uid == c->qemu_uid)) {
+            log_debug("removing '%s' of a vmsweep that is gone", path);
+            fsutil_rm_rf(path);
+        }
+        free(path);
+    }
+    if (d)
+        closedir(d);
+}
+
+/*
+ * A local daemon's QEMU runs as its own user (qemu.conf's user/group), which cannot
+ * reach our private cache.  It gets a per-run folder of its own under /tmp: created
+ * exclusively with mode 0700 (mkdtemp), checked with lstat (a folder, ours, 0700, not a
+ * link), then given to QEMU's user, so only that user and root can enter it.  The files
+ * QEMU opens are copied or created there (vm_conn_stage, vm_conn_hand).
+ */
+static int handover_dir(struct vm_conn *c)
+{
+    struct stat st;
+
+    if (qemu_owner(c->conn, &c->qemu_uid, &c->qemu_gid) < 0) {
+        c->qemu_uid = geteuid();
+        c->qemu_gid = getegid();
+    }
+    handover_reap(c);
+    c->workdir = fsutil_printf("%s%ld-XXXXXX", VM_HANDOVER_PREFIX, (long)getpid());
+    if (c->workdir == NULL)
+        return -1;
+    if (mkdtemp(c->workdir) == NULL) {
+        log_error("cannot create a folder for QEMU of '%s' like '%s': %s", c->uri, c->workdir,
+                  strerror(errno));
+        free(c->workdir);
+        c->workdir = NULL;
+        return -1;
+    }
+    c->handover = true;
+    if (lstat(c->workdir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 07777) != 0700) {
+        log_error("'%s' is not the private folder just created (a folder of ours, mode 0700)",
+                  c->workdir);
+        return -1;
+    }
+    log_debug("files for QEMU (uid %lu) of '%s' go to '%s'", (unsigned long)c->qemu_uid, c->uri,
+              c->workdir);
+    return hand_to_qemu(c, c->workdir);
+}
+
+int vm_conn_stage(struct vm_conn *conn, const char *path, char **out)
+{
+    char *dst;
+    bool uploaded;
+
+    if (conn->handover)
+        return volume_put(conn->conn, path, conn->qemu_uid, conn->qemu_gid, out, &uploaded);
+    dst = strdup(path);
+    if (dst == NULL) {
+        log_error("out of memory");
+        return -1;
+    }
+    *out = dst;
+    return 0;
+}
+
+int vm_conn_pool(struct vm_conn *conn)
+{
+    return volume_pool_ready(conn->conn);
+}
+
+int vm_conn_hand(struct vm_conn *conn, const char *path)
+{
+    return conn->handover ? hand_to_qemu(conn, path) : 0;
+}
+
 int vm_connect(const char *uri, struct vm_conn **out)
 {
     struct vm_conn *c = calloc(1, sizeof(*c));
@@ -484,11 +632,15 @@ int vm_connect(const char *uri, struct vm_conn **out)
         caps_share(c->root, true);
         c->uri = fsutil_printf("qemu:///embed?root=%s", c->root);
         c->workdir = strdup(c->root);
+    } else if (strstr(uri, "://") && strstr(uri, ":///") == NULL) {
+        log_error("'%s' names a remote host: not supported yet (issue 16); a local URI "
+                  "such as 'qemu:///system' is",
+                  uri);
+        goto fail;
     } else {
         c->uri = strdup(uri);
-        c->workdir = paths_cache_sub("run");
     }
-    if (c->uri == NULL || c->workdir == NULL)
+    if (c->uri == NULL || (c->root && c->workdir == NULL))
         goto fail;
     if (vm_event_start() < 0)
         goto fail;
@@ -505,13 +657,19 @@ int vm_connect(const char *uri, struct vm_conn **out)
                       "('vmsweep doctor' says what is missing)");
         goto fail;
     }
+    if (c->root == NULL && handover_dir(c) < 0)
+        goto fail;
     free(base);
     *out = c;
     return 0;
 fail:
     free(base);
+    if (c->conn)
+        virConnectClose(c->conn);
     if (c->root)
         fsutil_rm_rf(c->root);
+    if (c->handover)
+        fsutil_rm_rf(c->workdir);
     free(c->root);
     free(c->uri);
     free(c->workdir);
@@ -693,6 +851,10 @@ int vm_start(struct vm_conn *conn, const char *xml, const char *name, const char
             return -1;
         }
         log_error("cannot start VM '%s': %s", name, why);
+        if (strstr(why, "virtlogd"))
+            log_error("the daemon of '%s' logs QEMU's output through virtlogd: start it "
+                      "('vmsweep doctor --connect %s' checks)",
+                      conn->uri, conn->uri);
         log_qemu_tail(conn, name);
         return -1;
     }
@@ -942,6 +1104,8 @@ void vm_disconnect(struct vm_conn *conn)
         caps_share(conn->root, false);
         fsutil_rm_rf(conn->root);
     }
+    if (conn->handover)
+        fsutil_rm_rf(conn->workdir);
     free(conn->root);
     free(conn->uri);
     free(conn->workdir);

@@ -47,8 +47,24 @@ const char *vm_conn_uri(const struct vm_conn *conn);
 /* Hypervisor and libvirt versions as "QEMU 7.2.0" / "libvirt 9.0.0" into buffers. */
 void vm_conn_versions(struct vm_conn *conn, char *hv, size_t hvlen, char *lv, size_t lvlen);
 
-/* Folder for per-domain files (console logs, disks): the embed root or a temp dir. */
+/*
+ * Folder for per-domain files (console sockets, disks): the embed root, or for a daemon's
+ * URI a private per-run folder under /tmp owned by the user the daemon runs QEMU as.
+ */
 const char *vm_conn_workdir(const struct vm_conn *conn);
+
+/*
+ * Make the image file at path readable by conn's QEMU: *out is a malloc'd path to use
+ * instead (path itself for the embedded driver, else the daemon's storage volume of that
+ * content, uploaded when the host has none: volume.h).  0, or -1 (reported).
+ */
+int vm_conn_stage(struct vm_conn *conn, const char *path, char **out);
+
+/* Is conn's storage pool for images usable (created when missing: volume.h)?  0/-1. */
+int vm_conn_pool(struct vm_conn *conn);
+
+/* Give a file we created in the workdir to conn's QEMU user (no-op when embedded); 0/-1. */
+int vm_conn_hand(struct vm_conn *conn, const char *path);
 
 /*
  * Start a transient domain from XML.  With console_sock (the domain's serial console
