@@ -72,10 +72,10 @@ static void doctor_arches(void)
         image_free(&img);
         snprintf(what, sizeof(what), "%s guests (--arch %s, under TCG)", domxml_arch_names[a],
                  domxml_arch_names[a]);
-        snprintf(fix, sizeof(fix), "missing:%s%s%s%s%s%s%s", e ? "" : " ", e ? "" : emu,
+        snprintf(fix, sizeof(fix), "missing:%s%s%s%s%s%s", e ? "" : " ", e ? "" : emu,
                  ag ? "" : " the agent (ci/install-deps.sh, then make)",
                  im ? "" : " the image (vmsweep image build --arch ",
-                 im ? "" : domxml_arch_names[a], im ? "" : ")", "");
+                 im ? "" : domxml_arch_names[a], im ? "" : ")");
         report(e && ag && im, false, what, fix);
     }
 }
