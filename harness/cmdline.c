@@ -338,7 +338,7 @@ static void fmt_dur(uint64_t s, char *buf, size_t len)
 static void cmdline_announce(const struct spec *s, bool local)
 {
     uint64_t per_size = s->nlevels * spec_runs(s) * (s->duration_us / UNITS_US_PER_SEC + 1);
-    uint64_t total = local ? per_size : s->nsizes * (per_size + 15);
+    uint64_t total = local ? per_size : spec_size_count(s) * (per_size + 15);
     char dur[32], each[32];
 
     fmt_dur(total, dur, sizeof(dur));
@@ -351,7 +351,7 @@ static void cmdline_announce(const struct spec *s, bool local)
     else
         log_info("%zu VM size(s), each: boot, then %zu level(s) x %llu run(s) of %s: about %s "
                  "in all (Ctrl-C stops and keeps the rows so far)",
-                 s->nsizes, s->nlevels, (unsigned long long)spec_runs(s), each, dur);
+                 spec_size_count(s), s->nlevels, (unsigned long long)spec_runs(s), each, dur);
 }
 
 static void cmdline_log_level(const struct cmdline_opts *o)
@@ -507,22 +507,24 @@ int cmdline_run(int argc, char **argv)
     struct cmdline_opts o = {0};
     struct spec s;
     struct run_opts ro = {0};
-    char *agent = NULL, *outdir = NULL;
+    char *agent = NULL, *outdir = NULL, *foreign[DOMXML_NARCH] = {0};
     int ret, json_fd = -1;
 
     memset(&s, 0, sizeof(s));
     if (cmdline_prepare(argc, argv, false, cmdline_run_usage, &o, &s, &agent, &outdir, &ret) < 0)
         goto cleanup;
-    /* The agent pushed into the guests is the one built for their architecture (the
-     * host's checked the options). */
-    if (s.arch != domxml_host_arch()) {
-        free(agent);
-        if (!(agent = paths_agent(domxml_arch_names[s.arch]))) {
+    /* The agent pushed into a guest is the one built for its architecture (the host's
+     * checked the options). */
+    for (int a = 0; a < DOMXML_NARCH; a++) {
+        if (!(s.arches & (1u << a)))
+            continue;
+        if ((enum domxml_arch)a == domxml_host_arch()) {
+            ro.agents[a] = agent;
+        } else if (!(ro.agents[a] = foreign[a] = paths_agent(domxml_arch_names[a]))) {
             ret = 2;
             goto cleanup;
         }
     }
-    ro.agent = agent;
     ro.outdir = outdir;
     ro.no_plot = o.no_plot;
     ro.no_restore = o.no_restore;
@@ -554,6 +556,8 @@ cleanup:
     free(o.flags);
     cJSON_Delete(o.replay_manifest);
     free(agent);
+    for (int a = 0; a < DOMXML_NARCH; a++)
+        free(foreign[a]);
     free(outdir);
     return ret;
 }

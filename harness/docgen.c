@@ -104,8 +104,11 @@ static void type_text(const struct specopt *o, char *buf, size_t len)
         snprintf(buf, len, "true or false");
         return;
     case SPECOPT_ENUM:
+    case SPECOPT_ENUMS:
         for (int i = 0; o->choices[i] && off < len; i++)
             off += (size_t)snprintf(buf + off, len - off, "%s`%s`", i ? ", " : "", o->choices[i]);
+        if (o->type == SPECOPT_ENUMS && off < len)
+            snprintf(buf + off, len - off, ", or several (a list, or names joined by commas)");
         return;
     case SPECOPT_WORKLOAD:
         for (size_t i = 0; wl_at(i) && off < len; i++)
@@ -287,7 +290,7 @@ static void bash_completion(FILE *f)
         const struct specopt *o = &specopt_table[i];
         if (!o->flag)
             continue;
-        if (o->type == SPECOPT_ENUM) {
+        if (o->type == SPECOPT_ENUM || o->type == SPECOPT_ENUMS) {
             fprintf(f, "\t--%s) COMPREPLY=($(compgen -W '", o->flag);
             for (int c = 0; o->choices[c]; c++)
                 fprintf(f, "%s%s", c ? " " : "", o->choices[c]);
@@ -359,12 +362,10 @@ static void zsh_completion(FILE *f)
             fputs(":", f);
             zsh_text(f, o->metavar ? o->metavar : "value");
             fputc(':', f);
-            if (o->type == SPECOPT_ENUM || o->type == SPECOPT_WORKLOAD) {
+            if (o->choices || o->type == SPECOPT_WORKLOAD) {
                 fputs("(", f);
-                for (size_t c = 0;
-                     o->type == SPECOPT_ENUM ? o->choices[c] != NULL : wl_at(c) != NULL; c++)
-                    fprintf(f, "%s%s", c ? " " : "",
-                            o->type == SPECOPT_ENUM ? o->choices[c] : wl_at(c)->name);
+                for (size_t c = 0; o->choices ? o->choices[c] != NULL : wl_at(c) != NULL; c++)
+                    fprintf(f, "%s%s", c ? " " : "", o->choices ? o->choices[c] : wl_at(c)->name);
                 fputs(")", f);
             } else {
                 fputs("_files", f);

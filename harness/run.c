@@ -99,16 +99,29 @@ const char *run_status_name(enum run_status st)
     return names[st];
 }
 
+/* What the sizes of one guest architecture share. */
+struct run_arch {
+    bool used;
+    enum domxml_arch arch;
+    struct image img;
+    struct accel_choice accel;
+    const char *cpu_model;           /* the model the VMs get (may be "host": --cpu-fallback) */
+    struct spec_strv model_features; /* the model's features (libvirt names), when known */
+};
+
+/* "hvf", "kvm" or "tcg": the accelerator of a choice. */
+static const char *run_accel_name(const struct accel_choice *a)
+{
+    return a->hvf ? "hvf" : a->kvm ? "kvm" : "tcg";
+}
+
 /* Everything shared by the sizes of one run. */
 struct run_ctx {
     const struct spec *s;
     const struct run_opts *o;
     struct vm_conn *conn;
-    struct image img;
     struct keys keys;
-    struct accel_choice accel;
-    const char *cpu_model;           /* the model the VMs get (may be "host": --cpu-fallback) */
-    struct spec_strv model_features; /* the model's features (libvirt names), when known */
+    struct run_arch arch[DOMXML_NARCH]; /* by enum domxml_arch; used: the run has such sizes */
     char *manifest_path;
     cJSON *manifest;
     cJSON *sizes;
@@ -211,7 +224,8 @@ struct size_judged {
 /* One VM size in flight. */
 struct size_ctx {
     struct run_ctx *run;
-    size_t idx; /* which VM size */
+    struct run_arch *ra; /* its architecture's image, accelerator, CPU model */
+    size_t idx;          /* which VM size */
     unsigned vcpus;
     struct vm *vm;
     struct guest *g;
@@ -269,7 +283,7 @@ static int size_watch(struct size_ctx *sc)
     uint64_t now = guest_now_ms();
 
     if (sc->booting) {
-        uint64_t wait = sc->run->accel.kvm ? RUN_KERNEL_WAIT_MS_KVM : RUN_KERNEL_WAIT_MS_TCG;
+        uint64_t wait = sc->ra->accel.kvm ? RUN_KERNEL_WAIT_MS_KVM : RUN_KERNEL_WAIT_MS_TCG;
         if (now - sc->boot_t0 > wait && vm_console(sc->vm) &&
             console_mark_ms(vm_console(sc->vm), CONSOLE_KERNEL) == 0) {
             sc->no_progress = true;
@@ -311,8 +325,9 @@ static void run_status(const struct size_ctx *sc, const char *what)
         units_fmt_duration(per * left * 1000, eta, sizeof(eta));
         pct = run->runs_done * 100 / run->runs_total;
     }
-    log_status("size %zu/%zu (%u vCPU): %s  %llu%% done, ETA %s", sc->idx + 1, run->s->nsizes,
-               sc->vcpus, what, (unsigned long long)(pct > 99 ? 99 : pct), eta);
+    log_status("size %zu/%zu (%u vCPU): %s  %llu%% done, ETA %s", sc->idx + 1,
+               spec_size_count(run->s), sc->vcpus, what, (unsigned long long)(pct > 99 ? 99 : pct),
+               eta);
 }
 
 /* The baseline of a pass's first run: the vCPUs' CPU time and the host's use now. */
@@ -663,9 +678,9 @@ static void guest_model_check(struct size_ctx *sc, const cJSON *guest, cJSON *m)
     const cJSON *flags = cJSON_GetObjectItemCaseSensitive(guest, "cpu_flags");
     struct spec_strv lacks = {0};
 
-    if (!sc->run->model_features.n || !cJSON_IsString(flags))
+    if (!sc->ra->model_features.n || !cJSON_IsString(flags))
         return;
-    if (cpucheck_guest_lacks(&sc->run->model_features, flags->valuestring, &lacks) == 0) {
+    if (cpucheck_guest_lacks(&sc->ra->model_features, flags->valuestring, &lacks) == 0) {
         cJSON *a = cJSON_AddArrayToObject(m, "guest_lacks_features");
         char list[512] = "";
         for (size_t i = 0; i < lacks.n; i++) {
@@ -676,8 +691,8 @@ static void guest_model_check(struct size_ctx *sc, const cJSON *guest, cJSON *m)
         }
         if (lacks.n)
             log_info("%s: the guest sees %zu of the %zu features of CPU model '%s' (lacks: %s)",
-                     sc->label, sc->run->model_features.n - lacks.n, sc->run->model_features.n,
-                     sc->run->cpu_model, list);
+                     sc->label, sc->ra->model_features.n - lacks.n, sc->ra->model_features.n,
+                     sc->ra->cpu_model, list);
     }
     spec_strv_free(&lacks);
 }
@@ -730,7 +745,7 @@ static int size_prepare(struct size_ctx *sc, cJSON *m)
                  "if the guest dies",
                  sc->label);
     log_debug("%s: pushing the agent", sc->label);
-    if (guest_push(sc->g, sc->run->o->agent, RUN_AGENT_PATH, 0755) < 0)
+    if (guest_push(sc->g, sc->run->o->agents[sc->ra->arch], RUN_AGENT_PATH, 0755) < 0)
         return -1;
     log_debug("%s: agent pushed", sc->label);
     for (size_t i = 0; i < s->push.n; i++) {
@@ -1284,7 +1299,7 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, cJSO
         guest_close(sc->g);
         sc->g = NULL;
         log_warn("%s: the sweep did not finish; reconnecting once to fetch its rows", sc->label);
-        if (guest_connect(sc->port, sc->run->img.hostkey, sc->run->keys.priv_path,
+        if (guest_connect(sc->port, sc->ra->img.hostkey, sc->run->keys.priv_path,
                           guest_now_ms() + 30000, NULL, NULL, &sc->g) < 0)
             return -1;
     }
@@ -1368,7 +1383,7 @@ static int size_state_key(const struct run_ctx *run, const struct vm_def *def, c
     t.ssh_port = 1;
     if (domxml_build(&t, &xml) < 0)
         return -1;
-    int ret = vmstate_key(xml, run->img.manifest_sha256, run->versions, key);
+    int ret = vmstate_key(xml, run->arch[def->arch].img.manifest_sha256, run->versions, key);
     free(xml);
     return ret;
 }
@@ -1453,7 +1468,7 @@ static int size_save_state(struct size_ctx *sc, const struct vm_def *def, const 
      * shared with later runs. */
     sc->resync = true;
     if (!vm_running(sc->vm) ||
-        guest_connect(sc->port, run->img.hostkey, run->keys.priv_path,
+        guest_connect(sc->port, sc->ra->img.hostkey, run->keys.priv_path,
                       guest_now_ms() + run->s->boot_timeout_us / 1000, size_tick, sc, &sc->g) < 0)
         return -1;
     return saved;
@@ -1484,7 +1499,8 @@ static void note_guest_activity(const struct size_ctx *sc, cJSON *m)
 static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
 {
     const struct spec *s = run->s;
-    struct size_ctx sc = {.run = run, .idx = idx, .vcpus = s->vcpus[idx]};
+    struct run_arch *ra = &run->arch[spec_size_arch(s, idx)];
+    struct size_ctx sc = {.run = run, .ra = ra, .idx = idx, .vcpus = spec_size_vcpus(s, idx)};
     struct vm_def def;
     struct vmstate vs = {0};
     char name[96], *dir = NULL, *disk = NULL, *console = NULL, *cmdline = NULL, *xml = NULL;
@@ -1495,15 +1511,24 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     bool pulled_ok = false;
     uint64_t t0;
 
-    snprintf(sc.label, sizeof(sc.label), "[%u vCPU]", sc.vcpus);
+    /* Sizes of several architectures say theirs: in the log and the folder's name. */
+    char tag[24] = "";
+    if (spec_arch_mixed(s))
+        snprintf(tag, sizeof(tag), "-%s", domxml_arch_names[ra->arch]);
+    snprintf(sc.label, sizeof(sc.label), "[%u vCPU%s%s]", sc.vcpus, *tag ? " " : "",
+             *tag ? tag + 1 : "");
     snprintf(name, sizeof(name), "vmsweep-%ld-%zu-%u", (long)getpid(), idx,
              (unsigned)(time(NULL) & 0xffff));
     cJSON_AddNumberToObject(m, "vcpus", sc.vcpus);
+    cJSON_AddStringToObject(m, "arch", domxml_arch_names[ra->arch]);
+    cJSON_AddStringToObject(m, "machine", domxml_machine(ra->arch));
+    cJSON_AddStringToObject(m, "accel", run_accel_name(&ra->accel));
+    cJSON_AddStringToObject(m, "image", ra->img.name);
     cJSON_AddStringToObject(m, "domain", name);
-    dir = fsutil_printf("%s/vcpus-%u", run->o->outdir, sc.vcpus);
+    dir = fsutil_printf("%s/vcpus-%u%s", run->o->outdir, sc.vcpus, tag);
     for (unsigned k = 2; dir && fsutil_exists(dir); k++) {
         free(dir);
-        dir = fsutil_printf("%s/vcpus-%u-%u", run->o->outdir, sc.vcpus, k);
+        dir = fsutil_printf("%s/vcpus-%u%s-%u", run->o->outdir, sc.vcpus, tag, k);
     }
     disk = fsutil_printf("%s/%s-results.img", vm_conn_workdir(run->conn), name);
     sock = fsutil_printf("%s/%s.con", vm_conn_workdir(run->conn), name);
@@ -1514,26 +1539,26 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     cJSON_AddStringToObject(m, "dir", strrchr(dir, '/') + 1);
     console = fsutil_printf("%s/console.log", dir);
     /* loglevel=6 puts the kernel's banner on the console: how a stuck boot is seen. */
-    cmdline = fsutil_printf("%s%s vmsweep.deadman=%u", run->img.cmdline_extra,
-                            strstr(run->img.cmdline_extra, "loglevel=") ? "" : " loglevel=6",
+    cmdline = fsutil_printf("%s%s vmsweep.deadman=%u", ra->img.cmdline_extra,
+                            strstr(ra->img.cmdline_extra, "loglevel=") ? "" : " loglevel=6",
                             s->deadman_s);
     if (!console || !cmdline || !sock || salvage_make_disk(disk, RUN_DISK_MIB) < 0 ||
         vm_conn_hand(run->conn, disk) < 0)
         goto cleanup;
-    if (run->img.disk) {
+    if (ra->img.disk) {
         /* Disk images boot from a throw-away overlay: the image itself is never written. */
         root = fsutil_printf("%s/%s-root.qcow2", vm_conn_workdir(run->conn), name);
-        if (!root || imgdisk_overlay(run->img.disk, root) < 0 || vm_conn_hand(run->conn, root) < 0)
+        if (!root || imgdisk_overlay(ra->img.disk, root) < 0 || vm_conn_hand(run->conn, root) < 0)
             goto cleanup;
     }
 
     memset(&def, 0, sizeof(def));
     def.name = name;
-    def.kvm = run->accel.kvm;
-    def.hvf = run->accel.hvf;
+    def.kvm = ra->accel.kvm;
+    def.hvf = ra->accel.hvf;
     def.host_cpus = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-    def.kernel = run->img.kernel;
-    def.initrd = run->img.initrd;
+    def.kernel = ra->img.kernel;
+    def.initrd = ra->img.initrd;
     def.cmdline = cmdline;
     def.results_disk = disk;
     def.disk = root;
@@ -1541,11 +1566,11 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     def.ssh_port = run_first_port();
     if (!def.ssh_port || spec_vm_def(s, idx, &def) < 0)
         goto cleanup;
-    def.cpu_model = run->cpu_model;
+    def.cpu_model = ra->cpu_model;
 
     /* A configuration seen before starts from its saved state (vmstate.h).  Only VMs
      * of the embedded driver with an initramfs image: a disk image's root is written. */
-    bool stateful = !run->o->no_restore && !s->connect && !run->img.disk;
+    bool stateful = !run->o->no_restore && !s->connect && !ra->img.disk;
     char key[65] = "";
     const char *start = "cold";
     if (stateful && (size_state_key(run, &def, key) < 0 || vmstate_find(key, &vs) < 0))
@@ -1577,22 +1602,22 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     run_status(&sc, sc.restored ? "restoring" : "booting");
     log_info("%s: booting (%s, %s, %llu MiB, %u NUMA cell(s)); waiting for SSH on "
              "127.0.0.1:%u",
-             sc.label, def.cpu_model, run->accel.kvm ? "KVM" : "TCG",
+             sc.label, def.cpu_model, ra->accel.kvm ? "KVM" : "TCG",
              (unsigned long long)def.memory_mib, def.ncells, def.ssh_port);
     t0 = guest_now_ms();
     /* A restored guest prints no boot: only SSH tells it is up. */
     sc.booting = !sc.restored;
-    if (guest_connect(def.ssh_port, run->img.hostkey, run->keys.priv_path,
+    if (guest_connect(def.ssh_port, ra->img.hostkey, run->keys.priv_path,
                       t0 + s->boot_timeout_us / 1000, size_tick, &sc, &sc.g) < 0) {
         char *tail = vm_console(sc.vm) ? console_tail(vm_console(sc.vm), 8) : NULL;
         if (sc.no_progress)
             log_error("%s: the guest kernel printed nothing in %d s under %s: the VM is stuck "
                       "(%s); the console ends with:\n%s",
                       sc.label,
-                      (run->accel.kvm ? RUN_KERNEL_WAIT_MS_KVM : RUN_KERNEL_WAIT_MS_TCG) / 1000,
-                      run->accel.kvm ? "KVM" : "TCG",
-                      run->accel.kvm ? "this KVM may not run Linux guests: try --accel tcg"
-                                     : "is the host very busy?",
+                      (ra->accel.kvm ? RUN_KERNEL_WAIT_MS_KVM : RUN_KERNEL_WAIT_MS_TCG) / 1000,
+                      ra->accel.kvm ? "KVM" : "TCG",
+                      ra->accel.kvm ? "this KVM may not run Linux guests: try --accel tcg"
+                                    : "is the host very busy?",
                       tail && *tail ? tail : "  | (nothing)");
         else if (sc.vm_died)
             log_error("%s: the VM stopped while booting; see '%s'%s%s", sc.label, console,
@@ -1742,19 +1767,19 @@ static int run_analyse(struct run_ctx *run)
 }
 
 /* Features of model that the accelerator (KVM or TCG) cannot provide here, into missing
- * (and all of them into run->model_features); 0, or -1 when libvirt could not say. */
-static int model_features(struct run_ctx *run, bool kvm, const char *model,
+ * (and all of them into ra->model_features); 0, or -1 when libvirt could not say. */
+static int model_features(struct run_ctx *run, struct run_arch *ra, bool kvm, const char *model,
                           struct spec_strv *missing)
 {
-    char *xml = vm_cpu_expand(run->conn, run->s->arch, kvm, model);
+    char *xml = vm_cpu_expand(run->conn, ra->arch, kvm, model);
     struct spec_strv all = {0};
     int ret = -1;
 
     if (xml && cpucheck_features(xml, &all, missing) == 0) {
         for (size_t i = 0; i < missing->n; i++)
             spec_strv_add(&all, missing->v[i]);
-        spec_strv_free(&run->model_features);
-        run->model_features = all;
+        spec_strv_free(&ra->model_features);
+        ra->model_features = all;
         memset(&all, 0, sizeof(all));
         ret = 0;
     }
@@ -1780,28 +1805,29 @@ static void feature_list(const struct spec_strv *v, size_t max, char *buf, size_
  * What the accelerator cannot provide is recorded in manifest.json ("cpu_check").
  * Returns 0, or -1 (reported) when the policy says fail.
  */
-static int run_cpu_check(struct run_ctx *run)
+static int run_cpu_check(struct run_ctx *run, struct run_arch *ra, cJSON *parent)
 {
     const struct spec *s = run->s;
-    cJSON *cc = cJSON_AddObjectToObject(run->manifest, "cpu_check");
+    cJSON *cc = cJSON_AddObjectToObject(parent, "cpu_check");
+    const char *model = spec_arch_model(s, ra->arch);
     struct spec_strv missing = {0};
     char *caps = NULL, list[400];
     enum cpucheck_verdict v;
     int ret = 0;
 
-    run->cpu_model = s->cpu_model;
-    cJSON_AddStringToObject(cc, "model", s->cpu_model);
-    if (!strcmp(s->cpu_model, "host")) {
+    ra->cpu_model = model;
+    cJSON_AddStringToObject(cc, "model", model);
+    if (!strcmp(model, "host")) {
         cJSON_AddStringToObject(cc, "usable", "yes");
         return 0;
     }
-    caps = vm_domcaps(run->conn, s->arch, run->accel.kvm);
-    v = cpucheck_model_usable(caps, s->cpu_model);
+    caps = vm_domcaps(run->conn, ra->arch, ra->accel.kvm);
+    v = cpucheck_model_usable(caps, model);
     free(caps);
-    if (model_features(run, run->accel.kvm, s->cpu_model, &missing) < 0)
-        log_debug("libvirt cannot list the features of CPU model '%s'", s->cpu_model);
+    if (model_features(run, ra, ra->accel.kvm, model, &missing) < 0)
+        log_debug("libvirt cannot list the features of CPU model '%s'", model);
     feature_list(&missing, 12, list, sizeof(list));
-    if (run->accel.kvm && v == CPUCHECK_NOT_USABLE) {
+    if (ra->accel.kvm && v == CPUCHECK_NOT_USABLE) {
         cJSON_AddStringToObject(cc, "usable_under_kvm", "no");
         cJSON *a = cJSON_AddArrayToObject(cc, "missing_under_kvm");
         for (size_t i = 0; i < missing.n; i++)
@@ -1810,38 +1836,38 @@ static int run_cpu_check(struct run_ctx *run)
         case SPEC_CPU_FALLBACK_FAIL:
             log_error("CPU model '%s' is not usable under KVM on this host (it lacks %zu of its "
                       "features: %s): --cpu-fallback fail",
-                      s->cpu_model, missing.n, list);
+                      model, missing.n, list);
             ret = -1;
             goto cleanup;
         case SPEC_CPU_FALLBACK_HOST:
             log_warn("CPU model '%s' is not usable under KVM on this host (lacks: %s): the "
                      "guests get the host's CPU instead (--cpu-fallback host); results are "
                      "labelled 'host', not '%s'",
-                     s->cpu_model, list, s->cpu_model);
-            run->cpu_model = "host";
-            spec_strv_free(&run->model_features);
+                     model, list, model);
+            ra->cpu_model = "host";
+            spec_strv_free(&ra->model_features);
             cJSON_AddStringToObject(cc, "fallback", "host");
             goto cleanup;
         case SPEC_CPU_FALLBACK_TCG:
             log_warn("CPU model '%s' is not usable under KVM on this host (lacks: %s): running "
                      "under TCG, which emulates it (--cpu-fallback host keeps KVM with the host's "
                      "CPU)",
-                     s->cpu_model, list);
-            run->accel.kvm = false;
-            snprintf(run->accel.reason, sizeof(run->accel.reason),
+                     model, list);
+            ra->accel.kvm = false;
+            snprintf(ra->accel.reason, sizeof(ra->accel.reason),
                      "CPU model %.60s is not usable under KVM on this host (--cpu-fallback tcg)",
-                     s->cpu_model);
+                     model);
             cJSON_AddStringToObject(cc, "fallback", "tcg");
             spec_strv_free(&missing);
-            caps = vm_domcaps(run->conn, s->arch, false);
-            v = cpucheck_model_usable(caps, s->cpu_model);
+            caps = vm_domcaps(run->conn, ra->arch, false);
+            v = cpucheck_model_usable(caps, model);
             free(caps);
-            model_features(run, false, s->cpu_model, &missing);
+            model_features(run, ra, false, model, &missing);
             feature_list(&missing, 12, list, sizeof(list));
             break;
         }
     }
-    cJSON_AddStringToObject(cc, "accel", run->accel.kvm ? "kvm" : "tcg");
+    cJSON_AddStringToObject(cc, "accel", ra->accel.kvm ? "kvm" : "tcg");
     cJSON_AddStringToObject(cc, "usable", cpucheck_verdict_name(v));
     cJSON *a = cJSON_AddArrayToObject(cc, "missing_features");
     for (size_t i = 0; i < missing.n; i++)
@@ -1849,7 +1875,7 @@ static int run_cpu_check(struct run_ctx *run)
     if (missing.n)
         log_warn("%s does not provide %zu features of CPU model '%s' here: %s (the guests "
                  "run without them; listed in manifest.json)",
-                 run->accel.kvm ? "KVM" : "TCG", missing.n, s->cpu_model, list);
+                 ra->accel.kvm ? "KVM" : "TCG", missing.n, model, list);
 cleanup:
     spec_strv_free(&missing);
     return ret;
@@ -1869,37 +1895,125 @@ static int run_stage(struct vm_conn *conn, char **path)
     return 0;
 }
 
+/* Resolve the image of ra's architecture; 0, or -1 (reported: an input error). */
+static int run_arch_image(struct run_ctx *run, struct run_arch *ra)
+{
+    const struct spec *s = run->s;
+    char name[PATH_MAX];
+
+    spec_arch_image(s, ra->arch, name, sizeof(name));
+    if (image_resolve(name, &ra->img) < 0)
+        return -1;
+    if (ra->img.arch != ra->arch) {
+        log_error("image '%s' holds %s guests, not %s: build one with 'vmsweep image build "
+                  "--arch %s' (or name another with --image)",
+                  name, domxml_arch_names[ra->img.arch], domxml_arch_names[ra->arch],
+                  domxml_arch_names[ra->arch]);
+        return -1;
+    }
+    return 0;
+}
+
+/* The image's record for manifest.json. */
+static void image_manifest(const struct image *img, cJSON *to)
+{
+    cJSON *im = cJSON_AddObjectToObject(to, "image");
+    cJSON_AddStringToObject(im, "name", img->name);
+    cJSON_AddStringToObject(im, "dir", img->dir);
+    cJSON_AddStringToObject(im, "manifest_sha256", img->manifest_sha256);
+    if (img->kernel_version)
+        cJSON_AddStringToObject(im, "kernel_version", img->kernel_version);
+    cJSON_AddStringToObject(im, "kernel_boot", img->pvh ? "pvh" : "bzimage");
+}
+
+/*
+ * Make ra's architecture ready on run->conn: its boot files where QEMU reads them, the
+ * accelerator, the CPU model check; recorded into rec (the manifest, or its arches entry).
+ * 0, or -1 (reported).
+ */
+static int run_arch_ready(struct run_ctx *run, struct run_arch *ra, cJSON *rec)
+{
+    const struct spec *s = run->s;
+    uint64_t t0 = guest_now_ms();
+    const char *an = domxml_arch_names[ra->arch];
+
+    if (run_stage(run->conn, &ra->img.kernel) < 0 || run_stage(run->conn, &ra->img.initrd) < 0)
+        return -1;
+    if (s->accel == SPEC_ACCEL_HVF) {
+#ifdef __APPLE__
+        ra->accel.hvf = true;
+        snprintf(ra->accel.reason, sizeof(ra->accel.reason), "asked for (--accel hvf)");
+        if (s->cpu_cap_pct || s->pin)
+            log_warn("--accel hvf: macOS has no cgroups, so --cpu-cap and --pin are not "
+                     "applied (manifest.json: caps_unavailable)");
+#endif
+    } else if (ra->arch != domxml_host_arch()) {
+        /* KVM runs the host's own architecture only: another is emulated (spec_check
+         * refused --accel kvm). */
+        memset(&ra->accel, 0, sizeof(ra->accel));
+        snprintf(ra->accel.reason, sizeof(ra->accel.reason),
+                 "%s guests on a host of another architecture are emulated", an);
+    } else if (accel_choose(run->conn, s->accel, ra->img.kernel, run_interrupted, &ra->accel) < 0) {
+        return -1;
+    }
+    const char *who = spec_arch_mixed(s) ? an : "";
+    const char *sep = *who ? " guests" : "";
+    if (ra->accel.kvm)
+        log_info("accelerator%s%s: KVM (%s)", *who ? " for " : "", who, ra->accel.reason);
+    else if (s->accel == SPEC_ACCEL_TCG)
+        log_info("accelerator%s%s%s: TCG, as asked (emulated: compare ratios, not absolute "
+                 "numbers)",
+                 *who ? " for " : "", who, sep);
+    else
+        log_info("accelerator%s%s%s: TCG: %s (emulated: compare ratios, not absolute numbers)",
+                 *who ? " for " : "", who, sep, ra->accel.reason);
+    log_debug("accelerator for %s chosen in %llu ms", an,
+              (unsigned long long)(guest_now_ms() - t0));
+    if (run_cpu_check(run, ra, rec) < 0)
+        return -1;
+    cJSON_AddStringToObject(rec, "arch", an);
+    cJSON_AddStringToObject(rec, "machine", domxml_machine(ra->arch));
+    cJSON_AddStringToObject(rec, "accel", run_accel_name(&ra->accel));
+    if (ra->accel.hvf) {
+        cJSON *cu = cJSON_AddArrayToObject(rec, "caps_unavailable");
+        cJSON_AddItemToArray(cu, cJSON_CreateString("cpu_cap"));
+        cJSON_AddItemToArray(cu, cJSON_CreateString("pin"));
+    }
+    cJSON_AddStringToObject(rec, "accel_reason", ra->accel.reason);
+    return 0;
+}
+
 int run_sweep(const struct spec *s, const struct run_opts *o)
 {
     struct run_ctx run = {.s = s, .o = o};
     char *spec_json = NULL, hv[64] = "", lv[64] = "";
     int ret = 1, complete = 0;
+    const enum domxml_arch first = spec_arch_first(s);
+    cJSON *arches = NULL;
 
     /* Input problems (no image, no KVM when asked) are found before anything is created. */
     run.manifest_path = fsutil_printf("%s/manifest.json", o->outdir);
     run.manifest = manifest_new();
     if (!run.manifest_path || !run.manifest)
         goto cleanup;
-    if (image_resolve(s->image, &run.img) < 0) {
-        ret = 2;
-        goto cleanup;
+    for (int a = 0; a < DOMXML_NARCH; a++) {
+        struct run_arch *ra = &run.arch[a];
+        ra->arch = (enum domxml_arch)a;
+        ra->used = (s->arches & (1u << a)) != 0;
+        if (ra->used && run_arch_image(&run, ra) < 0) {
+            ret = 2;
+            goto cleanup;
+        }
     }
-    if (run.img.arch != s->arch) {
-        log_error("image '%s' holds %s guests, not %s: build one with 'vmsweep image build "
-                  "--arch %s' (or name another with --image)",
-                  s->image, domxml_arch_names[run.img.arch], domxml_arch_names[s->arch],
-                  domxml_arch_names[s->arch]);
-        ret = 2;
-        goto cleanup;
-    }
-    {
-        cJSON *im = cJSON_AddObjectToObject(run.manifest, "image");
-        cJSON_AddStringToObject(im, "name", run.img.name);
-        cJSON_AddStringToObject(im, "dir", run.img.dir);
-        cJSON_AddStringToObject(im, "manifest_sha256", run.img.manifest_sha256);
-        if (run.img.kernel_version)
-            cJSON_AddStringToObject(im, "kernel_version", run.img.kernel_version);
-        cJSON_AddStringToObject(im, "kernel_boot", run.img.pvh ? "pvh" : "bzimage");
+    /* The first architecture's record stays where a one-architecture run has it; with
+     * several, "arches" has each one's. */
+    image_manifest(&run.arch[first].img, run.manifest);
+    if (spec_arch_mixed(s)) {
+        arches = cJSON_AddObjectToObject(run.manifest, "arches");
+        for (int a = 0; a < DOMXML_NARCH; a++)
+            if (run.arch[a].used)
+                image_manifest(&run.arch[a].img,
+                               cJSON_AddObjectToObject(arches, domxml_arch_names[a]));
     }
     if (keys_ensure(&run.keys) < 0)
         goto cleanup;
@@ -1916,73 +2030,55 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     if (vm_connect(s->connect, &run.conn) < 0)
         goto cleanup;
     log_debug("connected to libvirt in %llu ms", (unsigned long long)(guest_now_ms() - t_conn));
-    if (s->connect && run.img.disk) {
-        /* A qcow2 volume is probed by the daemon (capacity = virtual size): not yet. */
-        log_error("disk images through a libvirt daemon ('%s') are not supported yet (issue "
-                  "16): use an initramfs image such as 'tiny'",
-                  s->connect);
-        goto cleanup;
+    for (int a = 0; a < DOMXML_NARCH; a++) {
+        if (run.arch[a].used && s->connect && run.arch[a].img.disk) {
+            /* A qcow2 volume is probed by the daemon (capacity = virtual size): not yet. */
+            log_error("disk images through a libvirt daemon ('%s') are not supported yet "
+                      "(issue 16): use an initramfs image such as 'tiny'",
+                      s->connect);
+            goto cleanup;
+        }
     }
-    if (run_stage(run.conn, &run.img.kernel) < 0 || run_stage(run.conn, &run.img.initrd) < 0)
-        goto cleanup;
     vm_conn_versions(run.conn, hv, sizeof(hv), lv, sizeof(lv));
     snprintf(run.versions, sizeof(run.versions), "qemu %s libvirt %s vmsweep %s", hv, lv,
              VMSWEEP_VERSION);
-    if (s->accel == SPEC_ACCEL_HVF) {
-#ifdef __APPLE__
-        run.accel.hvf = true;
-        snprintf(run.accel.reason, sizeof(run.accel.reason), "asked for (--accel hvf)");
-        if (s->cpu_cap_pct || s->pin)
-            log_warn("--accel hvf: macOS has no cgroups, so --cpu-cap and --pin are not "
-                     "applied (manifest.json: caps_unavailable)");
-#endif
-    } else if (s->arch != domxml_host_arch()) {
-        /* KVM runs the host's own architecture only: another is emulated (spec_check
-         * refused --accel kvm). */
-        memset(&run.accel, 0, sizeof(run.accel));
-        snprintf(run.accel.reason, sizeof(run.accel.reason),
-                 "%s guests on a host of another architecture are emulated",
-                 domxml_arch_names[s->arch]);
-    } else if (accel_choose(run.conn, s->accel, run.img.kernel, run_interrupted, &run.accel) < 0) {
-        goto cleanup;
+    for (int a = 0; a < DOMXML_NARCH; a++) {
+        if (!run.arch[a].used)
+            continue;
+        if (run_arch_ready(&run, &run.arch[a],
+                           (enum domxml_arch)a == first
+                               ? run.manifest
+                               : cJSON_GetObjectItem(arches, domxml_arch_names[a])) < 0)
+            goto cleanup;
+        if (arches && (enum domxml_arch)a == first) {
+            /* The first's record, copied into its arches entry. */
+            cJSON *to = cJSON_GetObjectItem(arches, domxml_arch_names[a]);
+            const char *keys[] = {"cpu_check",        "arch",        "machine", "accel",
+                                  "caps_unavailable", "accel_reason"};
+            for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+                cJSON *v = cJSON_GetObjectItem(run.manifest, keys[k]);
+                if (v)
+                    cJSON_AddItemToObject(to, keys[k], cJSON_Duplicate(v, true));
+            }
+        }
     }
-    if (run.accel.kvm)
-        log_info("accelerator: KVM (%s)", run.accel.reason);
-    else if (s->accel == SPEC_ACCEL_TCG)
-        log_info("accelerator: TCG, as asked (emulated: compare ratios, not absolute numbers)");
-    else
-        log_info("accelerator: TCG: %s (emulated: compare ratios, not absolute numbers)",
-                 run.accel.reason);
-    log_debug("accelerator chosen %llu ms after connecting",
-              (unsigned long long)(guest_now_ms() - t_conn));
-    if (run_cpu_check(&run) < 0)
-        goto cleanup;
-    cJSON_AddStringToObject(run.manifest, "arch", domxml_arch_names[s->arch]);
-    cJSON_AddStringToObject(run.manifest, "machine", domxml_machine(s->arch));
-    cJSON_AddStringToObject(run.manifest, "accel",
-                            run.accel.hvf   ? "hvf"
-                            : run.accel.kvm ? "kvm"
-                                            : "tcg");
-    if (run.accel.hvf) {
-        cJSON *cu = cJSON_AddArrayToObject(run.manifest, "caps_unavailable");
-        cJSON_AddItemToArray(cu, cJSON_CreateString("cpu_cap"));
-        cJSON_AddItemToArray(cu, cJSON_CreateString("pin"));
-    }
-    cJSON_AddStringToObject(run.manifest, "accel_reason", run.accel.reason);
     cJSON_AddStringToObject(run.manifest, "libvirt_uri", vm_conn_uri(run.conn));
     cJSON_AddStringToObject(run.manifest, "hypervisor_version", hv);
     cJSON_AddStringToObject(run.manifest, "libvirt_version", lv);
     run.sizes = cJSON_AddArrayToObject(run.manifest, "sizes");
     manifest_write(run.manifest, run.manifest_path);
 
-    for (size_t i = 0; i < s->nsizes && !run_signal; i++) {
+    const size_t nsizes = spec_size_count(s);
+    for (size_t i = 0; i < nsizes && !run_signal; i++) {
         cJSON *m = cJSON_CreateObject();
         int st;
         cJSON_AddItemToArray(run.sizes, m);
-        log_info("VM size %zu/%zu: %u vCPU(s)", i + 1, s->nsizes, s->vcpus[i]);
+        log_info("VM size %zu/%zu: %u vCPU(s)%s%s", i + 1, nsizes, spec_size_vcpus(s, i),
+                 spec_arch_mixed(s) ? ", " : "",
+                 spec_arch_mixed(s) ? domxml_arch_names[spec_size_arch(s, i)] : "");
         if (i == 0) {
             run.t0_ms = guest_now_ms();
-            run.runs_total = s->nsizes * s->nlevels * spec_runs(s) * (s->base_args.n ? 2 : 1);
+            run.runs_total = nsizes * s->nlevels * spec_runs(s) * (s->base_args.n ? 2 : 1);
         }
         st = size_run(&run, i, m);
         if (st == RUN_COMPLETE)
@@ -1995,7 +2091,7 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         cJSON_AddStringToObject(run.manifest, "interrupted", strsignal(run_signal));
     log_status(NULL);
     /* The verdicts first, recorded, so the report the analysis writes shows them. */
-    bool whole = !run_signal && (size_t)complete == s->nsizes;
+    bool whole = !run_signal && (size_t)complete == nsizes;
     int ab = whole ? run_ab_verdict(&run) : 0;
     int gates =
         whole ? results_gates((const char *const *)run.csvs.v, run.csvs.n, s, run.manifest) : 0;
@@ -2018,14 +2114,16 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         if (ret == 0 || ret == 4)
             ret = 1;
     }
-    log_info("results in '%s' (%d of %zu VM size(s) complete)", o->outdir, complete, s->nsizes);
+    log_info("results in '%s' (%d of %zu VM size(s) complete)", o->outdir, complete, nsizes);
 cleanup:
     vm_disconnect(run.conn);
-    image_free(&run.img);
+    for (int a = 0; a < DOMXML_NARCH; a++) {
+        image_free(&run.arch[a].img);
+        spec_strv_free(&run.arch[a].model_features);
+    }
     keys_free(&run.keys);
     spec_strv_free(&run.csvs);
     spec_strv_free(&run.ab_dirs);
-    spec_strv_free(&run.model_features);
     cJSON_Delete(run.manifest);
     free(run.manifest_path);
     free(spec_json);

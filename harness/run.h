@@ -22,10 +22,10 @@ enum run_status {
 
 /* Options of run_sweep beyond the spec. */
 struct run_opts {
-    const char *agent;  /* the static agent binary to push */
-    const char *outdir; /* created; one folder per VM size plus manifest.json */
-    bool no_plot;       /* skip the analysis at the end */
-    bool no_restore;    /* boot cold, never from (or into) a saved state (vmstate.h) */
+    const char *agents[DOMXML_NARCH]; /* the static agent to push, per guest architecture */
+    const char *outdir;               /* created; one folder per VM size plus manifest.json */
+    bool no_plot;                     /* skip the analysis at the end */
+    bool no_restore; /* boot cold, never from (or into) a saved state (vmstate.h) */
 };
 
 /*

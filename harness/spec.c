@@ -126,7 +126,7 @@ int spec_init(struct spec *s)
     s->max_concurrency = 128;
     s->max_error_pct = -1;
     s->min_fairness = -1;
-    s->arch = domxml_host_arch() == DOMXML_NARCH ? DOMXML_X86_64 : domxml_host_arch();
+    s->arches = 1u << (domxml_host_arch() == DOMXML_NARCH ? DOMXML_X86_64 : domxml_host_arch());
     s->target_qps = s->headroom_pct = s->cost_per_vcpu = s->cost_per_gib = -1;
     if (units_parse_list(SPEC_DEFAULT_LEVELS, 1, 1024, s->levels, SPEC_MAX_LEVELS, &s->nlevels) < 0)
         return -1;
@@ -398,11 +398,40 @@ cleanup:
     return ret;
 }
 
+/* Whether name is an architecture's default image ("tiny", "tiny-aarch64"). */
+static bool image_is_default(const char *name)
+{
+    char def[64];
+
+    for (int a = 0; a < DOMXML_NARCH; a++)
+        if (!strcmp(name, image_default_name((enum domxml_arch)a, def, sizeof(def))))
+            return true;
+    return false;
+}
+
 int spec_check(const struct spec *s)
 {
-    if (s->accel == SPEC_ACCEL_KVM && s->arch != domxml_host_arch()) {
+    for (int a = 0; a < DOMXML_NARCH; a++) {
+        if (!(s->arches & (1u << a)) || s->accel != SPEC_ACCEL_KVM ||
+            (enum domxml_arch)a == domxml_host_arch())
+            continue;
         log_error("--accel kvm: KVM cannot run %s guests on this host; use --accel auto or tcg",
-                  domxml_arch_names[s->arch]);
+                  domxml_arch_names[a]);
+        return -1;
+    }
+    /* A model or an image names one architecture's: several take each one's default. */
+    if (spec_arch_mixed(s) && strcmp(s->cpu_model, domxml_default_model(DOMXML_X86_64))) {
+        log_error("--cpu-model '%s' is one architecture's model, but --arch asks for several: "
+                  "leave it at its default (each architecture gets its own: EPYC-Rome, "
+                  "neoverse-n1), or run each architecture on its own",
+                  s->cpu_model);
+        return -1;
+    }
+    if (spec_arch_mixed(s) && !image_is_default(s->image)) {
+        log_error("--image '%s' holds one architecture's guests, but --arch asks for several: "
+                  "leave it at its default (each architecture boots its own tiny image), or "
+                  "run each architecture on its own",
+                  s->image);
         return -1;
     }
 #ifndef __APPLE__
@@ -427,10 +456,10 @@ int spec_check(const struct spec *s)
             }
         }
     }
-    if (s->ncells && s->nsizes > 1) {
+    if (s->ncells && spec_size_count(s) > 1) {
         log_error("explicit NUMA cells fit one VM size only, but %zu sizes were given; use "
                   "\"numa\": N to split each size evenly",
-                  s->nsizes);
+                  spec_size_count(s));
         return -1;
     }
     for (size_t i = 0; i < s->nsizes; i++) {
@@ -485,7 +514,7 @@ int spec_check(const struct spec *s)
     }
     /* Every size's domain, checked now (topology, cells, cap): exit 2 before anything
      * starts, not a refusal from libvirt when that size's VM is created. */
-    for (size_t i = 0; i < s->nsizes; i++) {
+    for (size_t i = 0; i < spec_size_count(s); i++) {
         struct vm_def def;
         memset(&def, 0, sizeof(def));
         def.name = "vmsweep-check";
@@ -504,22 +533,70 @@ void spec_finish(struct spec *s)
     if (s->accel == SPEC_ACCEL_HVF && s->cpu_model &&
         !strcmp(s->cpu_model, domxml_default_model(DOMXML_X86_64)))
         spec_set_str(&s->cpu_model, "host");
-    if (s->arch == DOMXML_X86_64)
+    /* With one architecture the spec says its own defaults (a printed spec shows what
+     * ran); several keep the x86 names, which stand for each one's default. */
+    enum domxml_arch a = spec_arch_first(s);
+    if (a == DOMXML_X86_64 || spec_arch_mixed(s))
         return;
     if (s->cpu_model && !strcmp(s->cpu_model, domxml_default_model(DOMXML_X86_64)))
-        spec_set_str(&s->cpu_model, domxml_default_model(s->arch));
+        spec_set_str(&s->cpu_model, domxml_default_model(a));
     if (s->image && !strcmp(s->image, IMAGE_DEFAULT))
-        spec_set_str(&s->image, image_default_name(s->arch, name, sizeof(name)));
+        spec_set_str(&s->image, image_default_name(a, name, sizeof(name)));
 }
 
-int spec_vm_def(const struct spec *s, size_t i, struct vm_def *def)
+size_t spec_size_count(const struct spec *s)
+{
+    return s->nsizes * (size_t)__builtin_popcount(s->arches);
+}
+
+enum domxml_arch spec_size_arch(const struct spec *s, size_t k)
+{
+    size_t nth = s->nsizes ? k / s->nsizes : 0;
+
+    for (int a = 0; a < DOMXML_NARCH; a++)
+        if ((s->arches & (1u << a)) && nth-- == 0)
+            return (enum domxml_arch)a;
+    return spec_arch_first(s);
+}
+
+unsigned spec_size_vcpus(const struct spec *s, size_t k)
+{
+    return s->nsizes ? s->vcpus[k % s->nsizes] : 0;
+}
+
+enum domxml_arch spec_arch_first(const struct spec *s)
+{
+    return s->arches ? (enum domxml_arch)__builtin_ctz(s->arches) : DOMXML_X86_64;
+}
+
+bool spec_arch_mixed(const struct spec *s)
+{
+    return (s->arches & (s->arches - 1)) != 0;
+}
+
+const char *spec_arch_model(const struct spec *s, enum domxml_arch arch)
+{
+    if (!strcmp(s->cpu_model, domxml_default_model(DOMXML_X86_64)))
+        return domxml_default_model(arch);
+    return s->cpu_model;
+}
+
+const char *spec_arch_image(const struct spec *s, enum domxml_arch arch, char *buf, size_t len)
+{
+    if (image_is_default(s->image))
+        return image_default_name(arch, buf, len);
+    snprintf(buf, len, "%s", s->image);
+    return buf;
+}
+
+int spec_vm_def(const struct spec *s, size_t k, struct vm_def *def)
 {
     char err[256];
 
-    def->arch = s->arch;
-    def->vcpus = s->vcpus[i];
+    def->arch = spec_size_arch(s, k);
+    def->vcpus = spec_size_vcpus(s, k);
     def->memory_mib = s->memory_mib;
-    def->cpu_model = s->cpu_model;
+    def->cpu_model = spec_arch_model(s, def->arch);
     if (s->sockets) {
         def->sockets = s->sockets;
         def->dies = s->dies;

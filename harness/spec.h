@@ -70,8 +70,8 @@ struct spec {
     bool pin;
     bool allow_uncapped;
     char *image;
-    char *connect;         /* NULL = embedded driver */
-    enum domxml_arch arch; /* the guests' architecture (default: the host's) */
+    char *connect;   /* NULL = embedded driver */
+    unsigned arches; /* the guests' architectures: bit = enum domxml_arch (default: the host's) */
     enum spec_accel accel;
     enum spec_cpu_fallback cpu_fallback;
     unsigned deadman_s;
@@ -164,8 +164,30 @@ int spec_check(const struct spec *s);
 void spec_finish(struct spec *s);
 
 /*
- * Fill def's shape for VM size index i: vcpus, memory, model, topology, NUMA cells, cap,
- * pin.  (Boot files, disks and ports are the caller's.)  -1 with a message.
+ * The VM sizes of a run: every vCPU count of s->vcpus once per architecture of s->arches,
+ * architecture by architecture (enum order), so size k is s->vcpus[k % s->nsizes] of the
+ * (k / s->nsizes)-th architecture.  spec_size_count is their number.
+ */
+size_t spec_size_count(const struct spec *s);
+enum domxml_arch spec_size_arch(const struct spec *s, size_t k);
+unsigned spec_size_vcpus(const struct spec *s, size_t k);
+
+/* The first (or only) architecture of s; true when s has several. */
+enum domxml_arch spec_arch_first(const struct spec *s);
+bool spec_arch_mixed(const struct spec *s);
+
+/* The CPU model a guest of arch gets: s->cpu_model, or the architecture's default when
+ * s->cpu_model is the x86 default (only the defaults mix: spec_check). */
+const char *spec_arch_model(const struct spec *s, enum domxml_arch arch);
+
+/* The image a guest of arch boots: s->image, or the architecture's own default image when
+ * s->image is a default one ("tiny", "tiny-aarch64").  buf holds the name. */
+const char *spec_arch_image(const struct spec *s, enum domxml_arch arch, char *buf, size_t len);
+
+/*
+ * Fill def's shape for VM size k (spec_size_count): arch, vcpus, memory, model, topology,
+ * NUMA cells, cap, pin.  (Boot files, disks and ports are the caller's.)  -1 with a
+ * message.
  */
 int spec_vm_def(const struct spec *s, size_t i, struct vm_def *def);
 

@@ -50,10 +50,11 @@ const struct specopt specopt_table[] = {
      "guest image (default tiny; see 'vmsweep image')", 0, SPECOPT_RUN},
     {SPECOPT_VM, "connect", "connect", 0, SPECOPT_STR, F(connect), 0, 0, NULL, NULL, "URI",
      "libvirt URI (default: embedded driver, no daemon)", 0, SPECOPT_RUN},
-    {SPECOPT_VM, "arch", "arch", 0, SPECOPT_ENUM, F(arch), 0, 0, NULL, domxml_arch_names, "ARCH",
-     "the guests' architecture: x86_64 or aarch64 (default: the\n"
+    {SPECOPT_VM, "arch", "arch", 0, SPECOPT_ENUMS, F(arches), 0, 0, NULL, domxml_arch_names,
+     "ARCH[,ARCH]", "the guests' architecture: x86_64 or aarch64 (default: the\n"
      "host's); another than the host's runs under TCG, with the\n"
-     "image 'tiny-ARCH' and the agent built for it", 0, SPECOPT_RUN},
+     "image 'tiny-ARCH' and the agent built for it; several make\n"
+     "every --vcpus size once per architecture, analysed apart", 0, SPECOPT_RUN},
     {SPECOPT_VM, "accel", "accel", 0, SPECOPT_ENUM, F(accel), 0, 0, NULL, specopt_accels,
      "auto|kvm|tcg|hvf", "accelerator (default auto: KVM when a probe boot proves it\n"
      "works, else TCG; the reason is in manifest.json; hvf: macOS\n"
@@ -422,6 +423,30 @@ int specopt_set(struct spec *s, const struct specopt *o, const char *text, bool 
         }
         return why_f(why, len, "expected one of %s", buf);
     }
+    case SPECOPT_ENUMS: {
+        unsigned set = 0;
+        size_t off = 0;
+        for (const char *p = text; *p;) {
+            size_t n = strcspn(p, ", ");
+            int i;
+            for (i = 0; n && o->choices[i]; i++)
+                if (strlen(o->choices[i]) == n && !strncmp(p, o->choices[i], n))
+                    break;
+            if (n && !o->choices[i])
+                set = 0, p = ""; /* an unknown name: refused below */
+            else if (n)
+                set |= 1u << i, p += n;
+            p += strspn(p, ", ");
+        }
+        if (set) {
+            *(unsigned *)field(s, o) = set;
+            return 0;
+        }
+        for (int i = 0; o->choices[i]; i++)
+            off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? ", " : "",
+                                    o->choices[i]);
+        return why_f(why, len, "expected one or more of %s, separated by commas", buf);
+    }
     case SPECOPT_STRV:
     case SPECOPT_GATES:
     case SPECOPT_PAIRS:
@@ -603,6 +628,21 @@ int specopt_set_json(struct spec *s, const struct specopt *o, const cJSON *it, c
         if (cJSON_IsArray(it))
             return set_cells(s, it, why, len);
         break;
+    case SPECOPT_ENUMS:
+        if (cJSON_IsArray(it)) {
+            size_t off = 0;
+            cJSON_ArrayForEach(e, it)
+            {
+                if (!cJSON_IsString(e) || strlen(e->valuestring) + 2 > sizeof(text) - off)
+                    return why_f(why, len, "expected a list of names");
+                off += (size_t)snprintf(text + off, sizeof(text) - off, "%s%s", off ? "," : "",
+                                        e->valuestring);
+            }
+            return specopt_set(s, o, text, false, why, len);
+        }
+        if (!cJSON_IsString(it))
+            return why_f(why, len, "expected a name or a list of names");
+        return specopt_set(s, o, it->valuestring, false, why, len);
     case SPECOPT_SIZES:
     case SPECOPT_LEVELS:
         if (cJSON_IsArray(it)) {
@@ -733,6 +773,17 @@ cJSON *specopt_to_json(const struct spec *s, const struct specopt *o)
         return a;
     case SPECOPT_ENUM:
         return cJSON_CreateString(o->choices[*(const int *)cfield(s, o)]);
+    case SPECOPT_ENUMS: {
+        unsigned set = *(const unsigned *)cfield(s, o);
+        /* One name reads back as a string, as it is usually written. */
+        if (set && !(set & (set - 1)))
+            return cJSON_CreateString(o->choices[__builtin_ctz(set)]);
+        a = cJSON_CreateArray();
+        for (int i = 0; a && o->choices[i]; i++)
+            if (set & (1u << i))
+                cJSON_AddItemToArray(a, cJSON_CreateString(o->choices[i]));
+        return a;
+    }
     case SPECOPT_STRV:
     case SPECOPT_GATES: {
         const struct spec_strv *v = cfield(s, o);

@@ -61,6 +61,7 @@ enum specopt_type {
     SPECOPT_TOPOLOGY,   /* "S:D:C:T" */
     SPECOPT_NUMA,       /* a number of cells, or (spec only) explicit cells */
     SPECOPT_ENUM,       /* one of choices (int-sized enum) */
+    SPECOPT_ENUMS,      /* some of choices: "a,b" or a JSON list (unsigned, bit i = choice i) */
     SPECOPT_STRV,       /* strings: a JSON array; the flag is repeatable */
     SPECOPT_PAIRS,      /* KEY=VALUE: a JSON object; the flag is repeatable */
     SPECOPT_GATES,      /* SLO gates, as STRV */
@@ -101,7 +102,7 @@ struct specopt {
     size_t off;                 /* the field in struct spec, for the generic types */
     uint64_t min, max;          /* integers, durations (µs), sizes (MiB), list entries */
     const char *agent;          /* the agent option it is passed as, or NULL */
-    const char *const *choices; /* SPECOPT_ENUM: names, index = value; NULL-terminated */
+    const char *const *choices; /* SPECOPT_ENUM(S): names, index = value; NULL-terminated */
     const char *metavar;        /* the value's name in help ("LIST") */
     const char *help;           /* lines separated by '\n'; says the default */
     enum specopt_cmd cmd;       /* SPECOPT_CMD rows */

@@ -27,17 +27,34 @@ csv=$(ls out/vcpus-2/sweep_*.csv) || fail "no CSV"
 [ "$(csv_rows "$csv")" = 2 ] || fail "expected one row per level in $csv"
 [ -s out/knee.json ] || fail "no analysis"
 ok "aarch64: $(json $m "$g['cpu_model']"), $(json $m "len($g['numa_nodes'])") nodes, rows: $(csv_rows "$csv")"
-# The same sweep on an x86_64 guest, analysed with the aarch64 one: each CSV row says its
-# architecture, and two architectures are two series (plan@arch), in knee.json and plots.
+# One run with an x86_64 size and an aarch64 size (--arch x86_64,aarch64): each size boots
+# its architecture's image, model and agent; each CSV row says its architecture, and two
+# architectures are two series (plan@arch), in knee.json and the plots.
 head -1 "$csv" | grep -q ',arch$' || fail "the CSV has no arch column"
 [ "$(tail -1 "$csv" | awk -F, '{print $NF}')" = aarch64 ] || fail "the rows do not say aarch64"
-"$VMSWEEP" run "${QUICK[@]}" --vcpus 2 -o x86 >/dev/null 2>x86.txt || { tail -20 x86.txt; fail "x86_64 run failed"; }
-"$VMSWEEP" plot "$csv" x86/vcpus-2/sweep_*.csv -o both -q || fail "plot of both architectures failed"
+"$VMSWEEP" run "${QUICK[@]}" --arch x86_64,aarch64 --vcpus 1 -o both >/dev/null 2>both.txt ||
+	{ tail -20 both.txt; fail "the run of both architectures failed"; }
+m=both/manifest.json
+[ "$(json $m '[z["arch"] for z in j["sizes"]]')" = "['x86_64', 'aarch64']" ] ||
+	fail "the sizes are not one x86_64 and one aarch64: $(json $m '[z.get("arch") for z in j["sizes"]]')"
+[ "$(json $m '[z["dir"] for z in j["sizes"]]')" = "['vcpus-1-x86_64', 'vcpus-1-aarch64']" ] ||
+	fail "the size folders do not name their architecture"
+[ "$(json $m 'sorted(j["arches"])')" = "['aarch64', 'x86_64']" ] || fail "manifest arches does not hold both"
+[ "$(json $m 'j["arches"]["aarch64"]["cpu_check"]["model"]')" = neoverse-n1 ] || fail "the aarch64 size's model is not neoverse-n1"
+[ "$(json $m 'j["arches"]["x86_64"]["cpu_check"]["model"]')" = EPYC-Rome ] || fail "the x86_64 size's model is not EPYC-Rome"
+[ "$(json $m 'j["arches"]["aarch64"]["image"]["name"]')" = tiny-aarch64 ] || fail "the aarch64 size did not boot tiny-aarch64"
+[ "$(json $m 'j["sizes"][1]["guest"]["arch"]')" = aarch64 ] || fail "the aarch64 guest does not say aarch64"
+[ "$(json $m 'j["sizes"][0]["guest"]["arch"]')" = x86_64 ] || fail "the x86_64 guest does not say x86_64"
+[ "$(csv_rows both/vcpus-1-aarch64/sweep_*.csv)" = 2 ] && [ "$(csv_rows both/vcpus-1-x86_64/sweep_*.csv)" = 2 ] ||
+	fail "expected one row per level for each architecture"
 [ "$(json both/knee.json 'sorted(g["plan"] for g in j)')" = "['cpu@aarch64', 'cpu@x86_64']" ] ||
 	fail "knee.json does not hold one series per architecture: $(json both/knee.json '[g["plan"] for g in j]')"
 grep -q 'several architectures' both/knee_summary.txt || fail "the summary does not say the series are architectures"
 grep -q "cpu@aarch64" both/plots.gp && grep -q "cpu@x86_64" both/plots.gp || fail "the plots do not name both series"
-ok "an x86_64 and an aarch64 sweep: two series in knee.json and the plots"
+ok "one run of an x86_64 and an aarch64 size: two series in knee.json and the plots"
+# One architecture's model with several is an input error, before any VM.
+"$VMSWEEP" run --arch x86_64,aarch64 --cpu-model EPYC-Milan --vcpus 1 -o mixed >/dev/null 2>mixed.txt
+[ $? = 2 ] && grep -q "one architecture's model" mixed.txt || fail "a model with two architectures is not refused with exit 2"
 # KVM cannot run another architecture: asked for, it is an input error, before any VM.
 "$VMSWEEP" run --arch aarch64 --accel kvm --vcpus 1 -o kvm >/dev/null 2>kvm.txt
 [ $? = 2 ] && grep -q "KVM cannot run aarch64 guests" kvm.txt || fail "--accel kvm with aarch64 is not refused with exit 2"

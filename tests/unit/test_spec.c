@@ -14,6 +14,9 @@
 #include <cmocka.h>
 
 #include "spec.h"
+#include "specopt.h"
+
+#include <cJSON.h>
 #include "units.h"
 
 #define DATA VMSWEEP_SRCDIR "/tests/data/spec/"
@@ -214,6 +217,75 @@ static void test_agent_argv(void **state)
     spec_free(&s);
 }
 
+/* Several architectures: sizes are vCPU counts x architectures, each with its own
+ * defaults; the list reads back from the spec it prints; one architecture's model or
+ * image is refused with several. */
+static void test_mixed_arches(void **state)
+{
+    struct spec s, r;
+    struct vm_def d;
+    char why[200], img[64];
+    const struct specopt *o = specopt_find_flag("arch");
+    (void)state;
+    assert_non_null(o);
+    assert_int_equal(spec_init(&s), 0);
+    assert_int_equal(spec_parse_sizes(&s, "1,2"), 0);
+    assert_int_equal(specopt_set(&s, o, "aarch64,x86_64", false, why, sizeof(why)), 0);
+    spec_finish(&s);
+    assert_true(spec_arch_mixed(&s));
+    assert_int_equal(spec_size_count(&s), 4);
+    /* Architecture by architecture, in enum order. */
+    assert_int_equal(spec_size_arch(&s, 0), DOMXML_X86_64);
+    assert_int_equal(spec_size_vcpus(&s, 1), 2);
+    assert_int_equal(spec_size_arch(&s, 2), DOMXML_AARCH64);
+    assert_int_equal(spec_size_vcpus(&s, 2), 1);
+    assert_int_equal(spec_size_arch(&s, 3), DOMXML_AARCH64);
+    assert_int_equal(spec_check(&s), 0);
+    memset(&d, 0, sizeof(d));
+    d.name = "t";
+    d.kernel = "k";
+    assert_int_equal(spec_vm_def(&s, 3, &d), 0);
+    assert_int_equal(d.arch, DOMXML_AARCH64);
+    assert_int_equal(d.vcpus, 2);
+    assert_string_equal(d.cpu_model, "neoverse-n1");
+    assert_string_equal(spec_arch_image(&s, DOMXML_AARCH64, img, sizeof(img)), "tiny-aarch64");
+    assert_string_equal(spec_arch_image(&s, DOMXML_X86_64, img, sizeof(img)), "tiny");
+    assert_int_equal(spec_vm_def(&s, 0, &d), 0);
+    assert_string_equal(d.cpu_model, "EPYC-Rome");
+
+    /* Round trip: the printed spec holds a list and reads back the same. */
+    char *js = spec_to_json(&s);
+    assert_non_null(js);
+    assert_non_null(strstr(js, "\"aarch64\""));
+    assert_int_equal(spec_init(&r), 0);
+    assert_int_equal(spec_load_text(&r, "printed", js), 0);
+    assert_int_equal(r.arches, s.arches);
+    free(js);
+    spec_free(&r);
+
+    /* One architecture reads back as a string. */
+    assert_int_equal(specopt_set(&s, o, "aarch64", false, why, sizeof(why)), 0);
+    assert_false(spec_arch_mixed(&s));
+    cJSON *one = specopt_to_json(&s, o);
+    assert_true(cJSON_IsString(one));
+    cJSON_Delete(one);
+
+    /* Refusals: an unknown name, nothing, one architecture's model or image. */
+    assert_int_equal(specopt_set(&s, o, "x86_64,sparc", false, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "aarch64"));
+    assert_int_equal(specopt_set(&s, o, ",", false, why, sizeof(why)), -1);
+    assert_int_equal(specopt_set(&s, o, "x86_64 aarch64", false, why, sizeof(why)), 0);
+    assert_true(spec_arch_mixed(&s));
+    assert_int_equal(spec_set_str(&s.cpu_model, "EPYC-Milan"), 0);
+    assert_int_equal(spec_check(&s), -1);
+    assert_int_equal(spec_set_str(&s.cpu_model, "EPYC-Rome"), 0);
+    assert_int_equal(spec_set_str(&s.image, "/some/image"), 0);
+    assert_int_equal(spec_check(&s), -1);
+    assert_int_equal(spec_set_str(&s.image, "tiny-aarch64"), 0);
+    assert_int_equal(spec_check(&s), 0);
+    spec_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_profile_layering), cmocka_unit_test(test_epyc_profiles),
         cmocka_unit_test(test_refusals),         cmocka_unit_test(test_unknown_profile),
         cmocka_unit_test(test_checks),           cmocka_unit_test(test_agent_argv),
+        cmocka_unit_test(test_mixed_arches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

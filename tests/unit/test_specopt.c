@@ -126,6 +126,14 @@ static size_t candidates(const struct specopt *o, char (*out)[256], size_t cap)
             ADD("%s", o->choices[i]);
         ADD("bogus");
         break;
+    case SPECOPT_ENUMS: /* the architectures */
+        for (int i = 0; o->choices[i]; i++)
+            ADD("%s", o->choices[i]);
+        ADD("aarch64,x86_64");
+        ADD("x86_64 aarch64");
+        ADD("x86_64,bogus");
+        ADD(",");
+        break;
     case SPECOPT_MODEL:
         ADD("EPYC-Rome");
         ADD("EPYC Rome<x>");
@@ -207,7 +215,7 @@ static void test_flag_equals_key(void **state)
             if (end != cand[c] && *end == '\0' && o->type != SPECOPT_STR &&
                 o->type != SPECOPT_LABEL && o->type != SPECOPT_MODEL &&
                 o->type != SPECOPT_WORKLOAD && o->type != SPECOPT_ENUM &&
-                o->type != SPECOPT_TOPOLOGY) {
+                o->type != SPECOPT_ENUMS && o->type != SPECOPT_TOPOLOGY) {
                 struct spec c2;
                 cJSON *jn = cJSON_CreateNumber(d);
                 assert_int_equal(spec_init(&c2), 0);
