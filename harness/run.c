@@ -25,7 +25,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@
 #include <unistd.h>
 
 #define RUN_AGENT_PATH    "/usr/local/bin/vmsweep-agent"
+#define RUN_EMBED_URI     "qemu:///embed"
 #define RUN_GUEST_OUT     "/results/out"
 #define RUN_DISK_MIB      256
 #define RUN_FEED_EVERY_MS 20000
@@ -115,19 +118,37 @@ static const char *run_accel_name(const struct accel_choice *a)
     return a->hvf ? "hvf" : a->kvm ? "kvm" : "tcg";
 }
 
-/* Everything shared by the sizes of one run. */
+/* One libvirt host of the run: its connection and, per architecture, what its sizes
+ * share there (boot files staged on it, its accelerator, the CPU check against it). */
+struct run_host {
+    const char *uri;                    /* as given; NULL: the embedded driver */
+    struct vm_conn *conn;               /* NULL once the host is lost */
+    struct run_arch arch[DOMXML_NARCH]; /* by enum domxml_arch; used: the run has such sizes */
+    cJSON *id;                          /* who it is (hostinfo): copied into each size it ran */
+    unsigned cpus;                      /* online CPUs (placement; the domain's caps) */
+    uint64_t free_mib;                  /* free memory when the run began (placement) */
+    bool failed;                        /* lost during the run: gets no more sizes */
+    bool busy;                          /* runs a size now */
+    char versions[200]; /* QEMU, libvirt and vmsweep versions: part of a state's key */
+    char label[64];     /* its name in the log and the status line */
+    char status[160];   /* what its size is doing (run_status) */
+};
+
+/* Everything shared by the sizes of one run.  Sizes on several hosts run in threads of
+ * their own: lock guards csvs, ab_dirs, the progress and the status line. */
 struct run_ctx {
     const struct spec *s;
     const struct run_opts *o;
-    struct vm_conn *conn;
+    struct run_host *hosts;
+    size_t nhosts;
+    pthread_mutex_t lock;
+    pthread_cond_t done; /* a size's thread ended */
     struct keys keys;
-    struct run_arch arch[DOMXML_NARCH]; /* by enum domxml_arch; used: the run has such sizes */
     char *manifest_path;
     cJSON *manifest;
     cJSON *sizes;
     struct spec_strv csvs;    /* CSVs brought home, for the analysis */
     struct spec_strv ab_dirs; /* --interleave: size folders with base/ and candidate/ */
-    char versions[200];       /* QEMU, libvirt and vmsweep versions: part of a state's key */
     uint64_t t0_ms;           /* when the first size started, for the ETA */
     uint64_t runs_done, runs_total;
 };
@@ -224,8 +245,9 @@ struct size_judged {
 /* One VM size in flight. */
 struct size_ctx {
     struct run_ctx *run;
-    struct run_arch *ra; /* its architecture's image, accelerator, CPU model */
-    size_t idx;          /* which VM size */
+    struct run_host *host; /* where it runs */
+    struct run_arch *ra;   /* its architecture's image, accelerator, CPU model there */
+    size_t idx;            /* which VM size */
     unsigned vcpus;
     struct vm *vm;
     struct guest *g;
@@ -251,10 +273,13 @@ struct size_ctx {
     struct host_use hu;
     struct size_judged *judged;
     size_t n_judged;
-    unsigned reruns; /* passes of --rerun-interfered done */
-    bool restored;   /* started from a saved state */
-    bool resync;     /* restored or paused for a snapshot: clock and RNG need the host's */
-    char label[32];
+    unsigned reruns;     /* passes of --rerun-interfered done */
+    bool restored;       /* started from a saved state */
+    bool resync;         /* restored or paused for a snapshot: clock and RNG need the host's */
+    bool host_lost;      /* the host failed under it (connection gone, VM could not start) */
+    bool launch_failed;  /* the host would not start the VM */
+    char label_arch[24]; /* " aarch64" when the run has several architectures */
+    char label[128];
 };
 
 /* Tick while waiting for SSH or the agent: stop on a signal or a dead VM, feed the
@@ -315,19 +340,31 @@ static int size_watch(struct size_ctx *sc)
  * done so far took, boots included). */
 static void run_status(const struct size_ctx *sc, const char *what)
 {
-    const struct run_ctx *run = sc->run;
-    char eta[32] = "?";
+    struct run_ctx *run = sc->run;
+    char eta[32] = "?", line[sizeof(sc->host->status) * 4] = "";
     uint64_t pct = 0;
+    size_t off = 0;
 
+    pthread_mutex_lock(&run->lock);
+    snprintf(sc->host->status, sizeof(sc->host->status), "size %zu/%zu (%u vCPU%s): %s",
+             sc->idx + 1, spec_size_count(run->s), sc->vcpus, sc->label_arch, what);
     if (run->runs_done && run->runs_total) {
         uint64_t per = (guest_now_ms() - run->t0_ms) / run->runs_done;
         uint64_t left = run->runs_total > run->runs_done ? run->runs_total - run->runs_done : 0;
         units_fmt_duration(per * left * 1000, eta, sizeof(eta));
         pct = run->runs_done * 100 / run->runs_total;
     }
-    log_status("size %zu/%zu (%u vCPU): %s  %llu%% done, ETA %s", sc->idx + 1,
-               spec_size_count(run->s), sc->vcpus, what, (unsigned long long)(pct > 99 ? 99 : pct),
-               eta);
+    /* Every host's size, host by host, when there are several. */
+    for (size_t h = 0; h < run->nhosts && off < sizeof(line); h++) {
+        const struct run_host *rh = &run->hosts[h];
+        if (!rh->busy || !rh->status[0])
+            continue;
+        off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s%s%s", off ? " | " : "",
+                                run->nhosts > 1 ? rh->label : "", run->nhosts > 1 ? ": " : "",
+                                rh->status);
+    }
+    log_status("%s  %llu%% done, ETA %s", line, (unsigned long long)(pct > 99 ? 99 : pct), eta);
+    pthread_mutex_unlock(&run->lock);
 }
 
 /* The baseline of a pass's first run: the vCPUs' CPU time and the host's use now. */
@@ -471,7 +508,9 @@ static void size_progress(const char *line, void *arg)
         return;
     }
     if (sscanf(line, "level %u/%u concurrency=%u run %u/%u:", &l, &nl, &c, &r, &nr) == 5) {
+        pthread_mutex_lock(&sc->run->lock);
         sc->run->runs_done++;
+        pthread_mutex_unlock(&sc->run->lock);
         if (sc->judging && r >= 1)
             judge_run(sc, line, c, r - 1);
         snprintf(what, sizeof(what), "level %u/%u run %u/%u", l, nl, r, nr);
@@ -579,7 +618,8 @@ static size_t size_pull(struct size_ctx *sc, const char *dir)
  * "base/") into files, and remember the CSVs for the analysis (with --interleave only
  * the candidate's: the baseline is for compare).
  */
-static void collect_files(struct run_ctx *run, const char *dir, const char *prefix, cJSON *files)
+static void collect_files(struct run_ctx *run, const char *dir, const char *prefix, cJSON *files,
+                          bool analyse)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -592,7 +632,7 @@ static void collect_files(struct run_ctx *run, const char *dir, const char *pref
             char *sub = fsutil_printf("%s/%s", dir, e->d_name);
             char *pre = fsutil_printf("%s/", e->d_name);
             if (sub && pre)
-                collect_files(run, sub, pre, files);
+                collect_files(run, sub, pre, files, analyse);
             free(sub);
             free(pre);
             continue;
@@ -603,7 +643,7 @@ static void collect_files(struct run_ctx *run, const char *dir, const char *pref
         if (name)
             cJSON_AddItemToArray(files, cJSON_CreateString(name));
         free(name);
-        if (sweep_csv(e->d_name) && strcmp(prefix, "base/") != 0) {
+        if (analyse && sweep_csv(e->d_name) && strcmp(prefix, "base/") != 0) {
             char *path = fsutil_printf("%s/%s", dir, e->d_name);
             if (path)
                 spec_strv_add(&run->csvs, path);
@@ -1371,7 +1411,7 @@ static void boot_breakdown(struct size_ctx *sc, cJSON *timings, uint64_t banner_
 
 /* The key of def's configuration in the saved-state cache (see vmstate.h): the XML with
  * the per-run name, paths and port fixed. */
-static int size_state_key(const struct run_ctx *run, const struct vm_def *def, char key[65])
+static int size_state_key(const struct size_ctx *sc, const struct vm_def *def, char key[65])
 {
     struct vm_def t = *def;
     char *xml = NULL;
@@ -1383,7 +1423,7 @@ static int size_state_key(const struct run_ctx *run, const struct vm_def *def, c
     t.ssh_port = 1;
     if (domxml_build(&t, &xml) < 0)
         return -1;
-    int ret = vmstate_key(xml, run->arch[def->arch].img.manifest_sha256, run->versions, key);
+    int ret = vmstate_key(xml, sc->ra->img.manifest_sha256, sc->host->versions, key);
     free(xml);
     return ret;
 }
@@ -1407,10 +1447,10 @@ static int size_launch(struct size_ctx *sc, struct vm_def *def, const char *stat
         if (!def->ssh_port || domxml_build(def, xml) < 0)
             return -1;
         if (state)
-            rc = vm_restore(sc->run->conn, state, *xml, def->name, def->console_sock, console,
+            rc = vm_restore(sc->host->conn, state, *xml, def->name, def->console_sock, console,
                             &sc->vm, &conflict);
         else
-            rc = vm_start(sc->run->conn, *xml, def->name, def->console_sock, console, NULL, 0,
+            rc = vm_start(sc->host->conn, *xml, def->name, def->console_sock, console, NULL, 0,
                           &sc->vm, &conflict);
         if (rc < 0 && !conflict)
             return -1;
@@ -1496,11 +1536,13 @@ static void note_guest_activity(const struct size_ctx *sc, cJSON *m)
                  sc->label, a->other_cpu_s, share * 100);
 }
 
-static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
+static int size_run(struct run_ctx *run, struct run_host *host, size_t idx, cJSON *m,
+                    bool *host_lost)
 {
     const struct spec *s = run->s;
-    struct run_arch *ra = &run->arch[spec_size_arch(s, idx)];
-    struct size_ctx sc = {.run = run, .ra = ra, .idx = idx, .vcpus = spec_size_vcpus(s, idx)};
+    struct run_arch *ra = &host->arch[spec_size_arch(s, idx)];
+    struct size_ctx sc = {
+        .run = run, .host = host, .ra = ra, .idx = idx, .vcpus = spec_size_vcpus(s, idx)};
     struct vm_def def;
     struct vmstate vs = {0};
     char name[96], *dir = NULL, *disk = NULL, *console = NULL, *cmdline = NULL, *xml = NULL;
@@ -1513,10 +1555,12 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
 
     /* Sizes of several architectures say theirs: in the log and the folder's name. */
     char tag[24] = "";
-    if (spec_arch_mixed(s))
+    if (spec_arch_mixed(s)) {
         snprintf(tag, sizeof(tag), "-%s", domxml_arch_names[ra->arch]);
-    snprintf(sc.label, sizeof(sc.label), "[%u vCPU%s%s]", sc.vcpus, *tag ? " " : "",
-             *tag ? tag + 1 : "");
+        snprintf(sc.label_arch, sizeof(sc.label_arch), " %s", domxml_arch_names[ra->arch]);
+    }
+    snprintf(sc.label, sizeof(sc.label), "[%u vCPU%s%s%s]", sc.vcpus, sc.label_arch,
+             run->nhosts > 1 ? " @" : "", run->nhosts > 1 ? host->label : "");
     snprintf(name, sizeof(name), "vmsweep-%ld-%zu-%u", (long)getpid(), idx,
              (unsigned)(time(NULL) & 0xffff));
     cJSON_AddNumberToObject(m, "vcpus", sc.vcpus);
@@ -1530,8 +1574,8 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
         free(dir);
         dir = fsutil_printf("%s/vcpus-%u%s-%u", run->o->outdir, sc.vcpus, tag, k);
     }
-    disk = fsutil_printf("%s/%s-results.img", vm_conn_workdir(run->conn), name);
-    sock = fsutil_printf("%s/%s.con", vm_conn_workdir(run->conn), name);
+    disk = fsutil_printf("%s/%s-results.img", vm_conn_workdir(host->conn), name);
+    sock = fsutil_printf("%s/%s.con", vm_conn_workdir(host->conn), name);
     if (!dir || !disk || fsutil_mkdir_p(dir, 0755) < 0) {
         log_error("cannot create the output folder for %u vCPUs: %s", sc.vcpus, strerror(errno));
         goto cleanup;
@@ -1543,12 +1587,12 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
                             strstr(ra->img.cmdline_extra, "loglevel=") ? "" : " loglevel=6",
                             s->deadman_s);
     if (!console || !cmdline || !sock || salvage_make_disk(disk, RUN_DISK_MIB) < 0 ||
-        vm_conn_hand(run->conn, disk) < 0)
+        vm_conn_hand(host->conn, disk) < 0)
         goto cleanup;
     if (ra->img.disk) {
         /* Disk images boot from a throw-away overlay: the image itself is never written. */
-        root = fsutil_printf("%s/%s-root.qcow2", vm_conn_workdir(run->conn), name);
-        if (!root || imgdisk_overlay(ra->img.disk, root) < 0 || vm_conn_hand(run->conn, root) < 0)
+        root = fsutil_printf("%s/%s-root.qcow2", vm_conn_workdir(host->conn), name);
+        if (!root || imgdisk_overlay(ra->img.disk, root) < 0 || vm_conn_hand(host->conn, root) < 0)
             goto cleanup;
     }
 
@@ -1556,7 +1600,7 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     def.name = name;
     def.kvm = ra->accel.kvm;
     def.hvf = ra->accel.hvf;
-    def.host_cpus = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    def.host_cpus = host->cpus;
     def.kernel = ra->img.kernel;
     def.initrd = ra->img.initrd;
     def.cmdline = cmdline;
@@ -1570,10 +1614,10 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
 
     /* A configuration seen before starts from its saved state (vmstate.h).  Only VMs
      * of the embedded driver with an initramfs image: a disk image's root is written. */
-    bool stateful = !run->o->no_restore && !s->connect && !ra->img.disk;
+    bool stateful = !run->o->no_restore && !host->uri && !ra->img.disk;
     char key[65] = "";
     const char *start = "cold";
-    if (stateful && (size_state_key(run, &def, key) < 0 || vmstate_find(key, &vs) < 0))
+    if (stateful && (size_state_key(&sc, &def, key) < 0 || vmstate_find(key, &vs) < 0))
         stateful = false;
 
     t0 = guest_now_ms();
@@ -1591,8 +1635,10 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
             def.uuid = NULL;
         }
     }
-    if (!sc.vm && size_launch(&sc, &def, NULL, console, &xml) < 0)
+    if (!sc.vm && size_launch(&sc, &def, NULL, console, &xml) < 0) {
+        sc.launch_failed = true;
         goto cleanup;
+    }
     cJSON_AddStringToObject(m, "domain_xml", xml);
     cJSON_AddNumberToObject(m, "ssh_port", def.ssh_port);
     add_timing(timings, "define_s", t0);
@@ -1700,10 +1746,16 @@ cleanup:
             }
         }
     }
+    /* The connection gone, or the VM refused by a host that ran the others: the host is
+     * lost, and the size is tried again on another (its rows so far stay here). */
+    if (!run_signal && st != RUN_COMPLETE && (!vm_conn_alive(host->conn) || sc.launch_failed))
+        sc.host_lost = true;
+    pthread_mutex_lock(&run->lock);
     if (dir)
-        collect_files(run, dir, "", files);
+        collect_files(run, dir, "", files, !sc.host_lost);
     if (dir && st == RUN_COMPLETE && s->base_args.n)
         spec_strv_add(&run->ab_dirs, dir);
+    pthread_mutex_unlock(&run->lock);
     if (disk)
         unlink(disk);
     if (root)
@@ -1712,6 +1764,7 @@ cleanup:
         unlink(sock);
     cJSON_AddStringToObject(m, "status", run_status_name(st));
     log_info("%s: %s", sc.label, run_status_name(st));
+    *host_lost = sc.host_lost;
     vmstate_free(&vs);
     free(xml);
     free(dir);
@@ -1768,10 +1821,10 @@ static int run_analyse(struct run_ctx *run)
 
 /* Features of model that the accelerator (KVM or TCG) cannot provide here, into missing
  * (and all of them into ra->model_features); 0, or -1 when libvirt could not say. */
-static int model_features(struct run_ctx *run, struct run_arch *ra, bool kvm, const char *model,
+static int model_features(struct run_host *h, struct run_arch *ra, bool kvm, const char *model,
                           struct spec_strv *missing)
 {
-    char *xml = vm_cpu_expand(run->conn, ra->arch, kvm, model);
+    char *xml = vm_cpu_expand(h->conn, ra->arch, kvm, model);
     struct spec_strv all = {0};
     int ret = -1;
 
@@ -1805,7 +1858,8 @@ static void feature_list(const struct spec_strv *v, size_t max, char *buf, size_
  * What the accelerator cannot provide is recorded in manifest.json ("cpu_check").
  * Returns 0, or -1 (reported) when the policy says fail.
  */
-static int run_cpu_check(struct run_ctx *run, struct run_arch *ra, cJSON *parent)
+static int run_cpu_check(struct run_ctx *run, struct run_host *h, struct run_arch *ra,
+                         cJSON *parent)
 {
     const struct spec *s = run->s;
     cJSON *cc = cJSON_AddObjectToObject(parent, "cpu_check");
@@ -1821,10 +1875,10 @@ static int run_cpu_check(struct run_ctx *run, struct run_arch *ra, cJSON *parent
         cJSON_AddStringToObject(cc, "usable", "yes");
         return 0;
     }
-    caps = vm_domcaps(run->conn, ra->arch, ra->accel.kvm);
+    caps = vm_domcaps(h->conn, ra->arch, ra->accel.kvm);
     v = cpucheck_model_usable(caps, model);
     free(caps);
-    if (model_features(run, ra, ra->accel.kvm, model, &missing) < 0)
+    if (model_features(h, ra, ra->accel.kvm, model, &missing) < 0)
         log_debug("libvirt cannot list the features of CPU model '%s'", model);
     feature_list(&missing, 12, list, sizeof(list));
     if (ra->accel.kvm && v == CPUCHECK_NOT_USABLE) {
@@ -1859,10 +1913,10 @@ static int run_cpu_check(struct run_ctx *run, struct run_arch *ra, cJSON *parent
                      model);
             cJSON_AddStringToObject(cc, "fallback", "tcg");
             spec_strv_free(&missing);
-            caps = vm_domcaps(run->conn, ra->arch, false);
+            caps = vm_domcaps(h->conn, ra->arch, false);
             v = cpucheck_model_usable(caps, model);
             free(caps);
-            model_features(run, ra, false, model, &missing);
+            model_features(h, ra, false, model, &missing);
             feature_list(&missing, 12, list, sizeof(list));
             break;
         }
@@ -1896,9 +1950,8 @@ static int run_stage(struct vm_conn *conn, char **path)
 }
 
 /* Resolve the image of ra's architecture; 0, or -1 (reported: an input error). */
-static int run_arch_image(struct run_ctx *run, struct run_arch *ra)
+static int run_arch_image(const struct spec *s, struct run_arch *ra)
 {
-    const struct spec *s = run->s;
     char name[PATH_MAX];
 
     spec_arch_image(s, ra->arch, name, sizeof(name));
@@ -1927,17 +1980,17 @@ static void image_manifest(const struct image *img, cJSON *to)
 }
 
 /*
- * Make ra's architecture ready on run->conn: its boot files where QEMU reads them, the
- * accelerator, the CPU model check; recorded into rec (the manifest, or its arches entry).
- * 0, or -1 (reported).
+ * Make ra's architecture ready on host h: its boot files where h's QEMU reads them, the
+ * accelerator, the CPU model check; recorded into rec.  0, or -1 (reported).
  */
-static int run_arch_ready(struct run_ctx *run, struct run_arch *ra, cJSON *rec)
+static int run_arch_ready(struct run_ctx *run, struct run_host *h, struct run_arch *ra, cJSON *rec)
 {
     const struct spec *s = run->s;
     uint64_t t0 = guest_now_ms();
     const char *an = domxml_arch_names[ra->arch];
 
-    if (run_stage(run->conn, &ra->img.kernel) < 0 || run_stage(run->conn, &ra->img.initrd) < 0)
+    image_manifest(&ra->img, rec);
+    if (run_stage(h->conn, &ra->img.kernel) < 0 || run_stage(h->conn, &ra->img.initrd) < 0)
         return -1;
     if (s->accel == SPEC_ACCEL_HVF) {
 #ifdef __APPLE__
@@ -1953,23 +2006,27 @@ static int run_arch_ready(struct run_ctx *run, struct run_arch *ra, cJSON *rec)
         memset(&ra->accel, 0, sizeof(ra->accel));
         snprintf(ra->accel.reason, sizeof(ra->accel.reason),
                  "%s guests on a host of another architecture are emulated", an);
-    } else if (accel_choose(run->conn, s->accel, ra->img.kernel, run_interrupted, &ra->accel) < 0) {
+    } else if (accel_choose(h->conn, s->accel, ra->img.kernel, run_interrupted, &ra->accel) < 0) {
         return -1;
     }
-    const char *who = spec_arch_mixed(s) ? an : "";
-    const char *sep = *who ? " guests" : "";
+    /* "accelerator", "accelerator for aarch64 guests", "accelerator on HOST": as many
+     * words as the run needs. */
+    char who[128] = "";
+    if (spec_arch_mixed(s))
+        snprintf(who, sizeof(who), " for %s guests", an);
+    if (run->nhosts > 1)
+        snprintf(who + strlen(who), sizeof(who) - strlen(who), " on %s", h->label);
     if (ra->accel.kvm)
-        log_info("accelerator%s%s: KVM (%s)", *who ? " for " : "", who, ra->accel.reason);
+        log_info("accelerator%s: KVM (%s)", who, ra->accel.reason);
     else if (s->accel == SPEC_ACCEL_TCG)
-        log_info("accelerator%s%s%s: TCG, as asked (emulated: compare ratios, not absolute "
-                 "numbers)",
-                 *who ? " for " : "", who, sep);
+        log_info("accelerator%s: TCG, as asked (emulated: compare ratios, not absolute numbers)",
+                 who);
     else
-        log_info("accelerator%s%s%s: TCG: %s (emulated: compare ratios, not absolute numbers)",
-                 *who ? " for " : "", who, sep, ra->accel.reason);
+        log_info("accelerator%s: TCG: %s (emulated: compare ratios, not absolute numbers)", who,
+                 ra->accel.reason);
     log_debug("accelerator for %s chosen in %llu ms", an,
               (unsigned long long)(guest_now_ms() - t0));
-    if (run_cpu_check(run, ra, rec) < 0)
+    if (run_cpu_check(run, h, ra, rec) < 0)
         return -1;
     cJSON_AddStringToObject(rec, "arch", an);
     cJSON_AddStringToObject(rec, "machine", domxml_machine(ra->arch));
@@ -1983,37 +2040,366 @@ static int run_arch_ready(struct run_ctx *run, struct run_arch *ra, cJSON *rec)
     return 0;
 }
 
+/* Who host h is, for the manifest (each size records its host's); sets h->cpus and
+ * h->free_mib for placement.  NULL (reported) when libvirt cannot say. */
+static cJSON *run_host_identity(struct run_host *h, const char *hv, const char *lv)
+{
+    struct vm_node node;
+    cJSON *id;
+
+    if (vm_conn_node(h->conn, &node) < 0 || !(id = cJSON_CreateObject()))
+        return NULL;
+    h->cpus = node.cpus;
+    h->free_mib = node.free_mib;
+    cJSON_AddStringToObject(id, "uri", h->uri ? h->uri : "embedded");
+    cJSON_AddStringToObject(id, "hostname", node.hostname);
+    cJSON_AddStringToObject(id, "cpu_model", node.cpu_model);
+    cJSON_AddNumberToObject(id, "cpus", node.cpus);
+    cJSON_AddNumberToObject(id, "memory_mib", (double)node.memory_mib);
+    cJSON_AddNumberToObject(id, "free_mib", (double)node.free_mib);
+    cJSON_AddStringToObject(id, "hypervisor_version", hv);
+    cJSON_AddStringToObject(id, "libvirt_version", lv);
+    return id;
+}
+
+/*
+ * Connect to host h and make every architecture of the run ready there, recorded into
+ * rec: {"uri", who the host is, "arches": {ARCH: image, accelerator, CPU check}}.
+ * 0, or -1 (reported).
+ */
+static int run_host_open(struct run_ctx *run, struct run_host *h, cJSON *rec)
+{
+    const struct spec *s = run->s;
+    char hv[64] = "", lv[64] = "";
+    uint64_t t0 = guest_now_ms();
+
+    if (vm_connect(h->uri, &h->conn) < 0)
+        return -1;
+    log_debug("connected to libvirt at '%s' in %llu ms", vm_conn_uri(h->conn),
+              (unsigned long long)(guest_now_ms() - t0));
+    vm_conn_versions(h->conn, hv, sizeof(hv), lv, sizeof(lv));
+    snprintf(h->versions, sizeof(h->versions), "qemu %s libvirt %s vmsweep %s", hv, lv,
+             VMSWEEP_VERSION);
+    h->id = run_host_identity(h, hv, lv);
+    if (!h->id)
+        return -1;
+    cJSON_AddItemToObject(rec, "host", cJSON_Duplicate(h->id, true));
+    cJSON *arches = cJSON_AddObjectToObject(rec, "arches");
+    for (int a = 0; a < DOMXML_NARCH; a++) {
+        struct run_arch *ra = &h->arch[a];
+        ra->arch = (enum domxml_arch)a;
+        ra->used = (s->arches & (1u << a)) != 0;
+        if (!ra->used)
+            continue;
+        if (run_arch_image(s, ra) < 0)
+            return -1;
+        if (h->uri && ra->img.disk) {
+            /* A qcow2 volume is probed by the daemon (capacity = virtual size): not yet. */
+            log_error("disk images through a libvirt daemon ('%s') are not supported yet "
+                      "(issue 16): use an initramfs image such as 'tiny'",
+                      h->uri);
+            return -1;
+        }
+        if (run_arch_ready(run, h, ra, cJSON_AddObjectToObject(arches, domxml_arch_names[a])) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The guaranteed CPUs a size holds on its host: vCPUs x cap (all of them uncapped). */
+static double size_cpus(const struct spec *s, size_t k)
+{
+    double cap = s->cpu_cap_pct ? s->cpu_cap_pct / 100.0 : 1.0;
+    return spec_size_vcpus(s, k) * cap;
+}
+
+/* One size in its own thread (several hosts). */
+struct run_job {
+    struct run_ctx *run;
+    struct run_host *host;
+    size_t idx;
+    cJSON *m;
+    int st;
+    bool host_lost;
+    bool started, ended, joined;
+    pthread_t th;
+};
+
+static void *run_job_main(void *arg)
+{
+    struct run_job *j = arg;
+
+    j->st = size_run(j->run, j->host, j->idx, j->m, &j->host_lost);
+    pthread_mutex_lock(&j->run->lock);
+    j->ended = true;
+    j->host->busy = false;
+    j->host->status[0] = '\0';
+    pthread_cond_broadcast(&j->run->done);
+    pthread_mutex_unlock(&j->run->lock);
+    return NULL;
+}
+
+/*
+ * Which host runs size k next: an idle, live host it has not failed on, that has the
+ * CPUs (unless --oversubscribe-host) and the free memory for it; of those, the one with
+ * the most CPUs (the quietest for its size), the first given on a tie.  One size per
+ * host at a time: two VMs on one host would measure each other.  Returns the index,
+ * or -1 when none now (*never set: none ever will).
+ */
+static long run_place(const struct run_ctx *run, size_t k, uint64_t tried, bool *never)
+{
+    const struct spec *s = run->s;
+    long best = -1;
+
+    *never = true;
+    for (size_t h = 0; h < run->nhosts; h++) {
+        const struct run_host *rh = &run->hosts[h];
+        if (rh->failed || !rh->conn || (tried & (1ull << h)))
+            continue;
+        /* One host is the one asked for: it runs what it is given (run_plan warns). */
+        if (run->nhosts > 1 && !s->oversubscribe_host && size_cpus(s, k) > rh->cpus)
+            continue;
+        if (run->nhosts > 1 && rh->free_mib && s->memory_mib > rh->free_mib)
+            continue;
+        *never = false;
+        if (rh->busy)
+            continue;
+        if (best < 0 || rh->cpus > run->hosts[best].cpus)
+            best = (long)h;
+    }
+    return best;
+}
+
+/*
+ * Before any VM: every size must fit on some live host (its guaranteed CPUs, unless
+ * --oversubscribe-host, and its memory).  0, or -1 (reported: an input error).  With
+ * one host, a size beyond its CPUs runs, with a warning.
+ */
+static int run_plan(const struct run_ctx *run)
+{
+    const struct spec *s = run->s;
+
+    for (size_t k = 0; k < spec_size_count(s); k++) {
+        bool never;
+        run_place(run, k, 0, &never);
+        if (run->nhosts == 1 && size_cpus(s, k) > run->hosts[0].cpus)
+            log_warn("[%u vCPU]: %.4g CPUs guaranteed on a host of %u: the vCPUs share its "
+                     "CPUs, and the numbers measure that sharing",
+                     spec_size_vcpus(s, k), size_cpus(s, k), run->hosts[0].cpus);
+        if (!never)
+            continue;
+        log_error("[%u vCPU]: no host can hold it: it needs %.4g CPUs (vCPUs x cap) and %llu "
+                  "MiB, and no usable host has both free (--oversubscribe-host allows more "
+                  "vCPUs than CPUs)",
+                  spec_size_vcpus(s, k), size_cpus(s, k), (unsigned long long)s->memory_mib);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Run every size: on one host one after the other, as always; on several, each size in a
+ * thread on the host run_place picks, a size whose host was lost is tried again on
+ * another (its rows so far stay in its folder, out of the analysis).  Each size's record
+ * goes into run->sizes, in order.  Returns the number complete.
+ */
+static size_t run_sizes(struct run_ctx *run)
+{
+    const struct spec *s = run->s;
+    const size_t n = spec_size_count(s);
+    struct run_job *jobs = calloc(n * (run->nhosts + 1), sizeof(*jobs));
+    uint64_t *tried = calloc(n, sizeof(*tried));
+    bool *pending = calloc(n, sizeof(*pending));
+    cJSON **final = calloc(n, sizeof(*final));
+    size_t njobs = 0, complete = 0, left = n;
+
+    if (!jobs || !tried || !pending || !final) {
+        log_error("out of memory");
+        goto cleanup;
+    }
+    for (size_t k = 0; k < n; k++) {
+        pending[k] = true;
+        /* A placeholder, so the record shows every size from the start. */
+        final[k] = cJSON_CreateObject();
+        cJSON_AddNumberToObject(final[k], "vcpus", spec_size_vcpus(s, k));
+        cJSON_AddStringToObject(final[k], "arch", domxml_arch_names[spec_size_arch(s, k)]);
+        cJSON_AddStringToObject(final[k], "status", "pending");
+        cJSON_AddItemToArray(run->sizes, final[k]);
+    }
+    run->t0_ms = guest_now_ms();
+    run->runs_total = n * s->nlevels * spec_runs(s) * (s->base_args.n ? 2 : 1);
+    pthread_mutex_lock(&run->lock);
+    while (left > 0) {
+        bool started = false, waiting = false;
+        for (size_t k = 0; k < n && !run_signal; k++) {
+            bool never;
+            long h;
+            if (!pending[k])
+                continue;
+            h = run_place(run, k, tried[k], &never);
+            if (h < 0 && never) {
+                /* No live host can take it (any more). */
+                log_error("[%u vCPU]: no %shost left that can run it: it is not run",
+                          spec_size_vcpus(s, k), tried[k] ? "other " : "");
+                pending[k] = false;
+                left--;
+                cJSON_ReplaceItemInObject(final[k], "status",
+                                          cJSON_CreateString(run_status_name(RUN_FAILED)));
+                continue;
+            }
+            if (h < 0) {
+                waiting = true;
+                continue;
+            }
+            struct run_job *j = &jobs[njobs++];
+            j->run = run;
+            j->host = &run->hosts[h];
+            j->idx = k;
+            j->m = cJSON_CreateObject();
+            j->host->busy = true;
+            tried[k] |= 1ull << h;
+            pending[k] = false;
+            log_info("VM size %zu/%zu: %u vCPU(s)%s%s%s%s", k + 1, n, spec_size_vcpus(s, k),
+                     spec_arch_mixed(s) ? ", " : "",
+                     spec_arch_mixed(s) ? domxml_arch_names[spec_size_arch(s, k)] : "",
+                     run->nhosts > 1 ? ", on " : "", run->nhosts > 1 ? j->host->label : "");
+            if (run->nhosts == 1) {
+                /* One host: in this thread, as a plain loop would. */
+                pthread_mutex_unlock(&run->lock);
+                run_job_main(j);
+                pthread_mutex_lock(&run->lock);
+            } else if (pthread_create(&j->th, NULL, run_job_main, j) != 0) {
+                log_error("cannot start a thread for a VM size: %s", strerror(errno));
+                j->host->busy = false;
+                pending[k] = true;
+                njobs--;
+                cJSON_Delete(j->m);
+                break;
+            } else {
+                j->started = true;
+            }
+            started = true;
+        }
+        /* Collect the sizes that ended: their records, and a lost host's size again. */
+        bool running = false, requeued = false;
+        for (size_t i = 0; i < njobs; i++) {
+            struct run_job *j = &jobs[i];
+            if (!j->ended) {
+                running = true;
+                continue;
+            }
+            if (j->joined)
+                continue;
+            if (j->started) {
+                pthread_mutex_unlock(&run->lock);
+                pthread_join(j->th, NULL);
+                pthread_mutex_lock(&run->lock);
+            }
+            j->joined = true;
+            cJSON_AddItemToObject(j->m, "host", cJSON_Duplicate(j->host->id, true));
+            if (j->host_lost && run->nhosts > 1 && !run_signal) {
+                log_warn("%s is lost (%s): its sizes go to the other hosts; the rows of "
+                         "[%u vCPU] so far stay in its folder",
+                         j->host->label,
+                         j->host->conn && vm_conn_alive(j->host->conn) ? "a VM would not start"
+                                                                       : "its connection is gone",
+                         spec_size_vcpus(s, j->idx));
+                j->host->failed = true;
+                cJSON_AddBoolToObject(j->m, "host_lost", true);
+                cJSON_AddBoolToObject(
+                    cJSON_GetArrayItem(cJSON_GetObjectItem(run->manifest, "hosts"),
+                                       (int)(j->host - run->hosts)),
+                    "lost", true);
+                /* The attempt's record stays, before the retry's. */
+                cJSON *attempts = cJSON_GetObjectItem(final[j->idx], "attempts");
+                if (!attempts)
+                    attempts = cJSON_AddArrayToObject(final[j->idx], "attempts");
+                cJSON_AddItemToArray(attempts, j->m);
+                pending[j->idx] = true;
+                requeued = true;
+                continue;
+            }
+            /* The size's record replaces its placeholder, keeping earlier attempts. */
+            cJSON *attempts = cJSON_DetachItemFromObject(final[j->idx], "attempts");
+            if (attempts)
+                cJSON_AddItemToObject(j->m, "attempts", attempts);
+            for (int p = 0; p < cJSON_GetArraySize(run->sizes); p++)
+                if (cJSON_GetArrayItem(run->sizes, p) == final[j->idx]) {
+                    cJSON_ReplaceItemInArray(run->sizes, p, j->m);
+                    break;
+                }
+            final[j->idx] = j->m;
+            left--;
+            if (j->st == RUN_COMPLETE)
+                complete++;
+            manifest_write(run->manifest, run->manifest_path);
+        }
+        if (!running && (run_signal || (!started && !requeued && !waiting)))
+            break;
+        if (running && !started) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 200 * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&run->done, &run->lock, &until);
+        }
+    }
+    pthread_mutex_unlock(&run->lock);
+cleanup:
+    free(jobs);
+    free(tried);
+    free(pending);
+    free(final);
+    return complete;
+}
+
 int run_sweep(const struct spec *s, const struct run_opts *o)
 {
     struct run_ctx run = {.s = s, .o = o};
-    char *spec_json = NULL, hv[64] = "", lv[64] = "";
-    int ret = 1, complete = 0;
+    char *spec_json = NULL;
+    int ret = 1;
+    size_t complete = 0, open = 0;
     const enum domxml_arch first = spec_arch_first(s);
-    cJSON *arches = NULL;
 
+    pthread_mutex_init(&run.lock, NULL);
+    pthread_cond_init(&run.done, NULL);
     /* Input problems (no image, no KVM when asked) are found before anything is created. */
     run.manifest_path = fsutil_printf("%s/manifest.json", o->outdir);
     run.manifest = manifest_new();
-    if (!run.manifest_path || !run.manifest)
+    run.nhosts = s->connect.n ? s->connect.n : 1;
+    run.hosts = calloc(run.nhosts, sizeof(*run.hosts));
+    if (!run.manifest_path || !run.manifest || !run.hosts)
         goto cleanup;
     for (int a = 0; a < DOMXML_NARCH; a++) {
-        struct run_arch *ra = &run.arch[a];
-        ra->arch = (enum domxml_arch)a;
-        ra->used = (s->arches & (1u << a)) != 0;
-        if (ra->used && run_arch_image(&run, ra) < 0) {
+        struct run_arch check = {.arch = (enum domxml_arch)a};
+        int rc = (s->arches & (1u << a)) ? run_arch_image(s, &check) : 0;
+        image_free(&check.img);
+        if (rc < 0) {
             ret = 2;
             goto cleanup;
         }
     }
-    /* The first architecture's record stays where a one-architecture run has it; with
-     * several, "arches" has each one's. */
-    image_manifest(&run.arch[first].img, run.manifest);
-    if (spec_arch_mixed(s)) {
-        arches = cJSON_AddObjectToObject(run.manifest, "arches");
-        for (int a = 0; a < DOMXML_NARCH; a++)
-            if (run.arch[a].used)
-                image_manifest(&run.arch[a].img,
-                               cJSON_AddObjectToObject(arches, domxml_arch_names[a]));
+    for (size_t h = 0; h < run.nhosts; h++) {
+        /* "qemu:///embed" names the default embedded driver in a list of hosts. */
+        run.hosts[h].uri =
+            s->connect.n && strcmp(s->connect.v[h], RUN_EMBED_URI) ? s->connect.v[h] : NULL;
+        for (size_t g = 0; g < h; g++) {
+            if (!strcmp(s->connect.v[g], s->connect.v[h])) {
+                log_error("--connect '%s' is given twice: a host is named once", s->connect.v[h]);
+                ret = 2;
+                goto cleanup;
+            }
+        }
+        snprintf(run.hosts[h].label, sizeof(run.hosts[h].label), "%s",
+                 run.hosts[h].uri ? run.hosts[h].uri : "embedded");
+    }
+    if (run.nhosts > 64) {
+        log_error("%zu hosts given: at most 64 in one run", run.nhosts);
+        ret = 2;
+        goto cleanup;
     }
     if (keys_ensure(&run.keys) < 0)
         goto cleanup;
@@ -2026,72 +2412,70 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     /* A full or read-only output disk must stop us before a VM burns minutes. */
     if (manifest_write(run.manifest, run.manifest_path) < 0)
         goto cleanup;
-    uint64_t t_conn = guest_now_ms();
-    if (vm_connect(s->connect, &run.conn) < 0)
-        goto cleanup;
-    log_debug("connected to libvirt in %llu ms", (unsigned long long)(guest_now_ms() - t_conn));
-    for (int a = 0; a < DOMXML_NARCH; a++) {
-        if (run.arch[a].used && s->connect && run.arch[a].img.disk) {
-            /* A qcow2 volume is probed by the daemon (capacity = virtual size): not yet. */
-            log_error("disk images through a libvirt daemon ('%s') are not supported yet "
-                      "(issue 16): use an initramfs image such as 'tiny'",
-                      s->connect);
-            goto cleanup;
-        }
+    cJSON *hosts = cJSON_AddArrayToObject(run.manifest, "hosts");
+    for (size_t h = 0; h < run.nhosts; h++) {
+        cJSON *rec = cJSON_CreateObject();
+        cJSON_AddItemToArray(hosts, rec);
+        cJSON_AddStringToObject(rec, "uri", run.hosts[h].uri ? run.hosts[h].uri : "embedded");
     }
-    vm_conn_versions(run.conn, hv, sizeof(hv), lv, sizeof(lv));
-    snprintf(run.versions, sizeof(run.versions), "qemu %s libvirt %s vmsweep %s", hv, lv,
-             VMSWEEP_VERSION);
-    for (int a = 0; a < DOMXML_NARCH; a++) {
-        if (!run.arch[a].used)
+    /* Daemons first: once the embedded driver is loaded in this process, libvirt's
+     * remote driver no longer opens connections ("no connection driver available"). */
+    for (size_t k = 0; k < 2 * run.nhosts && !run_signal; k++) {
+        size_t h = k % run.nhosts;
+        struct run_host *rh = &run.hosts[h];
+        if ((k < run.nhosts) != (rh->uri != NULL))
             continue;
-        if (run_arch_ready(&run, &run.arch[a],
-                           (enum domxml_arch)a == first
-                               ? run.manifest
-                               : cJSON_GetObjectItem(arches, domxml_arch_names[a])) < 0)
-            goto cleanup;
-        if (arches && (enum domxml_arch)a == first) {
-            /* The first's record, copied into its arches entry. */
-            cJSON *to = cJSON_GetObjectItem(arches, domxml_arch_names[a]);
-            const char *keys[] = {"cpu_check",        "arch",        "machine", "accel",
-                                  "caps_unavailable", "accel_reason"};
-            for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-                cJSON *v = cJSON_GetObjectItem(run.manifest, keys[k]);
-                if (v)
-                    cJSON_AddItemToObject(to, keys[k], cJSON_Duplicate(v, true));
-            }
+        cJSON *rec = cJSON_GetArrayItem(hosts, (int)h);
+        if (run_host_open(&run, rh, rec) == 0) {
+            open++;
+            continue;
         }
+        /* One host of several may be down: the others run its share. */
+        cJSON_AddBoolToObject(rec, "failed", true);
+        rh->failed = true;
+        if (run.nhosts > 1)
+            log_warn("host '%s' cannot be used: the sizes go to the others", rh->label);
     }
-    cJSON_AddStringToObject(run.manifest, "libvirt_uri", vm_conn_uri(run.conn));
-    cJSON_AddStringToObject(run.manifest, "hypervisor_version", hv);
-    cJSON_AddStringToObject(run.manifest, "libvirt_version", lv);
+    if (open == 0 || (run.nhosts == 1 && run.hosts[0].failed))
+        goto cleanup;
+    /* A one-host run's record, where it always was: the first host's, the first
+     * architecture's; with several architectures "arches" holds each one's. */
+    {
+        struct run_host *h0 = &run.hosts[0];
+        for (size_t h = 0; h < run.nhosts && h0->failed; h++)
+            h0 = &run.hosts[h];
+        cJSON *rec = cJSON_GetArrayItem(hosts, (int)(h0 - run.hosts));
+        cJSON *arches = cJSON_GetObjectItem(rec, "arches");
+        cJSON *fa = cJSON_GetObjectItem(arches, domxml_arch_names[first]);
+        for (cJSON *e = fa ? fa->child : NULL; e; e = e->next)
+            cJSON_AddItemToObject(run.manifest, e->string, cJSON_Duplicate(e, true));
+        if (spec_arch_mixed(s))
+            cJSON_AddItemToObject(run.manifest, "arches", cJSON_Duplicate(arches, true));
+        cJSON_AddStringToObject(run.manifest, "libvirt_uri", vm_conn_uri(h0->conn));
+        cJSON_AddItemToObject(
+            run.manifest, "hypervisor_version",
+            cJSON_Duplicate(cJSON_GetObjectItem(h0->id, "hypervisor_version"), true));
+        cJSON_AddItemToObject(
+            run.manifest, "libvirt_version",
+            cJSON_Duplicate(cJSON_GetObjectItem(h0->id, "libvirt_version"), true));
+    }
     run.sizes = cJSON_AddArrayToObject(run.manifest, "sizes");
     manifest_write(run.manifest, run.manifest_path);
-
-    const size_t nsizes = spec_size_count(s);
-    for (size_t i = 0; i < nsizes && !run_signal; i++) {
-        cJSON *m = cJSON_CreateObject();
-        int st;
-        cJSON_AddItemToArray(run.sizes, m);
-        log_info("VM size %zu/%zu: %u vCPU(s)%s%s", i + 1, nsizes, spec_size_vcpus(s, i),
-                 spec_arch_mixed(s) ? ", " : "",
-                 spec_arch_mixed(s) ? domxml_arch_names[spec_size_arch(s, i)] : "");
-        if (i == 0) {
-            run.t0_ms = guest_now_ms();
-            run.runs_total = nsizes * s->nlevels * spec_runs(s) * (s->base_args.n ? 2 : 1);
-        }
-        st = size_run(&run, i, m);
-        if (st == RUN_COMPLETE)
-            complete++;
-        manifest_write(run.manifest, run.manifest_path);
+    if (run_plan(&run) < 0) {
+        ret = 2;
+        goto cleanup;
     }
-    vm_disconnect(run.conn);
-    run.conn = NULL;
+    complete = run_sizes(&run);
+    for (size_t h = 0; h < run.nhosts; h++) {
+        vm_disconnect(run.hosts[h].conn);
+        run.hosts[h].conn = NULL;
+    }
+    const size_t nsizes = spec_size_count(s);
     if (run_signal)
         cJSON_AddStringToObject(run.manifest, "interrupted", strsignal(run_signal));
     log_status(NULL);
     /* The verdicts first, recorded, so the report the analysis writes shows them. */
-    bool whole = !run_signal && (size_t)complete == nsizes;
+    bool whole = !run_signal && complete == nsizes;
     int ab = whole ? run_ab_verdict(&run) : 0;
     int gates =
         whole ? results_gates((const char *const *)run.csvs.v, run.csvs.n, s, run.manifest) : 0;
@@ -2114,18 +2498,25 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         if (ret == 0 || ret == 4)
             ret = 1;
     }
-    log_info("results in '%s' (%d of %zu VM size(s) complete)", o->outdir, complete, nsizes);
+    log_info("results in '%s' (%zu of %zu VM size(s) complete)", o->outdir, complete, nsizes);
 cleanup:
-    vm_disconnect(run.conn);
-    for (int a = 0; a < DOMXML_NARCH; a++) {
-        image_free(&run.arch[a].img);
-        spec_strv_free(&run.arch[a].model_features);
+    for (size_t h = 0; run.hosts && h < run.nhosts; h++) {
+        struct run_host *rh = &run.hosts[h];
+        vm_disconnect(rh->conn);
+        for (int a = 0; a < DOMXML_NARCH; a++) {
+            image_free(&rh->arch[a].img);
+            spec_strv_free(&rh->arch[a].model_features);
+        }
+        cJSON_Delete(rh->id);
     }
+    free(run.hosts);
     keys_free(&run.keys);
     spec_strv_free(&run.csvs);
     spec_strv_free(&run.ab_dirs);
     cJSON_Delete(run.manifest);
     free(run.manifest_path);
     free(spec_json);
+    pthread_cond_destroy(&run.done);
+    pthread_mutex_destroy(&run.lock);
     return ret;
 }

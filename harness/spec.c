@@ -145,7 +145,6 @@ void spec_free(struct spec *s)
     free(s->profile);
     free(s->cpu_model);
     free(s->image);
-    free(s->connect);
     free(s->workload);
     free(s->plan);
     free(s->output_dir);
@@ -154,6 +153,7 @@ void spec_free(struct spec *s)
     spec_strv_clear(&s->push);
     spec_strv_clear(&s->setup);
     spec_strv_clear(&s->slo);
+    spec_strv_clear(&s->connect);
     memset(s, 0, sizeof(*s));
 }
 

@@ -70,7 +70,8 @@ struct spec {
     bool pin;
     bool allow_uncapped;
     char *image;
-    char *connect;   /* NULL = embedded driver */
+    struct spec_strv connect; /* libvirt URIs, one per host; none = the embedded driver */
+    bool oversubscribe_host;  /* place beyond a host's CPUs */
     unsigned arches; /* the guests' architectures: bit = enum domxml_arch (default: the host's) */
     enum spec_accel accel;
     enum spec_cpu_fallback cpu_fallback;

@@ -48,8 +48,14 @@ const struct specopt specopt_table[] = {
      NULL, NULL, NULL, "run even when a cap cannot be applied (reported)", 0, SPECOPT_RUN},
     {SPECOPT_VM, "image", "image", 0, SPECOPT_STR, F(image), 0, 0, NULL, NULL, "NAME|PATH",
      "guest image (default tiny; see 'vmsweep image')", 0, SPECOPT_RUN},
-    {SPECOPT_VM, "connect", "connect", 0, SPECOPT_STR, F(connect), 0, 0, NULL, NULL, "URI",
-     "libvirt URI (default: embedded driver, no daemon)", 0, SPECOPT_RUN},
+    {SPECOPT_VM, "connect", "connect", 0, SPECOPT_STRV, F(connect), 0, 0, NULL, NULL, "URI",
+     "libvirt URI (default: embedded driver, no daemon); repeat it\n"
+     "(spec: a list) to spread the sizes over several hosts", 0, SPECOPT_RUN},
+    {SPECOPT_VM, "oversubscribe_host", "oversubscribe-host", 0, SPECOPT_BOOL,
+     F(oversubscribe_host), 0, 0, NULL, NULL, NULL,
+     "place sizes on a host beyond its CPUs (never beyond its free\n"
+     "memory); default: a host gets at most the guaranteed vCPU\n"
+     "capacity (vCPUs x cap) it has CPUs", 0, SPECOPT_RUN},
     {SPECOPT_VM, "arch", "arch", 0, SPECOPT_ENUMS, F(arches), 0, 0, NULL, domxml_arch_names,
      "ARCH[,ARCH]", "the guests' architecture: x86_64 or aarch64 (default: the\n"
      "host's); another than the host's runs under TCG, with the\n"
@@ -588,8 +594,12 @@ int specopt_set_json(struct spec *s, const struct specopt *o, const cJSON *it, c
         return specopt_set(s, o, cJSON_IsTrue(it) ? "true" : "false", false, why, len);
     case SPECOPT_STRV:
     case SPECOPT_GATES:
+        if (cJSON_IsString(it)) { /* one: as the flag given once */
+            spec_strv_free(field(s, o));
+            return specopt_set(s, o, it->valuestring, true, why, len);
+        }
         if (!cJSON_IsArray(it))
-            return why_f(why, len, "expected a list of strings");
+            return why_f(why, len, "expected a string or a list of strings");
         spec_strv_free(field(s, o));
         cJSON_ArrayForEach(e, it)
         {

@@ -707,6 +707,33 @@ void vm_conn_versions(struct vm_conn *conn, char *hv, size_t hvlen, char *lv, si
         snprintf(lv, lvlen, "unknown");
 }
 
+int vm_conn_node(struct vm_conn *conn, struct vm_node *node)
+{
+    virNodeInfo info;
+    unsigned long long free_bytes;
+    char *host;
+
+    memset(node, 0, sizeof(*node));
+    if (virNodeGetInfo(conn->conn, &info) < 0) {
+        log_error("libvirt at '%s' does not say what its host has: %s", conn->uri, vm_lasterr());
+        return -1;
+    }
+    snprintf(node->cpu_model, sizeof(node->cpu_model), "%s", info.model);
+    node->cpus = info.cpus;
+    node->memory_mib = info.memory / 1024;
+    free_bytes = virNodeGetFreeMemory(conn->conn);
+    node->free_mib = free_bytes / (1024 * 1024);
+    host = virConnectGetHostname(conn->conn);
+    snprintf(node->hostname, sizeof(node->hostname), "%s", host ? host : "unknown");
+    free(host);
+    return 0;
+}
+
+bool vm_conn_alive(struct vm_conn *conn)
+{
+    return conn && conn->conn && virConnectIsAlive(conn->conn) == 1;
+}
+
 static void track(struct vm *vm, bool add)
 {
     pthread_mutex_lock(&vm_lock);

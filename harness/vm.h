@@ -44,6 +44,21 @@ void vm_disconnect(struct vm_conn *conn);
 /* The URI in use (embed root included). */
 const char *vm_conn_uri(const struct vm_conn *conn);
 
+/* What a host has, from libvirt (virConnectGetHostname, virNodeGetInfo,
+ * virNodeGetFreeMemory). */
+struct vm_node {
+    char hostname[256];
+    char cpu_model[64]; /* the node's CPU model as libvirt names it ("x86_64", ...) */
+    unsigned cpus;      /* online CPUs */
+    uint64_t memory_mib, free_mib;
+};
+
+/* Fill node from conn; 0, or -1 (reported). */
+int vm_conn_node(struct vm_conn *conn, struct vm_node *node);
+
+/* Whether conn still answers: false once its daemon died or the link dropped. */
+bool vm_conn_alive(struct vm_conn *conn);
+
 /* Hypervisor and libvirt versions as "QEMU 7.2.0" / "libvirt 9.0.0" into buffers. */
 void vm_conn_versions(struct vm_conn *conn, char *hv, size_t hvlen, char *lv, size_t lvlen);
 

@@ -55,7 +55,7 @@ _vmsweep() {
 	--replay ) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '--name --vcpus --memory --cpu-model --topology --numa --cpu-cap --pin --allow-uncapped --image --connect --arch --accel --cpu-fallback --deadman --boot-timeout --workload --concurrency --duration --max-duration --warmup --runs --rate --timeout --max-concurrency --cpu-threads --oversubscribe --plan --arg --base-arg --interleave --ab --push --setup --output-dir --slo-p99 --slo --max-error-rate --min-fairness --target-qps --headroom --cost-per-vcpu --cost-per-gib --refine --rerun-interfered --confirm --profile --replay --allow-drift --no-plot --no-restore --print-spec --json --verbose --quiet --help' -- "$cur"))
+		COMPREPLY=($(compgen -W '--name --vcpus --memory --cpu-model --topology --numa --cpu-cap --pin --allow-uncapped --image --connect --oversubscribe-host --arch --accel --cpu-fallback --deadman --boot-timeout --workload --concurrency --duration --max-duration --warmup --runs --rate --timeout --max-concurrency --cpu-threads --oversubscribe --plan --arg --base-arg --interleave --ab --push --setup --output-dir --slo-p99 --slo --max-error-rate --min-fairness --target-qps --headroom --cost-per-vcpu --cost-per-gib --refine --rerun-interfered --confirm --profile --replay --allow-drift --no-plot --no-restore --print-spec --json --verbose --quiet --help' -- "$cur"))
 	else
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
