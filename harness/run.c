@@ -11,12 +11,14 @@
 #include "domxml.h"
 #include "fsutil.h"
 #include "guest.h"
+#include "hostinfo.h"
 #include "image.h"
 #include "imgdisk.h"
 #include "interfere.h"
 #include "keys.h"
 #include "log.h"
 #include "manifest.h"
+#include "placement.h"
 #include "rowmark.h"
 #include "salvage.h"
 #include "units.h"
@@ -124,14 +126,13 @@ struct run_host {
     const char *uri;                    /* as given; NULL: the embedded driver */
     struct vm_conn *conn;               /* NULL once the host is lost */
     struct run_arch arch[DOMXML_NARCH]; /* by enum domxml_arch; used: the run has such sizes */
-    cJSON *id;                          /* who it is (hostinfo): copied into each size it ran */
-    unsigned cpus;                      /* online CPUs (placement; the domain's caps) */
-    uint64_t free_mib;                  /* free memory when the run began (placement) */
-    bool failed;                        /* lost during the run: gets no more sizes */
-    bool busy;                          /* runs a size now */
+    struct hostinfo info;               /* who it is, what it has */
+    cJSON *id;                          /* info as recorded: copied into each size it ran */
+    unsigned cpus;                      /* online CPUs (the domains' pinning and caps) */
+    bool failed;                        /* lost: gets no more sizes */
+    char hv[64], lv[64];                /* "QEMU 7.2.0", "libvirt 9.0.0" */
     char versions[200]; /* QEMU, libvirt and vmsweep versions: part of a state's key */
     char label[64];     /* its name in the log and the status line */
-    char status[160];   /* what its size is doing (run_status) */
 };
 
 /* Everything shared by the sizes of one run.  Sizes on several hosts run in threads of
@@ -143,6 +144,7 @@ struct run_ctx {
     size_t nhosts;
     pthread_mutex_t lock;
     pthread_cond_t done; /* a size's thread ended */
+    char (*status)[160]; /* per size: what it is doing now, "" when not running */
     struct keys keys;
     char *manifest_path;
     cJSON *manifest;
@@ -341,28 +343,26 @@ static int size_watch(struct size_ctx *sc)
 static void run_status(const struct size_ctx *sc, const char *what)
 {
     struct run_ctx *run = sc->run;
-    char eta[32] = "?", line[sizeof(sc->host->status) * 4] = "";
+    const size_t n = spec_size_count(run->s);
+    char eta[32] = "?", line[640] = "";
     uint64_t pct = 0;
     size_t off = 0;
 
     pthread_mutex_lock(&run->lock);
-    snprintf(sc->host->status, sizeof(sc->host->status), "size %zu/%zu (%u vCPU%s): %s",
-             sc->idx + 1, spec_size_count(run->s), sc->vcpus, sc->label_arch, what);
+    snprintf(run->status[sc->idx], sizeof(run->status[0]), "size %zu/%zu (%u vCPU%s%s%s): %s",
+             sc->idx + 1, n, sc->vcpus, sc->label_arch, run->nhosts > 1 ? " on " : "",
+             run->nhosts > 1 ? sc->host->label : "", what);
     if (run->runs_done && run->runs_total) {
         uint64_t per = (guest_now_ms() - run->t0_ms) / run->runs_done;
         uint64_t left = run->runs_total > run->runs_done ? run->runs_total - run->runs_done : 0;
         units_fmt_duration(per * left * 1000, eta, sizeof(eta));
         pct = run->runs_done * 100 / run->runs_total;
     }
-    /* Every host's size, host by host, when there are several. */
-    for (size_t h = 0; h < run->nhosts && off < sizeof(line); h++) {
-        const struct run_host *rh = &run->hosts[h];
-        if (!rh->busy || !rh->status[0])
-            continue;
-        off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s%s%s", off ? " | " : "",
-                                run->nhosts > 1 ? rh->label : "", run->nhosts > 1 ? ": " : "",
-                                rh->status);
-    }
+    /* Every running size, when several run at once (on several hosts). */
+    for (size_t k = 0; k < n && off < sizeof(line); k++)
+        if (run->status[k][0])
+            off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", off ? " | " : "",
+                                    run->status[k]);
     log_status("%s  %llu%% done, ETA %s", line, (unsigned long long)(pct > 99 ? 99 : pct), eta);
     pthread_mutex_unlock(&run->lock);
 }
@@ -2040,26 +2040,15 @@ static int run_arch_ready(struct run_ctx *run, struct run_host *h, struct run_ar
     return 0;
 }
 
-/* Who host h is, for the manifest (each size records its host's); sets h->cpus and
- * h->free_mib for placement.  NULL (reported) when libvirt cannot say. */
-static cJSON *run_host_identity(struct run_host *h, const char *hv, const char *lv)
+/* Who host h is (hostinfo), for the manifest (each size records its host's) and the
+ * placement ledger.  0, or -1 (reported) when libvirt cannot say. */
+static int run_host_identity(struct run_host *h)
 {
-    struct vm_node node;
-    cJSON *id;
-
-    if (vm_conn_node(h->conn, &node) < 0 || !(id = cJSON_CreateObject()))
-        return NULL;
-    h->cpus = node.cpus;
-    h->free_mib = node.free_mib;
-    cJSON_AddStringToObject(id, "uri", h->uri ? h->uri : "embedded");
-    cJSON_AddStringToObject(id, "hostname", node.hostname);
-    cJSON_AddStringToObject(id, "cpu_model", node.cpu_model);
-    cJSON_AddNumberToObject(id, "cpus", node.cpus);
-    cJSON_AddNumberToObject(id, "memory_mib", (double)node.memory_mib);
-    cJSON_AddNumberToObject(id, "free_mib", (double)node.free_mib);
-    cJSON_AddStringToObject(id, "hypervisor_version", hv);
-    cJSON_AddStringToObject(id, "libvirt_version", lv);
-    return id;
+    if (hostinfo_read(vm_conn_virt(h->conn), h->uri ? h->uri : "embedded", &h->info) < 0 ||
+        !(h->id = hostinfo_json(&h->info)))
+        return -1;
+    h->cpus = h->info.cpus;
+    return 0;
 }
 
 /*
@@ -2070,18 +2059,16 @@ static cJSON *run_host_identity(struct run_host *h, const char *hv, const char *
 static int run_host_open(struct run_ctx *run, struct run_host *h, cJSON *rec)
 {
     const struct spec *s = run->s;
-    char hv[64] = "", lv[64] = "";
     uint64_t t0 = guest_now_ms();
 
     if (vm_connect(h->uri, &h->conn) < 0)
         return -1;
     log_debug("connected to libvirt at '%s' in %llu ms", vm_conn_uri(h->conn),
               (unsigned long long)(guest_now_ms() - t0));
-    vm_conn_versions(h->conn, hv, sizeof(hv), lv, sizeof(lv));
-    snprintf(h->versions, sizeof(h->versions), "qemu %s libvirt %s vmsweep %s", hv, lv,
+    vm_conn_versions(h->conn, h->hv, sizeof(h->hv), h->lv, sizeof(h->lv));
+    snprintf(h->versions, sizeof(h->versions), "qemu %s libvirt %s vmsweep %s", h->hv, h->lv,
              VMSWEEP_VERSION);
-    h->id = run_host_identity(h, hv, lv);
-    if (!h->id)
+    if (run_host_identity(h) < 0)
         return -1;
     cJSON_AddItemToObject(rec, "host", cJSON_Duplicate(h->id, true));
     cJSON *arches = cJSON_AddObjectToObject(rec, "arches");
@@ -2106,22 +2093,16 @@ static int run_host_open(struct run_ctx *run, struct run_host *h, cJSON *rec)
     return 0;
 }
 
-/* The guaranteed CPUs a size holds on its host: vCPUs x cap (all of them uncapped). */
-static double size_cpus(const struct spec *s, size_t k)
-{
-    double cap = s->cpu_cap_pct ? s->cpu_cap_pct / 100.0 : 1.0;
-    return spec_size_vcpus(s, k) * cap;
-}
-
-/* One size in its own thread (several hosts). */
+/* One size's attempt, in a thread of its own when several hosts run sizes at once. */
 struct run_job {
     struct run_ctx *run;
     struct run_host *host;
-    size_t idx;
+    size_t idx, host_idx;
+    unsigned attempt; /* the ledger's attempts of the size when it started */
     cJSON *m;
     int st;
     bool host_lost;
-    bool started, ended, joined;
+    bool threaded, ended, joined;
     pthread_t th;
 };
 
@@ -2132,227 +2113,251 @@ static void *run_job_main(void *arg)
     j->st = size_run(j->run, j->host, j->idx, j->m, &j->host_lost);
     pthread_mutex_lock(&j->run->lock);
     j->ended = true;
-    j->host->busy = false;
-    j->host->status[0] = '\0';
+    j->run->status[j->idx][0] = '\0';
     pthread_cond_broadcast(&j->run->done);
     pthread_mutex_unlock(&j->run->lock);
     return NULL;
 }
 
-/*
- * Which host runs size k next: an idle, live host it has not failed on, that has the
- * CPUs (unless --oversubscribe-host) and the free memory for it; of those, the one with
- * the most CPUs (the quietest for its size), the first given on a tie.  One size per
- * host at a time: two VMs on one host would measure each other.  Returns the index,
- * or -1 when none now (*never set: none ever will).
- */
-static long run_place(const struct run_ctx *run, size_t k, uint64_t tried, bool *never)
+/* The ledger's need of size k (placement.h). */
+static struct placement_need size_need(const struct spec *s, size_t k)
 {
-    const struct spec *s = run->s;
-    long best = -1;
-
-    *never = true;
-    for (size_t h = 0; h < run->nhosts; h++) {
-        const struct run_host *rh = &run->hosts[h];
-        if (rh->failed || !rh->conn || (tried & (1ull << h)))
-            continue;
-        /* One host is the one asked for: it runs what it is given (run_plan warns). */
-        if (run->nhosts > 1 && !s->oversubscribe_host && size_cpus(s, k) > rh->cpus)
-            continue;
-        if (run->nhosts > 1 && rh->free_mib && s->memory_mib > rh->free_mib)
-            continue;
-        *never = false;
-        if (rh->busy)
-            continue;
-        if (best < 0 || rh->cpus > run->hosts[best].cpus)
-            best = (long)h;
-    }
-    return best;
+    return placement_need(spec_size_vcpus(s, k), s->cpu_cap_pct, s->memory_mib);
 }
 
 /*
- * Before any VM: every size must fit on some live host (its guaranteed CPUs, unless
- * --oversubscribe-host, and its memory).  0, or -1 (reported: an input error).  With
- * one host, a size beyond its CPUs runs, with a warning.
+ * The placement ledger of a run of several hosts: every host (in run->hosts' order, so
+ * the indexes agree; a host that could not be used is failed at once) and every size
+ * queued in order.  Before any VM: every size must fit on some live host (its guaranteed
+ * CPUs unless --oversubscribe-host, its memory).  *out, or -1 (reported; *input: an input
+ * error, exit 2).
  */
-static int run_plan(const struct run_ctx *run)
-{
-    const struct spec *s = run->s;
-
-    for (size_t k = 0; k < spec_size_count(s); k++) {
-        bool never;
-        run_place(run, k, 0, &never);
-        if (run->nhosts == 1 && size_cpus(s, k) > run->hosts[0].cpus)
-            log_warn("[%u vCPU]: %.4g CPUs guaranteed on a host of %u: the vCPUs share its "
-                     "CPUs, and the numbers measure that sharing",
-                     spec_size_vcpus(s, k), size_cpus(s, k), run->hosts[0].cpus);
-        if (!never)
-            continue;
-        log_error("[%u vCPU]: no host can hold it: it needs %.4g CPUs (vCPUs x cap) and %llu "
-                  "MiB, and no usable host has both free (--oversubscribe-host allows more "
-                  "vCPUs than CPUs)",
-                  spec_size_vcpus(s, k), size_cpus(s, k), (unsigned long long)s->memory_mib);
-        return -1;
-    }
-    return 0;
-}
-
-/*
- * Run every size: on one host one after the other, as always; on several, each size in a
- * thread on the host run_place picks, a size whose host was lost is tried again on
- * another (its rows so far stay in its folder, out of the analysis).  Each size's record
- * goes into run->sizes, in order.  Returns the number complete.
- */
-static size_t run_sizes(struct run_ctx *run)
+static int run_plan(const struct run_ctx *run, struct placement **out, bool *input)
 {
     const struct spec *s = run->s;
     const size_t n = spec_size_count(s);
-    struct run_job *jobs = calloc(n * (run->nhosts + 1), sizeof(*jobs));
-    uint64_t *tried = calloc(n, sizeof(*tried));
-    bool *pending = calloc(n, sizeof(*pending));
-    cJSON **final = calloc(n, sizeof(*final));
-    size_t njobs = 0, complete = 0, left = n;
+    struct placement *p = placement_new();
+    struct placement_need *needs = calloc(n, sizeof(*needs));
+    char why[512];
+    int ret = -1;
 
-    if (!jobs || !tried || !pending || !final) {
+    *input = false;
+    if (!p || !needs)
+        goto cleanup;
+    for (size_t h = 0; h < run->nhosts; h++) {
+        struct placement_host ph = {.uri = (char *)run->hosts[h].label};
+        if (run->hosts[h].id)
+            hostinfo_placement_host(&run->hosts[h].info, &ph);
+        if (placement_add_host(p, &ph) < 0)
+            goto cleanup;
+        if (run->hosts[h].failed)
+            placement_fail(p, h);
+    }
+    for (size_t k = 0; k < n; k++) {
+        needs[k] = size_need(s, k);
+        if (placement_add(p, &needs[k]) < 0)
+            goto cleanup;
+    }
+    if (placement_plan_check(p, needs, n, s->oversubscribe_host, why, sizeof(why)) < 0) {
+        log_error("%s", why);
+        *input = true;
+        goto cleanup;
+    }
+    *out = p;
+    p = NULL;
+    ret = 0;
+cleanup:
+    placement_free(p);
+    free(needs);
+    return ret;
+}
+
+/* Record job's attempt as the size's: in place of its placeholder in run->sizes, after
+ * the attempts on lost hosts (the placeholder's "attempts"). */
+static void run_record(struct run_ctx *run, cJSON **rec, struct run_job *j)
+{
+    cJSON *attempts = cJSON_DetachItemFromObject(rec[j->idx], "attempts");
+    if (attempts)
+        cJSON_AddItemToObject(j->m, "attempts", attempts);
+    for (int p = 0; p < cJSON_GetArraySize(run->sizes); p++)
+        if (cJSON_GetArrayItem(run->sizes, p) == rec[j->idx]) {
+            cJSON_ReplaceItemInArray(run->sizes, p, j->m);
+            break;
+        }
+    rec[j->idx] = j->m;
+    j->m = NULL;
+}
+
+/* Wait up to 200 ms for a size's thread to end (run->lock held). */
+static void run_wait(struct run_ctx *run)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 200 * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&run->done, &run->lock, &until);
+}
+
+/*
+ * Run every size.  One host: one size after the other, as always.  Several: the ledger
+ * (placement.h) places each size, in its own thread, on a host with room for it; a size
+ * whose host is lost goes back to the ledger's queue for another host (its rows so far
+ * stay in its folder, out of the analysis).  Each size's record goes into run->sizes, in
+ * order.  Returns the number of sizes complete, or -1 for an input error (reported).
+ */
+static long run_sizes(struct run_ctx *run)
+{
+    const struct spec *s = run->s;
+    const size_t n = spec_size_count(s);
+    struct placement *p = NULL;
+    struct run_job *jobs = calloc(n * PLACEMENT_MAX_ATTEMPTS, sizeof(*jobs));
+    cJSON **rec = calloc(n, sizeof(*rec));
+    size_t njobs = 0, running = 0;
+    long complete = 0;
+    bool input;
+
+    if (!jobs || !rec || !(run->status = calloc(n, sizeof(*run->status)))) {
         log_error("out of memory");
         goto cleanup;
     }
+    if (run->nhosts > 1 && run_plan(run, &p, &input) < 0) {
+        complete = input ? -1 : 0;
+        goto cleanup;
+    }
     for (size_t k = 0; k < n; k++) {
-        pending[k] = true;
-        /* A placeholder, so the record shows every size from the start. */
-        final[k] = cJSON_CreateObject();
-        cJSON_AddNumberToObject(final[k], "vcpus", spec_size_vcpus(s, k));
-        cJSON_AddStringToObject(final[k], "arch", domxml_arch_names[spec_size_arch(s, k)]);
-        cJSON_AddStringToObject(final[k], "status", "pending");
-        cJSON_AddItemToArray(run->sizes, final[k]);
+        /* A placeholder, so that the record shows every size from the start. */
+        rec[k] = cJSON_CreateObject();
+        cJSON_AddNumberToObject(rec[k], "vcpus", spec_size_vcpus(s, k));
+        cJSON_AddStringToObject(rec[k], "arch", domxml_arch_names[spec_size_arch(s, k)]);
+        cJSON_AddStringToObject(rec[k], "status", "pending");
+        cJSON_AddItemToArray(run->sizes, rec[k]);
+        if (run->nhosts == 1 && size_need(s, k).mcpus > run->hosts[0].cpus * PLACEMENT_MCPU)
+            log_warn("[%u vCPU]: more guaranteed CPUs than this host's %u: the vCPUs share "
+                     "its CPUs, and the numbers measure that sharing",
+                     spec_size_vcpus(s, k), run->hosts[0].cpus);
     }
     run->t0_ms = guest_now_ms();
     run->runs_total = n * s->nlevels * spec_runs(s) * (s->base_args.n ? 2 : 1);
-    pthread_mutex_lock(&run->lock);
-    while (left > 0) {
-        bool started = false, waiting = false;
+    if (run->nhosts == 1) {
         for (size_t k = 0; k < n && !run_signal; k++) {
-            bool never;
-            long h;
-            if (!pending[k])
-                continue;
-            h = run_place(run, k, tried[k], &never);
-            if (h < 0 && never) {
-                /* No live host can take it (any more). */
-                log_error("[%u vCPU]: no %shost left that can run it: it is not run",
-                          spec_size_vcpus(s, k), tried[k] ? "other " : "");
-                pending[k] = false;
-                left--;
-                cJSON_ReplaceItemInObject(final[k], "status",
+            struct run_job *j = &jobs[njobs++];
+            *j = (struct run_job){.run = run, .host = run->hosts, .idx = k};
+            j->m = cJSON_CreateObject();
+            log_info("VM size %zu/%zu: %u vCPU(s)%s%s", k + 1, n, spec_size_vcpus(s, k),
+                     spec_arch_mixed(s) ? ", " : "",
+                     spec_arch_mixed(s) ? domxml_arch_names[spec_size_arch(s, k)] : "");
+            run_job_main(j);
+            cJSON_AddItemToObject(j->m, "host", cJSON_Duplicate(j->host->id, true));
+            complete += j->st == RUN_COMPLETE;
+            run_record(run, rec, j);
+            manifest_write(run->manifest, run->manifest_path);
+        }
+        goto cleanup;
+    }
+
+    pthread_mutex_lock(&run->lock);
+    for (;;) {
+        size_t item, host;
+        enum placement_result r = PLACEMENT_DONE;
+        /* Start every size that has room now. */
+        while (!run_signal && njobs < n * PLACEMENT_MAX_ATTEMPTS &&
+               ((r = placement_next(p, s->oversubscribe_host, &item, &host)) == PLACEMENT_OK ||
+                r == PLACEMENT_NEVER)) {
+            if (r == PLACEMENT_NEVER) {
+                log_error("[%u vCPU]: no host it has not failed on can hold it: it is not run",
+                          spec_size_vcpus(s, item));
+                cJSON_ReplaceItemInObject(rec[item], "status",
                                           cJSON_CreateString(run_status_name(RUN_FAILED)));
                 continue;
             }
-            if (h < 0) {
-                waiting = true;
+            struct run_job *j = &jobs[njobs++];
+            *j = (struct run_job){.run = run,
+                                  .host = &run->hosts[host],
+                                  .idx = item,
+                                  .host_idx = host,
+                                  .attempt = p->items[item].attempts};
+            j->m = cJSON_CreateObject();
+            log_info("VM size %zu/%zu: %u vCPU(s)%s%s, on %s", item + 1, n,
+                     spec_size_vcpus(s, item), spec_arch_mixed(s) ? ", " : "",
+                     spec_arch_mixed(s) ? domxml_arch_names[spec_size_arch(s, item)] : "",
+                     j->host->label);
+            if (pthread_create(&j->th, NULL, run_job_main, j) != 0) {
+                log_error("cannot start a thread for a VM size: %s", strerror(errno));
+                cJSON_Delete(j->m);
+                njobs--;
+                placement_finish(p, item);
+                cJSON_ReplaceItemInObject(rec[item], "status",
+                                          cJSON_CreateString(run_status_name(RUN_FAILED)));
                 continue;
             }
-            struct run_job *j = &jobs[njobs++];
-            j->run = run;
-            j->host = &run->hosts[h];
-            j->idx = k;
-            j->m = cJSON_CreateObject();
-            j->host->busy = true;
-            tried[k] |= 1ull << h;
-            pending[k] = false;
-            log_info("VM size %zu/%zu: %u vCPU(s)%s%s%s%s", k + 1, n, spec_size_vcpus(s, k),
-                     spec_arch_mixed(s) ? ", " : "",
-                     spec_arch_mixed(s) ? domxml_arch_names[spec_size_arch(s, k)] : "",
-                     run->nhosts > 1 ? ", on " : "", run->nhosts > 1 ? j->host->label : "");
-            if (run->nhosts == 1) {
-                /* One host: in this thread, as a plain loop would. */
-                pthread_mutex_unlock(&run->lock);
-                run_job_main(j);
-                pthread_mutex_lock(&run->lock);
-            } else if (pthread_create(&j->th, NULL, run_job_main, j) != 0) {
-                log_error("cannot start a thread for a VM size: %s", strerror(errno));
-                j->host->busy = false;
-                pending[k] = true;
-                njobs--;
-                cJSON_Delete(j->m);
-                break;
-            } else {
-                j->started = true;
-            }
-            started = true;
+            j->threaded = true;
+            running++;
         }
-        /* Collect the sizes that ended: their records, and a lost host's size again. */
-        bool running = false, requeued = false;
+        if (r == PLACEMENT_NO_HOST && running == 0) {
+            log_error("every host is lost: the sizes not run yet are not run");
+            break;
+        }
+        if (running == 0 && (run_signal || r == PLACEMENT_DONE || r == PLACEMENT_NO_HOST))
+            break;
+        run_wait(run);
+        /* The sizes that ended: their records; a lost host's sizes go back to the queue. */
         for (size_t i = 0; i < njobs; i++) {
             struct run_job *j = &jobs[i];
-            if (!j->ended) {
-                running = true;
+            if (!j->ended || j->joined)
                 continue;
-            }
-            if (j->joined)
-                continue;
-            if (j->started) {
-                pthread_mutex_unlock(&run->lock);
-                pthread_join(j->th, NULL);
-                pthread_mutex_lock(&run->lock);
-            }
+            pthread_mutex_unlock(&run->lock);
+            pthread_join(j->th, NULL);
+            pthread_mutex_lock(&run->lock);
             j->joined = true;
+            running--;
             cJSON_AddItemToObject(j->m, "host", cJSON_Duplicate(j->host->id, true));
-            if (j->host_lost && run->nhosts > 1 && !run_signal) {
-                log_warn("%s is lost (%s): its sizes go to the other hosts; the rows of "
-                         "[%u vCPU] so far stay in its folder",
-                         j->host->label,
-                         j->host->conn && vm_conn_alive(j->host->conn) ? "a VM would not start"
-                                                                       : "its connection is gone",
-                         spec_size_vcpus(s, j->idx));
-                j->host->failed = true;
+            struct placement_item *it = &p->items[j->idx];
+            bool current = it->state == PLACEMENT_RUNNING && it->host == j->host_idx &&
+                           it->attempts == j->attempt;
+            if (j->host_lost && !run_signal) {
+                if (!j->host->failed) {
+                    log_warn("%s is lost (%s): its sizes go to the other hosts; the rows of "
+                             "[%u vCPU] so far stay in its folder",
+                             j->host->label,
+                             vm_conn_alive(j->host->conn) ? "a VM would not start"
+                                                          : "its connection is gone",
+                             spec_size_vcpus(s, j->idx));
+                    j->host->failed = true;
+                    cJSON_AddBoolToObject(
+                        cJSON_GetArrayItem(cJSON_GetObjectItem(run->manifest, "hosts"),
+                                           (int)j->host_idx),
+                        "lost", true);
+                    placement_fail(p, j->host_idx); /* requeues what ran there */
+                }
                 cJSON_AddBoolToObject(j->m, "host_lost", true);
-                cJSON_AddBoolToObject(
-                    cJSON_GetArrayItem(cJSON_GetObjectItem(run->manifest, "hosts"),
-                                       (int)(j->host - run->hosts)),
-                    "lost", true);
-                /* The attempt's record stays, before the retry's. */
-                cJSON *attempts = cJSON_GetObjectItem(final[j->idx], "attempts");
+                cJSON *attempts = cJSON_GetObjectItem(rec[j->idx], "attempts");
                 if (!attempts)
-                    attempts = cJSON_AddArrayToObject(final[j->idx], "attempts");
+                    attempts = cJSON_AddArrayToObject(rec[j->idx], "attempts");
                 cJSON_AddItemToArray(attempts, j->m);
-                pending[j->idx] = true;
-                requeued = true;
+                j->m = NULL;
+                if (it->state == PLACEMENT_GIVEN_UP)
+                    cJSON_ReplaceItemInObject(rec[j->idx], "status",
+                                              cJSON_CreateString(run_status_name(RUN_FAILED)));
                 continue;
             }
-            /* The size's record replaces its placeholder, keeping earlier attempts. */
-            cJSON *attempts = cJSON_DetachItemFromObject(final[j->idx], "attempts");
-            if (attempts)
-                cJSON_AddItemToObject(j->m, "attempts", attempts);
-            for (int p = 0; p < cJSON_GetArraySize(run->sizes); p++)
-                if (cJSON_GetArrayItem(run->sizes, p) == final[j->idx]) {
-                    cJSON_ReplaceItemInArray(run->sizes, p, j->m);
-                    break;
-                }
-            final[j->idx] = j->m;
-            left--;
-            if (j->st == RUN_COMPLETE)
-                complete++;
+            if (current)
+                placement_finish(p, j->idx);
+            complete += j->st == RUN_COMPLETE;
+            run_record(run, rec, j);
             manifest_write(run->manifest, run->manifest_path);
-        }
-        if (!running && (run_signal || (!started && !requeued && !waiting)))
-            break;
-        if (running && !started) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 200 * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&run->done, &run->lock, &until);
         }
     }
     pthread_mutex_unlock(&run->lock);
 cleanup:
+    for (size_t i = 0; i < njobs; i++)
+        cJSON_Delete(jobs[i].m);
+    placement_free(p);
     free(jobs);
-    free(tried);
-    free(pending);
-    free(final);
+    free(rec);
     return complete;
 }
 
@@ -2452,20 +2457,17 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         if (spec_arch_mixed(s))
             cJSON_AddItemToObject(run.manifest, "arches", cJSON_Duplicate(arches, true));
         cJSON_AddStringToObject(run.manifest, "libvirt_uri", vm_conn_uri(h0->conn));
-        cJSON_AddItemToObject(
-            run.manifest, "hypervisor_version",
-            cJSON_Duplicate(cJSON_GetObjectItem(h0->id, "hypervisor_version"), true));
-        cJSON_AddItemToObject(
-            run.manifest, "libvirt_version",
-            cJSON_Duplicate(cJSON_GetObjectItem(h0->id, "libvirt_version"), true));
+        cJSON_AddStringToObject(run.manifest, "hypervisor_version", h0->hv);
+        cJSON_AddStringToObject(run.manifest, "libvirt_version", h0->lv);
     }
     run.sizes = cJSON_AddArrayToObject(run.manifest, "sizes");
     manifest_write(run.manifest, run.manifest_path);
-    if (run_plan(&run) < 0) {
+    long done = run_sizes(&run);
+    if (done < 0) {
         ret = 2;
         goto cleanup;
     }
-    complete = run_sizes(&run);
+    complete = (size_t)done;
     for (size_t h = 0; h < run.nhosts; h++) {
         vm_disconnect(run.hosts[h].conn);
         run.hosts[h].conn = NULL;
@@ -2508,8 +2510,10 @@ cleanup:
             spec_strv_free(&rh->arch[a].model_features);
         }
         cJSON_Delete(rh->id);
+        hostinfo_free(&rh->info);
     }
     free(run.hosts);
+    free(run.status);
     keys_free(&run.keys);
     spec_strv_free(&run.csvs);
     spec_strv_free(&run.ab_dirs);

@@ -707,26 +707,9 @@ void vm_conn_versions(struct vm_conn *conn, char *hv, size_t hvlen, char *lv, si
         snprintf(lv, lvlen, "unknown");
 }
 
-int vm_conn_node(struct vm_conn *conn, struct vm_node *node)
+struct _virConnect *vm_conn_virt(struct vm_conn *conn)
 {
-    virNodeInfo info;
-    unsigned long long free_bytes;
-    char *host;
-
-    memset(node, 0, sizeof(*node));
-    if (virNodeGetInfo(conn->conn, &info) < 0) {
-        log_error("libvirt at '%s' does not say what its host has: %s", conn->uri, vm_lasterr());
-        return -1;
-    }
-    snprintf(node->cpu_model, sizeof(node->cpu_model), "%s", info.model);
-    node->cpus = info.cpus;
-    node->memory_mib = info.memory / 1024;
-    free_bytes = virNodeGetFreeMemory(conn->conn);
-    node->free_mib = free_bytes / (1024 * 1024);
-    host = virConnectGetHostname(conn->conn);
-    snprintf(node->hostname, sizeof(node->hostname), "%s", host ? host : "unknown");
-    free(host);
-    return 0;
+    return conn->conn;
 }
 
 bool vm_conn_alive(struct vm_conn *conn)

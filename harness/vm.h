@@ -44,17 +44,8 @@ void vm_disconnect(struct vm_conn *conn);
 /* The URI in use (embed root included). */
 const char *vm_conn_uri(const struct vm_conn *conn);
 
-/* What a host has, from libvirt (virConnectGetHostname, virNodeGetInfo,
- * virNodeGetFreeMemory). */
-struct vm_node {
-    char hostname[256];
-    char cpu_model[64]; /* the node's CPU model as libvirt names it ("x86_64", ...) */
-    unsigned cpus;      /* online CPUs */
-    uint64_t memory_mib, free_mib;
-};
-
-/* Fill node from conn; 0, or -1 (reported). */
-int vm_conn_node(struct vm_conn *conn, struct vm_node *node);
+/* The libvirt connection itself, for modules that read the host (hostinfo.h). */
+struct _virConnect *vm_conn_virt(struct vm_conn *conn);
 
 /* Whether conn still answers: false once its daemon died or the link dropped. */
 bool vm_conn_alive(struct vm_conn *conn);

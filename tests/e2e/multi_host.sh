@@ -16,7 +16,7 @@ HOSTS=(--connect qemu:///system --connect qemu:///embed)
 # A size bigger than every host (this one has 2 CPUs): exit 2, nothing started.
 "$VMSWEEP" run "${HOSTS[@]}" --vcpus 1,64 "${QUICK[@]}" -o big >/dev/null 2>big.txt
 rc=$?
-[ $rc = 2 ] && grep -q '\[64 vCPU\]: no host can hold it' big.txt || { cat big.txt; fail "a size no host holds: exit $rc, not 2 with a sentence"; }
+[ $rc = 2 ] && grep -q 'the size of 64 vCPUs needs 64 guaranteed CPUs' big.txt || { cat big.txt; fail "a size no host holds: exit $rc, not 2 with a sentence"; }
 [ -z "$(qemu_pids)" ] && ! vsys list --all --name | grep -q . || fail "a VM was started for a run refused at planning"
 ok "a size no host can hold is refused (exit 2) before any VM"
 
@@ -24,14 +24,15 @@ ok "a size no host can hold is refused (exit 2) before any VM"
 m=two/manifest.json
 [ "$(json $m '[h["uri"] for h in j["hosts"]]')" = "['qemu:///system', 'embedded']" ] || fail "the manifest does not list both hosts"
 [ "$(json $m '[h["host"]["cpus"] > 0 and bool(h["host"]["hostname"]) for h in j["hosts"]]')" = "[True, True]" ] || fail "a host's identity is missing"
-[ "$(json $m '[(z["vcpus"], z["host"]["uri"], z["status"]) for z in j["sizes"]]')" = "[(1, 'qemu:///system', 'complete'), (2, 'embedded', 'complete')]" ] ||
+[ "$(json $m 'sorted(z["host"]["uri"] for z in j["sizes"] if z["status"] == "complete")')" = "['embedded', 'qemu:///system']" ] ||
 	fail "the sizes did not spread over the hosts: $(json $m '[(z["vcpus"], z.get("host", {}).get("uri"), z["status"]) for z in j["sizes"]]')"
-json $m 'j["sizes"][0]["host"]["libvirt_version"]' | grep -q '^libvirt ' || fail "a size does not record its host's libvirt version"
+json $m 'j["sizes"][1]["host"]["libvirt_version"]' | grep -q '^[0-9]*\.[0-9]*\.[0-9]*$' || fail "a size does not record its host's libvirt version"
 grep -q 'accelerator on qemu:///system' two.txt && grep -q 'accelerator on embedded' two.txt || fail "the log does not say each host's accelerator"
 [ "$(json two/knee.json 'sorted(g["vcpus"] for g in j)')" = "[1, 2]" ] || fail "the analysis does not hold both sizes"
 ok "sizes 1 and 2 on two hosts, each size's host in the manifest, one analysis"
 
-# One host dies under its size (daemon and QEMU killed): the size runs again on the other.
+# One host dies under its size (which of the two sizes it got depends on the free memory
+# each reported: the ledger's tie-break) (daemon and QEMU killed): the size runs again on the other.
 "$VMSWEEP" run "${HOSTS[@]}" --vcpus 1,2 --workload cpu --arg work=20000 --concurrency 1,2,4 --duration 3s \
 	--warmup 5 --timeout 20s --rerun-interfered 0 -o lost >/dev/null 2>lost.txt &
 run=$!
@@ -44,8 +45,9 @@ grep -q 'qemu:///system is lost' lost.txt || fail "the log does not say the host
 [ "$(json $m 'j["hosts"][0].get("lost")')" = True ] || fail "the manifest does not mark the host lost"
 [ "$(json $m '[(z["vcpus"], z["host"]["uri"], z["status"]) for z in j["sizes"]]')" = "[(1, 'embedded', 'complete'), (2, 'embedded', 'complete')]" ] ||
 	fail "the lost host's size was not completed on the other: $(json $m '[(z["vcpus"], z.get("host", {}).get("uri"), z["status"]) for z in j["sizes"]]')"
-[ "$(json $m 'j["sizes"][0]["attempts"][0]["host"]["uri"]')" = qemu:///system ] || fail "the lost attempt is not recorded"
-d=$(json $m 'j["sizes"][0]["attempts"][0]["dir"]')
+lost='[a for z in j["sizes"] for a in z.get("attempts", [])]'
+[ "$(json $m "[a['host']['uri'] for a in $lost]")" = "['qemu:///system']" ] || fail "the lost attempt is not recorded"
+d=$(json $m "$lost[0]['dir']")
 [ -d "lost/$d" ] || fail "the lost attempt's folder is gone"
 [ "$(json lost/knee.json 'sorted(g["vcpus"] for g in j)')" = "[1, 2]" ] || fail "the analysis does not hold both sizes"
 ok "a host lost mid-run: its size completed on the other, the attempt's folder kept ($d)"
