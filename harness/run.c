@@ -1284,8 +1284,9 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, cJSO
         guest_close(sc->g);
         sc->g = NULL;
         log_warn("%s: the sweep did not finish; reconnecting once to fetch its rows", sc->label);
-        if (guest_connect(sc->port, sc->run->img.hostkey, sc->run->keys.priv_path,
-                          guest_now_ms() + 30000, NULL, NULL, &sc->g) < 0)
+        if (guest_connect_via(vm_conn_route(sc->run->conn), sc->port, sc->run->img.hostkey,
+                              sc->run->keys.priv_path, guest_now_ms() + 30000, NULL, NULL,
+                              &sc->g) < 0)
             return -1;
     }
     pulled = size_pull(sc, dir);
@@ -1313,7 +1314,7 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, cJSO
  * The SSH forward port to try first: VMSWEEP_SSH_PORT when set (a user who needs a known
  * port, and the fault test that takes the port on purpose), else a free one.
  */
-static unsigned run_first_port(void)
+static unsigned run_first_port(struct vm_conn *conn)
 {
     const char *env = getenv("VMSWEEP_SSH_PORT");
     uint64_t port;
@@ -1323,7 +1324,7 @@ static unsigned run_first_port(void)
             return (unsigned)port;
         log_warn("ignoring VMSWEEP_SSH_PORT='%s': not a port in 1024..65535", env);
     }
-    return vm_free_port();
+    return vm_conn_port(conn);
 }
 
 /*
@@ -1388,7 +1389,7 @@ static int size_launch(struct size_ctx *sc, struct vm_def *def, const char *stat
         free(*xml);
         *xml = NULL;
         if (attempt > 0)
-            def->ssh_port = vm_free_port();
+            def->ssh_port = vm_conn_port(sc->run->conn);
         if (!def->ssh_port || domxml_build(def, xml) < 0)
             return -1;
         if (state)
@@ -1453,8 +1454,9 @@ static int size_save_state(struct size_ctx *sc, const struct vm_def *def, const 
      * shared with later runs. */
     sc->resync = true;
     if (!vm_running(sc->vm) ||
-        guest_connect(sc->port, run->img.hostkey, run->keys.priv_path,
-                      guest_now_ms() + run->s->boot_timeout_us / 1000, size_tick, sc, &sc->g) < 0)
+        guest_connect_via(vm_conn_route(run->conn), sc->port, run->img.hostkey,
+                          run->keys.priv_path, guest_now_ms() + run->s->boot_timeout_us / 1000,
+                          size_tick, sc, &sc->g) < 0)
         return -1;
     return saved;
 }
@@ -1488,7 +1490,7 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     struct vm_def def;
     struct vmstate vs = {0};
     char name[96], *dir = NULL, *disk = NULL, *console = NULL, *cmdline = NULL, *xml = NULL;
-    char *root = NULL, *sock = NULL;
+    char *root = NULL, *sock = NULL, *disk_used = NULL;
     cJSON *timings = cJSON_AddObjectToObject(m, "timings_s");
     cJSON *files = cJSON_AddArrayToObject(m, "files");
     enum run_status st = RUN_FAILED;
@@ -1518,7 +1520,7 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
                             strstr(run->img.cmdline_extra, "loglevel=") ? "" : " loglevel=6",
                             s->deadman_s);
     if (!console || !cmdline || !sock || salvage_make_disk(disk, RUN_DISK_MIB) < 0 ||
-        vm_conn_hand(run->conn, disk) < 0)
+        vm_conn_disk_put(run->conn, disk, &disk_used) < 0)
         goto cleanup;
     if (run->img.disk) {
         /* Disk images boot from a throw-away overlay: the image itself is never written. */
@@ -1535,10 +1537,10 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     def.kernel = run->img.kernel;
     def.initrd = run->img.initrd;
     def.cmdline = cmdline;
-    def.results_disk = disk;
+    def.results_disk = disk_used;
     def.disk = root;
-    def.console_sock = sock;
-    def.ssh_port = run_first_port();
+    vm_conn_console(run->conn, &def, sock);
+    def.ssh_port = run_first_port(run->conn);
     if (!def.ssh_port || spec_vm_def(s, idx, &def) < 0)
         goto cleanup;
     def.cpu_model = run->cpu_model;
@@ -1582,8 +1584,9 @@ static int size_run(struct run_ctx *run, size_t idx, cJSON *m)
     t0 = guest_now_ms();
     /* A restored guest prints no boot: only SSH tells it is up. */
     sc.booting = !sc.restored;
-    if (guest_connect(def.ssh_port, run->img.hostkey, run->keys.priv_path,
-                      t0 + s->boot_timeout_us / 1000, size_tick, &sc, &sc.g) < 0) {
+    if (guest_connect_via(vm_conn_route(run->conn), def.ssh_port, run->img.hostkey,
+                          run->keys.priv_path, t0 + s->boot_timeout_us / 1000, size_tick, &sc,
+                          &sc.g) < 0) {
         char *tail = vm_console(sc.vm) ? console_tail(vm_console(sc.vm), 8) : NULL;
         if (sc.no_progress)
             log_error("%s: the guest kernel printed nothing in %d s under %s: the VM is stuck "
@@ -1665,7 +1668,8 @@ cleanup:
     if (sc.vm) {
         vm_destroy(sc.vm);
         /* Rows the session could not bring home are still on the results disk. */
-        if (!pulled_ok && sc.agent_started && disk && fsutil_exists(disk)) {
+        if (!pulled_ok && sc.agent_started && disk && fsutil_exists(disk) &&
+            vm_conn_disk_get(run->conn, disk_used, disk) == 0) {
             size_t n = 0;
             log_info("%s: salvaging rows from the results disk", sc.label);
             if (salvage_results(disk, "/out", dir, &n) == 0 && n > 0) {
@@ -1679,6 +1683,7 @@ cleanup:
         collect_files(run, dir, "", files);
     if (dir && st == RUN_COMPLETE && s->base_args.n)
         spec_strv_add(&run->ab_dirs, dir);
+    vm_conn_disk_drop(run->conn, disk_used);
     if (disk)
         unlink(disk);
     if (root)
@@ -1691,6 +1696,7 @@ cleanup:
     free(xml);
     free(dir);
     free(disk);
+    free(disk_used);
     free(console);
     free(cmdline);
     free(root);
