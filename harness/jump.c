@@ -40,12 +40,12 @@ enum jump_state {
 struct jump_link {
     enum jump_state state;
     ssh_channel ch;
-    int fd;              /* our end of the socketpair (non-blocking) */
+    int fd; /* our end of the socketpair (non-blocking) */
     unsigned port;
-    uint64_t deadline;   /* for JUMP_OPENING */
-    bool abandoned;      /* the dialer gave up waiting: close it */
-    bool ch_eof;         /* the host sent EOF: shut our end's writing once flushed */
-    bool shut;           /* done */
+    uint64_t deadline;          /* for JUMP_OPENING */
+    bool abandoned;             /* the dialer gave up waiting: close it */
+    bool ch_eof;                /* the host sent EOF: shut our end's writing once flushed */
+    bool shut;                  /* done */
     char to_fd[JUMP_BUF_BYTES]; /* from the channel, not yet written to fd */
     size_t to_fd_len, to_fd_off;
     char to_ch[JUMP_BUF_BYTES]; /* from fd, not yet written to the channel */
@@ -406,12 +406,12 @@ static int jump_login(ssh_session s, const struct jump_target *t, const char *na
                       "connect; check it, then add it (e.g. connect once with "
                       "'ssh -p %u %s@%s'), or add no_verify=1 to the URI (tests only)",
                       name,
-                      k == SSH_KNOWN_HOSTS_CHANGED  ? "not the one recorded"
-                      : k == SSH_KNOWN_HOSTS_OTHER  ? "of another type than the one recorded"
-                      : k == SSH_KNOWN_HOSTS_ERROR  ? "not checkable"
-                                                    : "not recorded",
-                      t->known_hosts[0] ? t->known_hosts : "~/.ssh/known_hosts", t->port,
-                      t->user, t->host);
+                      k == SSH_KNOWN_HOSTS_CHANGED ? "not the one recorded"
+                      : k == SSH_KNOWN_HOSTS_OTHER ? "of another type than the one recorded"
+                      : k == SSH_KNOWN_HOSTS_ERROR ? "not checkable"
+                                                   : "not recorded",
+                      t->known_hosts[0] ? t->known_hosts : "~/.ssh/known_hosts", t->port, t->user,
+                      t->host);
             return -1;
         }
     }
@@ -426,8 +426,8 @@ static int jump_login(ssh_session s, const struct jump_target *t, const char *na
     }
     if (rc != SSH_AUTH_SUCCESS)
         log_error("the libvirt host '%s' refused the SSH key %s%s%s: %s", name,
-                  t->keyfile[0] ? "'" : "(the default ones: ~/.ssh/id_*, the agent)",
-                  t->keyfile, t->keyfile[0] ? "'" : "", ssh_get_error(s));
+                  t->keyfile[0] ? "'" : "(the default ones: ~/.ssh/id_*, the agent)", t->keyfile,
+                  t->keyfile[0] ? "'" : "", ssh_get_error(s));
     else
         ret = 0;
     ssh_key_free(priv);
@@ -464,8 +464,7 @@ int jump_open(const struct jump_target *t, struct jump **out)
         pthread_cond_destroy(&j->cv);
         goto fail;
     }
-    log_debug("SSH session to the libvirt host '%s' up (the guests' SSH goes through it)",
-              j->name);
+    log_debug("SSH session to the libvirt host '%s' up (the guests' SSH goes through it)", j->name);
     *out = j;
     return 0;
 fail:
@@ -517,8 +516,8 @@ int jump_dial(void *arg, unsigned port, uint64_t deadline_ms, int *fd)
     }
     l->fd = sv[0];
     l->port = port;
-    l->deadline = deadline_ms < guest_now_ms() + JUMP_DIAL_MS ? deadline_ms
-                                                                : guest_now_ms() + JUMP_DIAL_MS;
+    l->deadline =
+        deadline_ms < guest_now_ms() + JUMP_DIAL_MS ? deadline_ms : guest_now_ms() + JUMP_DIAL_MS;
     pthread_mutex_lock(&j->mu);
     for (int i = 0; i < JUMP_MAX_LINKS && slot < 0 && !j->dead; i++)
         if (j->links[i] == NULL)

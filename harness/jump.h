@@ -29,8 +29,8 @@
 /* What a remote libvirt URI says about reaching its host over SSH. */
 struct jump_target {
     char user[64];
-    char host[256]; /* a name or an address (an IPv6 one without its brackets) */
-    unsigned port;  /* 22 when the URI names none */
+    char host[256];             /* a name or an address (an IPv6 one without its brackets) */
+    unsigned port;              /* 22 when the URI names none */
     char keyfile[PATH_MAX];     /* "" for libssh's defaults (~/.ssh/id_*) */
     char known_hosts[PATH_MAX]; /* "" for ~/.ssh/known_hosts */
     bool no_verify;             /* no_verify=1: the host's key is not checked */

@@ -1454,9 +1454,9 @@ static int size_save_state(struct size_ctx *sc, const struct vm_def *def, const 
      * shared with later runs. */
     sc->resync = true;
     if (!vm_running(sc->vm) ||
-        guest_connect_via(vm_conn_route(run->conn), sc->port, run->img.hostkey,
-                          run->keys.priv_path, guest_now_ms() + run->s->boot_timeout_us / 1000,
-                          size_tick, sc, &sc->g) < 0)
+        guest_connect_via(vm_conn_route(run->conn), sc->port, run->img.hostkey, run->keys.priv_path,
+                          guest_now_ms() + run->s->boot_timeout_us / 1000, size_tick, sc,
+                          &sc->g) < 0)
         return -1;
     return saved;
 }

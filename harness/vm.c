@@ -75,8 +75,8 @@ struct vm_conn {
 /* A console streamed by libvirt (remote hosts) into one end of a socket pair. */
 struct vm_constream {
     virStreamPtr st;
-    int fd;            /* our end: written from libvirt's event loop, non-blocking */
-    uint64_t dropped;  /* bytes the console reader had no room for */
+    int fd;           /* our end: written from libvirt's event loop, non-blocking */
+    uint64_t dropped; /* bytes the console reader had no room for */
 };
 
 struct vm {
@@ -980,7 +980,8 @@ static int constream_open(struct vm *vm, const char *console_path)
     }
     cs->fd = sv[0];
     cs->st = virStreamNew(vm->owner->conn, VIR_STREAM_NONBLOCK);
-    if (cs->st == NULL || virDomainOpenConsole(vm->dom, NULL, cs->st, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
+    if (cs->st == NULL ||
+        virDomainOpenConsole(vm->dom, NULL, cs->st, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
         log_error("cannot open the serial console of VM '%s': %s", vm->name, vm_lasterr());
         goto fail;
     }
@@ -989,10 +990,9 @@ static int constream_open(struct vm *vm, const char *console_path)
         goto fail;
     }
     sv[1] = -1;
-    if (virStreamEventAddCallback(cs->st,
-                                  VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR |
-                                      VIR_STREAM_EVENT_HANGUP,
-                                  constream_readable, cs, constream_free) < 0) {
+    if (virStreamEventAddCallback(
+            cs->st, VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP,
+            constream_readable, cs, constream_free) < 0) {
         log_error("cannot watch the serial console of VM '%s': %s", vm->name, vm_lasterr());
         goto fail;
     }

@@ -34,7 +34,7 @@
 /* A per-run volume: sparse (allocation 0, or libvirt would write every byte of it first). */
 #define VOLUME_RUN_XML                                                                             \
     "<volume><name>%s</name><capacity unit='bytes'>%lld</capacity><allocation>0</allocation>"      \
-    "<target><format type='raw'/><permissions><mode>0600</mode><owner>%lu</owner><group>%lu"      \
+    "<target><format type='raw'/><permissions><mode>0600</mode><owner>%lu</owner><group>%lu"       \
     "</group></permissions></target></volume>"
 
 static const char *volume_lasterr(void)
@@ -241,8 +241,8 @@ cleanup:
 /* Characters a volume name may carry from a file name; others become '_'. */
 static bool name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_';
 }
 
 void volume_host_tag(char tag[VOLUME_TAG_LEN + 1])
@@ -380,8 +380,8 @@ int volume_run_put(virConnectPtr conn, const char *path, const char *name, uid_t
                             VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) < 0 ||
         virStreamSparseSendAll(st, send_file, hole_at, skip_hole, &fd) < 0 ||
         virStreamFinish(st) < 0) {
-        log_error("cannot upload '%s' as the volume '%s' of the storage pool '%s': %s", path,
-                  name, VOLUME_POOL, volume_lasterr());
+        log_error("cannot upload '%s' as the volume '%s' of the storage pool '%s': %s", path, name,
+                  VOLUME_POOL, volume_lasterr());
         if (st)
             virStreamAbort(st);
         goto cleanup;

@@ -95,6 +95,7 @@ levels=$(for f in out/vcpus-1/sweep_*.csv; do tail -n +2 "$f" | cut -d, -f7; don
 grep -q 'Linux version' out/vcpus-1/console.log || fail "console not captured through libvirt's stream"
 grep -q "<serial type='pty'>" <(json $m "j['sizes'][0]['domain_xml']") || fail "the domain's console is not a pty"
 grep -q "source file='/var/lib/libvirt/vmsweep/vmsweep-run-$tag-" <(json $m "j['sizes'][0]['domain_xml']") || fail "the results disk is not a per-run volume"
+grep -E "SSH up|uploaded|warn" log.txt
 ok "sweep through qemu+ssh: rows pulled over the SSH jump, console streamed, results disk a volume"
 
 vols=$(vsys vol-list vmsweep)
@@ -124,7 +125,7 @@ vsys list --all --name | grep -q '^vmsweep-' && fail "domain left on the host: $
 [ "$(ls -d /tmp/vmsweep-run-* 2>/dev/null | wc -l)" = "$before" ] || fail "local per-run folder left in /tmp"
 ok "no domain, no per-run volume, no local folder left"
 
-for v in "${fakes[@]}"; do vsys vol-delete --pool vmsweep "$v" >/dev/null || fail "cannot delete the volume $v"; done
+for v in "$live" "$foreign"; do vsys vol-delete --pool vmsweep "$v" >/dev/null || fail "cannot delete the volume $v"; done
 fakes=()
 stop_pid "$sshd"
 stop_pid "$libvirtd"
