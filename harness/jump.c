@@ -170,9 +170,9 @@ int jump_parse_uri(const char *uri, const char *default_user, struct jump_target
         return -1;
     }
     if (colon) {
-        char *pe;
+        char *pe = NULL;
         long port = colon + 1 < end ? strtol(colon + 1, &pe, 10) : 0;
-        if (colon + 1 == end || pe != end || port < 1 || port > 65535) {
+        if (pe != end || port < 1 || port > 65535) {
             log_error("'%s': the port is not a number in 1..65535", uri);
             return -1;
         }
