@@ -20,6 +20,7 @@
 #include <libssh/libssh.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,7 +323,11 @@ static void *jump_thread(void *arg)
 {
     struct jump *j = arg;
     struct pollfd p[JUMP_MAX_LINKS + 2];
+    sigset_t all;
 
+    /* Signals belong to the main thread, which turns them into a clean shutdown. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
     pthread_mutex_lock(&j->mu);
     while (!j->quit) {
         int np = 0, wait = JUMP_IDLE_MS;

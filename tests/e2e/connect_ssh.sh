@@ -7,7 +7,8 @@
 # the harness's own SSH session to the host.  Then a guest that crashes mid-sweep: its rows
 # are salvaged from the results disk volume downloaded from the host.  Nothing of the runs
 # is left on the host (no domain, no per-run volume; a dead run's volume is reaped, a live
-# one's and another harness host's are kept), and every daemon is stopped by its PID.
+# one's and another harness host's are kept), also after a SIGINT mid-sweep, and every
+# daemon is stopped by its PID.
 . "$(dirname "$0")/_lib.sh"
 sysd_check
 [ -x /usr/sbin/sshd ] || skip "no /usr/sbin/sshd (package openssh-server: ci/install-deps.sh)"
@@ -120,8 +121,22 @@ csv=$(ls crash/vcpus-1/sweep_*.csv) || fail "no CSV salvaged"
 [ "$(csv_rows "$csv")" = 2 ] || fail "expected the 2 rows completed before the crash, got $(csv_rows "$csv")"
 ok "2 rows salvaged from the downloaded results disk volume after a guest crash"
 
+# Ctrl-C mid-sweep: the rows so far come home through the jump, the VM on the host is
+# destroyed and its volume deleted.
+"$VMSWEEP" run --connect "$URI" --vcpus 1 --workload cpu --arg work=20000 --concurrency 1,2,4,8,16,32 \
+	--duration 2s --warmup 5 --timeout 20s --rerun-interfered 0 --no-plot -o int 2>ilog.txt &
+pid=$!
+wait_for ilog.txt 'concurrency=2' 240 || { cat ilog.txt; fail "the sweep never reached its second level"; }
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] || { cat ilog.txt; fail "exit code $rc after SIGINT, expected 130"; }
+csv=$(ls int/vcpus-1/sweep_*.csv) || { cat ilog.txt; fail "no CSV kept after SIGINT"; }
+[ "$(csv_rows "$csv")" -ge 1 ] || fail "no rows kept after SIGINT"
+ok "interrupted cleanly with $(csv_rows "$csv") row(s) pulled through the jump"
+
 vsys list --all --name | grep -q '^vmsweep-' && fail "domain left on the host: $(vsys list --all --name)"
-[ "$(vsys vol-list vmsweep | grep -c "vmsweep-run-$tag-")" = 1 ] || { vsys vol-list vmsweep; fail "per-run volume left after the crash"; }
+[ "$(vsys vol-list vmsweep | grep -c "vmsweep-run-$tag-")" = 1 ] || { vsys vol-list vmsweep; fail "per-run volume left after the crash or the SIGINT"; }
 [ "$(ls -d /tmp/vmsweep-run-* 2>/dev/null | wc -l)" = "$before" ] || fail "local per-run folder left in /tmp"
 ok "no domain, no per-run volume, no local folder left"
 
