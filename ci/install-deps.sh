@@ -27,7 +27,7 @@ TEST_PKGS="
 $ARM_PKGS
 libvirt-clients libcmocka-dev guestfish
 clang clang-format clang-tidy cppcheck libclang-rt-14-dev
-nginx-light wrk iproute2
+nginx-light wrk iproute2 openssh-server
 man-db groff-base prometheus chromium
 "
 case ${1:-all} in
@@ -66,8 +66,23 @@ if [ -n "$missing" ]; then
 	echo "install-deps: installing:$missing" >&2
 	export DEBIAN_FRONTEND=noninteractive
 	$SUDO apt-get update -qq
+	# Packages with a daemon (openssh-server: e2e/connect_ssh starts its own sshd on a
+	# loopback port) must not start it: a policy-rc.d saying "no" while they install,
+	# unless the machine has one of its own (containers often do).
+	policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\n# install-deps.sh: no daemon starts while packages install\nexit 101\n' |
+			$SUDO tee /usr/sbin/policy-rc.d >/dev/null
+		$SUDO chmod 0755 /usr/sbin/policy-rc.d
+		policy=1
+		trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	# No recommends: they pull in daemons and desktop bits nobody asked for.
 	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	if [ -n "$policy" ]; then
+		$SUDO rm -f /usr/sbin/policy-rc.d
+		trap - EXIT
+	fi
 fi
 
 # The embedded libvirt QEMU driver refuses to start without this account even

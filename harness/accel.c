@@ -130,7 +130,7 @@ static int accel_probe_boot(struct vm_conn *conn, const char *kernel, accel_canc
                             struct accel_probe *out)
 {
     bool silent = accel_test_silent();
-    bool kvm = !silent || vm_kvm_usable();
+    bool kvm = !silent || (!vm_conn_remote(conn) && vm_kvm_usable());
     struct vm_def d;
     struct vm *vm = NULL;
     char name[64], err[512] = "", *xml = NULL, *console = NULL, *sock = NULL, *tail = NULL;
@@ -152,7 +152,7 @@ static int accel_probe_boot(struct vm_conn *conn, const char *kernel, accel_canc
     d.cmdline = silent ? "console=ttyS1 loglevel=6 panic=0" : "console=ttyS0 loglevel=6 panic=-1";
     console = fsutil_printf("%s/%s-console.log", vm_conn_workdir(conn), name);
     sock = fsutil_printf("%s/%s.con", vm_conn_workdir(conn), name);
-    d.console_sock = sock;
+    vm_conn_console(conn, &d, sock);
     if (!console || !sock || domxml_build(&d, &xml) < 0) {
         out->verdict = ACCEL_PROBE_UNKNOWN;
         snprintf(out->reason, sizeof(out->reason), "KVM probe: out of memory");
@@ -219,9 +219,16 @@ int accel_probe_kvm(struct vm_conn *conn, const char *kernel, bool use_cache,
     int ret = 0;
 
     memset(&p, 0, sizeof(p));
-    if (accel_test_silent())
+    /* The cache and /dev/kvm are this host's: a remote host is asked through libvirt
+     * (its domain capabilities), and probed every run. */
+    bool remote = vm_conn_remote(conn);
+    char *kvmcaps = remote ? vm_domcaps(conn, domxml_host_arch(), true) : NULL;
+    if (accel_test_silent() || remote)
         use_cache = false;
-    if (!accel_test_silent() && !vm_kvm_usable()) {
+    if (!accel_test_silent() && remote && kvmcaps == NULL) {
+        p.verdict = ACCEL_PROBE_UNUSABLE;
+        snprintf(p.reason, sizeof(p.reason), "the libvirt host offers no KVM");
+    } else if (!accel_test_silent() && !remote && !vm_kvm_usable()) {
         /* No device, no permission, or it cannot create a vCPU: nothing to boot. */
         p.verdict = ACCEL_PROBE_UNUSABLE;
         snprintf(p.reason, sizeof(p.reason), "%s",
@@ -247,6 +254,7 @@ int accel_probe_kvm(struct vm_conn *conn, const char *kernel, bool use_cache,
     }
     *out = p;
 cleanup:
+    free(kvmcaps);
     free(key);
     return ret;
 }

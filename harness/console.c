@@ -190,28 +190,18 @@ static void *console_reader(void *arg)
     return NULL;
 }
 
-int console_open(const char *sock, const char *path, struct console **out)
+/* Copy from the connected stream socket fd (taken) into the file at path. */
+static int console_start(int fd, const char *path, struct console **out)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    struct console *c = NULL;
+    struct console *c = calloc(1, sizeof(*c));
 
-    if (strlen(sock) >= sizeof(sa.sun_path)) {
-        log_error("console socket path '%s' is too long", sock);
-        return -1;
-    }
-    memcpy(sa.sun_path, sock, strlen(sock) + 1);
-    c = calloc(1, sizeof(*c));
     if (c == NULL || (c->path = strdup(path)) == NULL) {
         log_error("out of memory");
         free(c);
+        close(fd);
         return -1;
     }
-    c->fd = -1;
-    c->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c->sock < 0 || connect(c->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        log_error("cannot connect to the VM's serial console '%s': %s", sock, strerror(errno));
-        goto fail;
-    }
+    c->sock = fd;
     /* Appended to when it exists (a VM restored after its first boot was saved); a link
      * there is never followed. */
     c->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -231,13 +221,37 @@ int console_open(const char *sock, const char *path, struct console **out)
     *out = c;
     return 0;
 fail:
-    if (c->sock >= 0)
-        close(c->sock);
+    close(c->sock);
     if (c->fd >= 0)
         close(c->fd);
     free(c->path);
     free(c);
     return -1;
+}
+
+int console_open(const char *sock, const char *path, struct console **out)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd;
+
+    if (strlen(sock) >= sizeof(sa.sun_path)) {
+        log_error("console socket path '%s' is too long", sock);
+        return -1;
+    }
+    memcpy(sa.sun_path, sock, strlen(sock) + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        log_error("cannot connect to the VM's serial console '%s': %s", sock, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return console_start(fd, path, out);
+}
+
+int console_open_fd(int fd, const char *path, struct console **out)
+{
+    return console_start(fd, path, out);
 }
 
 uint64_t console_mark_ms(struct console *c, enum console_mark mark)

@@ -49,6 +49,13 @@ struct console;
 int console_open(const char *sock, const char *path, struct console **out);
 
 /*
+ * The same from the stream socket fd, which is taken (closed by console_close, or on
+ * failure): the console of a remote host's VM reaches us as a libvirt stream, which vm.c
+ * copies into the other end of a socket pair.
+ */
+int console_open_fd(int fd, const char *path, struct console **out);
+
+/*
  * Monotonic milliseconds (guest_now_ms clock) at which mark first appeared, or 0 when it
  * has not.
  */

@@ -3,12 +3,14 @@
 #include "accel.h"
 #include "fsutil.h"
 #include "image.h"
+#include "jump.h"
 #include "keys.h"
 #include "log.h"
 #include "paths.h"
 #include "vm.h"
 #include "volume.h"
 
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,9 +137,32 @@ static bool sock_alive(const char *path)
 }
 
 /*
+ * The SSH session to a remote libvirt host the guests' SSH goes through (jump.h): the
+ * URI's user, port and key accepted, the host's key known.  Returns the number of FAIL
+ * lines.
+ */
+static int doctor_jump(const char *uri)
+{
+    const struct passwd *pw = getpwuid(geteuid());
+    struct jump_target t;
+    struct jump *j = NULL;
+    char what[700];
+    bool ok;
+
+    if (jump_parse_uri(uri, pw ? pw->pw_name : NULL, &t) < 0)
+        return report(false, true, "libvirt URI", "the error above says why");
+    ok = jump_open(&t, &j) == 0;
+    snprintf(what, sizeof(what), "SSH to the libvirt host '%s@%s:%u' for the guests' SSH (%s)",
+             t.user, t.host, t.port,
+             t.no_verify ? "its host key NOT checked: no_verify=1" : "its host key known");
+    jump_close(j);
+    return report(ok, true, what, "the error above says why");
+}
+
+/*
  * What the libvirt daemon at uri needs: its sockets (a local system daemon), the
- * connection and the per-run folder its QEMU is given, QEMU itself, KVM.  Returns the
- * number of FAIL lines.
+ * connection and the per-run folder its QEMU is given (on a remote host: the SSH session
+ * for the guests' SSH), QEMU itself, KVM.  Returns the number of FAIL lines.
  */
 static int doctor_connect(const char *uri)
 {
@@ -145,6 +170,11 @@ static int doctor_connect(const char *uri)
     char what[600], fix[600];
     int bad = 0;
 
+    if (jump_uri_remote(uri)) {
+        bad += doctor_jump(uri);
+        if (bad)
+            return bad;
+    }
     if (!strcmp(uri, "qemu:///system")) {
         bool daemon =
             sock_alive("/run/libvirt/libvirt-sock") || sock_alive("/run/libvirt/virtqemud-sock");
@@ -161,8 +191,14 @@ static int doctor_connect(const char *uri)
         return bad + report(false, true, what,
                             "cannot connect or hand files to its QEMU (the error above says "
                             "why)");
-    snprintf(what, sizeof(what), "libvirt at '%s', files for its QEMU in '%s'", uri,
-             vm_conn_workdir(conn));
+    if (vm_conn_remote(conn))
+        snprintf(what, sizeof(what),
+                 "libvirt at '%s' (a remote host: kernel, initrd and results disks as volumes, "
+                 "consoles streamed)",
+                 uri);
+    else
+        snprintf(what, sizeof(what), "libvirt at '%s', files for its QEMU in '%s'", uri,
+                 vm_conn_workdir(conn));
     bad += report(true, true, what, "");
     bad += report(vm_conn_pool(conn) == 0, true,
                   "storage pool '" VOLUME_POOL "' for images (" VOLUME_POOL_PATH
@@ -200,7 +236,8 @@ int doctor_main(int argc, char **argv)
                  "cached per host; --reprobe boots again).  --connect URI checks what a "
                  "sweep through that libvirt URI needs instead of the embedded driver "
                  "(daemon, virtlogd, the folder its QEMU is given, the storage pool for images, "
-                 "QEMU, KVM).  Exit 0 when "
+                 "QEMU, KVM; for qemu+ssh://user@host[:port]/system?keyfile=KEY the SSH "
+                 "session to that host the guests' SSH goes through, its key known).  Exit 0 when "
                  "a sweep can run.");
             return 0;
         }
@@ -215,7 +252,8 @@ int doctor_main(int argc, char **argv)
         log_error("unexpected argument '%s' (see --help)", argv[i]);
         return 2;
     }
-    bad += report(have("qemu-system-x86_64"), true, "QEMU (qemu-system-x86_64)",
+    /* A remote host's QEMU is checked through its daemon (doctor_connect). */
+    bad += report(have("qemu-system-x86_64"), !jump_uri_remote(uri), "QEMU (qemu-system-x86_64)",
                   "run ci/install-deps.sh (package qemu-system-x86)");
     if (uri)
         bad += doctor_connect(uri);

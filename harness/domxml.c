@@ -355,6 +355,12 @@ int domxml_build(const struct vm_def *def, char **xml)
                     "    <console type='unix'>\n      <source mode='bind' path='");
         bescape(&b, def->console_sock);
         bprintf(&b, "'/>\n      <target type='serial' port='0'/>\n    </console>\n");
+    } else if (def->console_pty) {
+        /* A remote host's socket cannot be reached from here: libvirt streams its pty
+         * (virDomainOpenConsole), and the harness caps what it keeps the same way. */
+        bprintf(&b, "    <serial type='pty'>\n      <target port='0'/>\n    </serial>\n"
+                    "    <console type='pty'>\n      <target type='serial' port='0'/>\n"
+                    "    </console>\n");
     }
     bprintf(&b, "    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\n");
     bprintf(&b, "    <memballoon model='none'/>\n");

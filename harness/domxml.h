@@ -58,6 +58,7 @@ struct vm_def {
     const char *disk;         /* root disk (qcow2), or NULL */
     const char *results_disk; /* raw ext4 image for the agent's output, or NULL */
     const char *console_sock; /* serial console as a unix socket QEMU listens on, or NULL */
+    bool console_pty;         /* without console_sock: a pty libvirt streams (remote hosts) */
     unsigned ssh_port;        /* 127.0.0.1:ssh_port forwards to guest port 22; 0: no network */
 };
 

@@ -89,31 +89,39 @@ static char *fingerprint(ssh_key key)
  * Has the guest's SSH server sent its banner on 127.0.0.1:port within wait_ms?  With
  * user-mode networking QEMU accepts the TCP connection at once whether or not the guest
  * listens, and a full SSH attempt would then block for its whole timeout; this cheap
- * probe lets boot-to-SSH be noticed within a fraction of a second.
+ * probe lets boot-to-SSH be noticed within a fraction of a second.  Through a route the
+ * probe is a channel of its own.
  */
-static bool banner_ready(unsigned port, int wait_ms)
+static bool banner_ready(const struct guest_route *route, unsigned port, int wait_ms)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     struct pollfd pfd;
     char buf[4];
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool ok = false;
+    int fd = -1;
+    bool ok = false, up;
 
-    if (fd < 0)
-        return false;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+    if (route) {
+        up = route->dial(route->arg, port, guest_now_ms() + (uint64_t)wait_ms, &fd) == 0;
+    } else {
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return false;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    }
+    if (up) {
         pfd.fd = fd;
         pfd.events = POLLIN;
         ok = poll(&pfd, 1, wait_ms) == 1 && recv(fd, buf, sizeof(buf), MSG_PEEK) == 4 &&
              memcmp(buf, "SSH-", 4) == 0;
     }
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     return ok;
 }
 
 /* One connection attempt. 1 = connected, 0 = not yet (retry), -1 = fatal. */
-static int try_connect(ssh_session s, ssh_key pinned, unsigned port)
+static int try_connect(ssh_session s, ssh_key pinned, const char *where)
 {
     ssh_key srv = NULL;
     int ret = -1;
@@ -128,31 +136,30 @@ static int try_connect(ssh_session s, ssh_key pinned, unsigned port)
          */
         if (strstr(err, "no match for method server host key algo")) {
             char *want = fingerprint(pinned);
-            log_error("the guest at 127.0.0.1:%u offers no SSH host key of the type of the "
+            log_error("the guest at %s offers no SSH host key of the type of the "
                       "image's pinned key (%s %s): refusing to connect (%s); rebuild or "
                       "re-prepare the image if this is expected",
-                      port, ssh_key_type_to_char(ssh_key_type(pinned)), want, err);
+                      where, ssh_key_type_to_char(ssh_key_type(pinned)), want, err);
             free(want);
             return -1;
         }
         if (strstr(err, "no match for method")) {
-            log_error("cannot agree on SSH algorithms with the guest at 127.0.0.1:%u: %s", port,
-                      err);
+            log_error("cannot agree on SSH algorithms with the guest at %s: %s", where, err);
             return -1;
         }
-        log_debug("ssh to 127.0.0.1:%u: %s (retrying)", port, err);
+        log_debug("ssh to %s: %s (retrying)", where, err);
         return 0;
     }
     if (ssh_get_server_publickey(s, &srv) != SSH_OK) {
-        log_error("the guest at 127.0.0.1:%u sent no host key: %s", port, ssh_get_error(s));
+        log_error("the guest at %s sent no host key: %s", where, ssh_get_error(s));
         goto cleanup;
     }
     if (ssh_key_cmp(srv, pinned, SSH_KEY_CMP_PUBLIC) != 0) {
         char *got = fingerprint(srv), *want = fingerprint(pinned);
-        log_error("the SSH host key of the guest at 127.0.0.1:%u (%s) does not match the "
+        log_error("the SSH host key of the guest at %s (%s) does not match the "
                   "image's pinned key (%s): refusing to connect; rebuild or re-prepare the "
                   "image if this is expected",
-                  port, got, want);
+                  where, got, want);
         free(got);
         free(want);
         goto cleanup;
@@ -166,6 +173,14 @@ cleanup:
 int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, uint64_t deadline_ms,
                   guest_tick_fn tick, void *arg, struct guest **out)
 {
+    return guest_connect_via(NULL, port, hostkey_pub, privkey, deadline_ms, tick, arg, out);
+}
+
+int guest_connect_via(const struct guest_route *route, unsigned port, const char *hostkey_pub,
+                      const char *privkey, uint64_t deadline_ms, guest_tick_fn tick, void *arg,
+                      struct guest **out)
+{
+    char where[320];
     ssh_key pinned = NULL, priv = NULL;
     ssh_session s = NULL;
     struct guest *g = NULL;
@@ -184,14 +199,18 @@ int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, u
         goto cleanup;
     }
     hostkey_type = strdup(ssh_key_type_to_char(ssh_key_type(pinned)));
+    if (route)
+        snprintf(where, sizeof(where), "127.0.0.1:%u of '%s'", port, route->via);
+    else
+        snprintf(where, sizeof(where), "127.0.0.1:%u", port);
     for (;;) {
         if (tick && tick(arg) < 0)
             goto cleanup;
         if (guest_now_ms() > deadline_ms) {
-            log_error("the guest did not answer SSH on 127.0.0.1:%u in time", port);
+            log_error("the guest did not answer SSH on %s in time", where);
             goto cleanup;
         }
-        if (!banner_ready(port, 200)) {
+        if (!banner_ready(route, port, 200)) {
             sleep_ms(100);
             continue;
         }
@@ -205,6 +224,18 @@ int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, u
         ssh_options_set(s, SSH_OPTIONS_HOST, "127.0.0.1");
         ssh_options_set(s, SSH_OPTIONS_PORT, &port);
         ssh_options_set(s, SSH_OPTIONS_USER, "root");
+        if (route) {
+            /* The session speaks over the route's socket; libssh owns it from here and
+             * closes it with the session. */
+            int fd;
+            if (route->dial(route->arg, port, guest_now_ms() + 5000, &fd) < 0) {
+                ssh_free(s);
+                s = NULL;
+                sleep_ms(250);
+                continue;
+            }
+            ssh_options_set(s, SSH_OPTIONS_FD, &fd);
+        }
         ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout_s);
         ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
         ssh_options_set(s, SSH_OPTIONS_NODELAY, &yes); /* SFTP is request and reply */
@@ -212,7 +243,7 @@ int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, u
         ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
         if (hostkey_type)
             ssh_options_set(s, SSH_OPTIONS_HOSTKEYS, hostkey_type);
-        int rc = try_connect(s, pinned, port);
+        int rc = try_connect(s, pinned, where);
         if (rc < 0)
             goto cleanup;
         if (rc > 0)
@@ -223,9 +254,9 @@ int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, u
         sleep_ms(250);
     }
     if (ssh_userauth_publickey(s, NULL, priv) != SSH_AUTH_SUCCESS) {
-        log_error("the guest at 127.0.0.1:%u refused our key '%s': %s (was the image built "
+        log_error("the guest at %s refused our key '%s': %s (was the image built "
                   "with another client key? rebuild it with 'vmsweep image build --force')",
-                  port, privkey, ssh_get_error(s));
+                  where, privkey, ssh_get_error(s));
         goto cleanup;
     }
     timeout_s = 30;

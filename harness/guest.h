@@ -58,6 +58,27 @@ typedef int (*guest_tick_fn)(void *arg);
 int guest_connect(unsigned port, const char *hostkey_pub, const char *privkey, uint64_t deadline_ms,
                   guest_tick_fn tick, void *arg, struct guest **out);
 
+/*
+ * How to reach a guest's forward port that is not on this host's loopback (a remote
+ * libvirt host, jump.h): dial gives a stream socket connected to 127.0.0.1:port there,
+ * opened before deadline_ms, or -1 when it cannot now (the guest still booting: retried).
+ * via names that host in messages.
+ */
+struct guest_route {
+    int (*dial)(void *arg, unsigned port, uint64_t deadline_ms, int *fd);
+    void *arg;
+    const char *via;
+};
+
+/*
+ * guest_connect through route (NULL: this host's 127.0.0.1:port, as guest_connect).  The
+ * SSH protocol runs over the socket dial gives, with the same pinned host key, limits and
+ * deadlines.
+ */
+int guest_connect_via(const struct guest_route *route, unsigned port, const char *hostkey_pub,
+                      const char *privkey, uint64_t deadline_ms, guest_tick_fn tick, void *arg,
+                      struct guest **out);
+
 /* Close the session (NULL is fine). */
 void guest_close(struct guest *g);
 

@@ -1339,8 +1339,9 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, cJSO
         guest_close(sc->g);
         sc->g = NULL;
         log_warn("%s: the sweep did not finish; reconnecting once to fetch its rows", sc->label);
-        if (guest_connect(sc->port, sc->ra->img.hostkey, sc->run->keys.priv_path,
-                          guest_now_ms() + 30000, NULL, NULL, &sc->g) < 0)
+        if (guest_connect_via(vm_conn_route(sc->host->conn), sc->port, sc->ra->img.hostkey,
+                              sc->run->keys.priv_path, guest_now_ms() + 30000, NULL, NULL,
+                              &sc->g) < 0)
             return -1;
     }
     pulled = size_pull(sc, dir);
@@ -1368,7 +1369,7 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, cJSO
  * The SSH forward port to try first: VMSWEEP_SSH_PORT when set (a user who needs a known
  * port, and the fault test that takes the port on purpose), else a free one.
  */
-static unsigned run_first_port(void)
+static unsigned run_first_port(struct vm_conn *conn)
 {
     const char *env = getenv("VMSWEEP_SSH_PORT");
     uint64_t port;
@@ -1378,7 +1379,7 @@ static unsigned run_first_port(void)
             return (unsigned)port;
         log_warn("ignoring VMSWEEP_SSH_PORT='%s': not a port in 1024..65535", env);
     }
-    return vm_free_port();
+    return vm_conn_port(conn);
 }
 
 /*
@@ -1443,7 +1444,7 @@ static int size_launch(struct size_ctx *sc, struct vm_def *def, const char *stat
         free(*xml);
         *xml = NULL;
         if (attempt > 0)
-            def->ssh_port = vm_free_port();
+            def->ssh_port = vm_conn_port(sc->host->conn);
         if (!def->ssh_port || domxml_build(def, xml) < 0)
             return -1;
         if (state)
@@ -1508,8 +1509,9 @@ static int size_save_state(struct size_ctx *sc, const struct vm_def *def, const 
      * shared with later runs. */
     sc->resync = true;
     if (!vm_running(sc->vm) ||
-        guest_connect(sc->port, sc->ra->img.hostkey, run->keys.priv_path,
-                      guest_now_ms() + run->s->boot_timeout_us / 1000, size_tick, sc, &sc->g) < 0)
+        guest_connect_via(vm_conn_route(sc->host->conn), sc->port, sc->ra->img.hostkey,
+                          run->keys.priv_path, guest_now_ms() + run->s->boot_timeout_us / 1000,
+                          size_tick, sc, &sc->g) < 0)
         return -1;
     return saved;
 }
@@ -1546,7 +1548,7 @@ static int size_run(struct run_ctx *run, struct run_host *host, size_t idx, cJSO
     struct vm_def def;
     struct vmstate vs = {0};
     char name[96], *dir = NULL, *disk = NULL, *console = NULL, *cmdline = NULL, *xml = NULL;
-    char *root = NULL, *sock = NULL;
+    char *root = NULL, *sock = NULL, *disk_used = NULL;
     cJSON *timings = cJSON_AddObjectToObject(m, "timings_s");
     cJSON *files = cJSON_AddArrayToObject(m, "files");
     enum run_status st = RUN_FAILED;
@@ -1587,7 +1589,7 @@ static int size_run(struct run_ctx *run, struct run_host *host, size_t idx, cJSO
                             strstr(ra->img.cmdline_extra, "loglevel=") ? "" : " loglevel=6",
                             s->deadman_s);
     if (!console || !cmdline || !sock || salvage_make_disk(disk, RUN_DISK_MIB) < 0 ||
-        vm_conn_hand(host->conn, disk) < 0)
+        vm_conn_disk_put(host->conn, disk, &disk_used) < 0)
         goto cleanup;
     if (ra->img.disk) {
         /* Disk images boot from a throw-away overlay: the image itself is never written. */
@@ -1604,10 +1606,10 @@ static int size_run(struct run_ctx *run, struct run_host *host, size_t idx, cJSO
     def.kernel = ra->img.kernel;
     def.initrd = ra->img.initrd;
     def.cmdline = cmdline;
-    def.results_disk = disk;
+    def.results_disk = disk_used;
     def.disk = root;
-    def.console_sock = sock;
-    def.ssh_port = run_first_port();
+    vm_conn_console(host->conn, &def, sock);
+    def.ssh_port = run_first_port(host->conn);
     if (!def.ssh_port || spec_vm_def(s, idx, &def) < 0)
         goto cleanup;
     def.cpu_model = ra->cpu_model;
@@ -1653,8 +1655,9 @@ static int size_run(struct run_ctx *run, struct run_host *host, size_t idx, cJSO
     t0 = guest_now_ms();
     /* A restored guest prints no boot: only SSH tells it is up. */
     sc.booting = !sc.restored;
-    if (guest_connect(def.ssh_port, ra->img.hostkey, run->keys.priv_path,
-                      t0 + s->boot_timeout_us / 1000, size_tick, &sc, &sc.g) < 0) {
+    if (guest_connect_via(vm_conn_route(host->conn), def.ssh_port, ra->img.hostkey,
+                          run->keys.priv_path, t0 + s->boot_timeout_us / 1000, size_tick, &sc,
+                          &sc.g) < 0) {
         char *tail = vm_console(sc.vm) ? console_tail(vm_console(sc.vm), 8) : NULL;
         if (sc.no_progress)
             log_error("%s: the guest kernel printed nothing in %d s under %s: the VM is stuck "
@@ -1736,7 +1739,8 @@ cleanup:
     if (sc.vm) {
         vm_destroy(sc.vm);
         /* Rows the session could not bring home are still on the results disk. */
-        if (!pulled_ok && sc.agent_started && disk && fsutil_exists(disk)) {
+        if (!pulled_ok && sc.agent_started && disk && fsutil_exists(disk) &&
+            vm_conn_disk_get(host->conn, disk_used, disk) == 0) {
             size_t n = 0;
             log_info("%s: salvaging rows from the results disk", sc.label);
             if (salvage_results(disk, "/out", dir, &n) == 0 && n > 0) {
@@ -1756,6 +1760,7 @@ cleanup:
     if (dir && st == RUN_COMPLETE && s->base_args.n)
         spec_strv_add(&run->ab_dirs, dir);
     pthread_mutex_unlock(&run->lock);
+    vm_conn_disk_drop(host->conn, disk_used);
     if (disk)
         unlink(disk);
     if (root)
@@ -1769,6 +1774,7 @@ cleanup:
     free(xml);
     free(dir);
     free(disk);
+    free(disk_used);
     free(console);
     free(cmdline);
     free(root);

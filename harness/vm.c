@@ -13,6 +13,8 @@
 
 #include "console.h"
 #include "fsutil.h"
+#include "guest.h"
+#include "jump.h"
 #include "log.h"
 #include "paths.h"
 #include "volume.h"
@@ -26,6 +28,7 @@
 #include <linux/kvm.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -35,6 +38,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -47,6 +51,10 @@
 /* The per-run folder handed to a daemon's QEMU: /tmp/<prefix><pid>-XXXXXX (see handover). */
 #define VM_HANDOVER_PREFIX "/tmp/vmsweep-run-"
 #define VM_MAX_ROOT_LEN    44
+/* A remote host's forward ports: below Linux's ephemeral ports (32768-60999), above most
+ * services'.  A port taken there makes QEMU refuse it, and the caller tries another. */
+#define VM_REMOTE_PORT_MIN 20000
+#define VM_REMOTE_PORT_N   12000
 
 struct vm_conn {
     virConnectPtr conn;
@@ -56,6 +64,19 @@ struct vm_conn {
     bool handover;  /* workdir is a per-run dir handed to the daemon's QEMU user */
     uid_t qemu_uid; /* who the daemon runs QEMU as (handover only) */
     gid_t qemu_gid;
+    /* A remote host (qemu+ssh): the workdir is a private local folder, the results disks
+     * go there as volumes, consoles come as streams, guests' SSH through the jump. */
+    bool remote;
+    struct jump *jump;
+    struct guest_route route;
+    char tag[VOLUME_TAG_LEN + 1]; /* this host's, in the names of per-run volumes */
+};
+
+/* A console streamed by libvirt (remote hosts) into one end of a socket pair. */
+struct vm_constream {
+    virStreamPtr st;
+    int fd;           /* our end: written from libvirt's event loop, non-blocking */
+    uint64_t dropped; /* bytes the console reader had no room for */
 };
 
 struct vm {
@@ -63,6 +84,7 @@ struct vm {
     virDomainPtr dom;
     char *name;
     struct console *console; /* NULL when not captured */
+    struct vm_constream *cs; /* the console's stream (remote hosts), or NULL */
     pid_t qemu_pid;          /* our own QEMU (embedded driver), or 0 */
     bool qemu_reaped_here;   /* qemu_pid is our child, reaped by a thread of ours */
 };
@@ -545,6 +567,7 @@ static void handover_reap(const struct vm_conn *c)
  */
 static int handover_dir(struct vm_conn *c)
 {
+    /* A remote host's QEMU (its user known for the volumes) never sees this folder. */
     struct stat st;
 
     if (qemu_owner(c->conn, &c->qemu_uid, &c->qemu_gid) < 0) {
@@ -571,7 +594,7 @@ static int handover_dir(struct vm_conn *c)
     }
     log_debug("files for QEMU (uid %lu) of '%s' go to '%s'", (unsigned long)c->qemu_uid, c->uri,
               c->workdir);
-    return hand_to_qemu(c, c->workdir);
+    return c->remote ? 0 : hand_to_qemu(c, c->workdir);
 }
 
 int vm_conn_stage(struct vm_conn *conn, const char *path, char **out)
@@ -597,7 +620,95 @@ int vm_conn_pool(struct vm_conn *conn)
 
 int vm_conn_hand(struct vm_conn *conn, const char *path)
 {
-    return conn->handover ? hand_to_qemu(conn, path) : 0;
+    return conn->handover && !conn->remote ? hand_to_qemu(conn, path) : 0;
+}
+
+bool vm_conn_remote(const struct vm_conn *conn)
+{
+    return conn->remote;
+}
+
+const struct guest_route *vm_conn_route(const struct vm_conn *conn)
+{
+    return conn->remote ? &conn->route : NULL;
+}
+
+unsigned vm_conn_port(struct vm_conn *conn)
+{
+    unsigned r;
+
+    if (!conn->remote)
+        return vm_free_port();
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        r = (unsigned)time(NULL) ^ (unsigned)getpid();
+    return VM_REMOTE_PORT_MIN + r % VM_REMOTE_PORT_N;
+}
+
+void vm_conn_console(const struct vm_conn *conn, struct vm_def *def, const char *sock)
+{
+    def->console_sock = conn->remote ? NULL : sock;
+    def->console_pty = conn->remote;
+}
+
+/* The run's part of the workdir's name ("<pid>-<rand>"): its per-run volumes carry it. */
+static int run_id(const struct vm_conn *c, long *pid, const char **rand)
+{
+    const char *p = c->workdir + strlen(VM_HANDOVER_PREFIX);
+    char *end;
+
+    *pid = strtol(p, &end, 10);
+    if (*end != '-')
+        return -1;
+    *rand = end + 1;
+    return 0;
+}
+
+int vm_conn_disk_put(struct vm_conn *conn, const char *path, char **used)
+{
+    char name[VOLUME_NAME_MAX];
+    const char *base = strrchr(path, '/'), *rand;
+    long pid;
+
+    if (!conn->remote) {
+        if (vm_conn_hand(conn, path) < 0)
+            return -1;
+        *used = strdup(path);
+        if (*used == NULL) {
+            log_error("out of memory");
+            return -1;
+        }
+        return 0;
+    }
+    if (run_id(conn, &pid, &rand) < 0 ||
+        volume_run_name(conn->tag, pid, rand, base ? base + 1 : path, name, sizeof(name)) < 0) {
+        log_error("no volume name for '%s'", path);
+        return -1;
+    }
+    return volume_run_put(conn->conn, path, name, conn->qemu_uid, conn->qemu_gid, used);
+}
+
+int vm_conn_disk_get(struct vm_conn *conn, const char *used, const char *path)
+{
+    struct stat st;
+
+    if (!conn->remote)
+        return 0;
+    /* path is the disk we made, in our private folder: its size caps the download. */
+    if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+        log_error("'%s' is not the results disk made for this VM", path);
+        return -1;
+    }
+    if (unlink(path) < 0) {
+        log_error("cannot replace '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    return volume_get(conn->conn, used, path, (unsigned long long)st.st_size);
+}
+
+void vm_conn_disk_drop(struct vm_conn *conn, const char *used)
+{
+    if (conn->remote && used)
+        volume_drop(conn->conn, used);
 }
 
 int vm_connect(const char *uri, struct vm_conn **out)
@@ -632,11 +743,20 @@ int vm_connect(const char *uri, struct vm_conn **out)
         caps_share(c->root, true);
         c->uri = fsutil_printf("qemu:///embed?root=%s", c->root);
         c->workdir = strdup(c->root);
-    } else if (strstr(uri, "://") && strstr(uri, ":///") == NULL) {
-        log_error("'%s' names a remote host: not supported yet (issue 16); a local URI "
-                  "such as 'qemu:///system' is",
-                  uri);
-        goto fail;
+    } else if (jump_uri_remote(uri)) {
+        struct jump_target t;
+        const struct passwd *pw = getpwuid(geteuid());
+        if (jump_parse_uri(uri, pw ? pw->pw_name : NULL, &t) < 0)
+            goto fail;
+        c->remote = true;
+        c->uri = strdup(uri);
+        volume_host_tag(c->tag);
+        /* The guests' SSH goes through the host's SSH server: there before any VM. */
+        if (jump_open(&t, &c->jump) < 0)
+            goto fail;
+        c->route.dial = jump_dial;
+        c->route.arg = c->jump;
+        c->route.via = jump_name(c->jump);
     } else {
         c->uri = strdup(uri);
     }
@@ -645,11 +765,18 @@ int vm_connect(const char *uri, struct vm_conn **out)
     if (vm_event_start() < 0)
         goto fail;
     log_debug("connecting to '%s'", c->uri);
-    c->conn = open_pinned(c->uri);
+    /* A remote host's driver reads its own CPUs: pinning here would only pin libvirt's
+     * ssh child for good. */
+    c->conn = c->remote ? virConnectOpen(c->uri) : open_pinned(c->uri);
     if (c->conn == NULL) {
         const char *why = vm_lasterr();
         log_error("cannot connect to libvirt at '%s': %s", c->uri, why);
-        if (uri == NULL && getuid() == 0 && strstr(why, "libvirt-qemu"))
+        if (c->remote)
+            log_error("libvirt reaches '%s' with the ssh command, which runs virt-ssh-helper "
+                      "(package libvirt-daemon) or nc there: check that 'ssh' works with the "
+                      "URI's user, port and key, and that the host runs libvirtd",
+                      c->uri);
+        else if (uri == NULL && getuid() == 0 && strstr(why, "libvirt-qemu"))
             log_error("the embedded driver needs the 'libvirt-qemu' user: run "
                       "ci/install-deps.sh");
         else
@@ -659,6 +786,11 @@ int vm_connect(const char *uri, struct vm_conn **out)
     }
     if (c->root == NULL && handover_dir(c) < 0)
         goto fail;
+    if (c->remote) {
+        int n = volume_reap(c->conn, c->tag);
+        if (n > 0)
+            log_info("deleted %d volume(s) of vmsweep runs that are gone on '%s'", n, c->uri);
+    }
     free(base);
     *out = c;
     return 0;
@@ -666,6 +798,7 @@ fail:
     free(base);
     if (c->conn)
         virConnectClose(c->conn);
+    jump_close(c->jump);
     if (c->root)
         fsutil_rm_rf(c->root);
     if (c->handover)
@@ -808,6 +941,103 @@ static void qemu_reaper(struct vm *vm)
     free(pidf);
 }
 
+/* Copy what libvirt's console stream has into our end of the pair (libvirt's event loop). */
+static void constream_readable(virStreamPtr st, int events, void *opaque)
+{
+    struct vm_constream *cs = opaque;
+    char buf[8192];
+
+    (void)events;
+    for (;;) {
+        int n = virStreamRecv(st, buf, sizeof(buf));
+        if (n == -2)
+            return; /* nothing more now */
+        if (n <= 0) {
+            /* The end (the VM is gone) or an error: the reader sees the end. */
+            virStreamEventUpdateCallback(st, 0);
+            if (cs->fd >= 0)
+                close(cs->fd);
+            cs->fd = -1;
+            return;
+        }
+        if (cs->fd >= 0 && send(cs->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n)
+            cs->dropped += (uint64_t)n; /* the reader lags by a whole socket buffer */
+    }
+}
+
+static void constream_free(void *opaque)
+{
+    struct vm_constream *cs = opaque;
+
+    if (cs->fd >= 0)
+        close(cs->fd);
+    free(cs);
+}
+
+/*
+ * Capture the console of a remote host's VM: libvirt streams its pty; the bytes go into
+ * a socket pair whose other end console.c reads as it reads a local console socket.
+ */
+static int constream_open(struct vm *vm, const char *console_path)
+{
+    struct vm_constream *cs = calloc(1, sizeof(*cs));
+    int sv[2] = {-1, -1};
+
+    if (cs == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        log_error("cannot set up the console of VM '%s': %s", vm->name, strerror(errno));
+        free(cs);
+        return -1;
+    }
+    cs->fd = sv[0];
+    cs->st = virStreamNew(vm->owner->conn, VIR_STREAM_NONBLOCK);
+    if (cs->st == NULL ||
+        virDomainOpenConsole(vm->dom, NULL, cs->st, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
+        log_error("cannot open the serial console of VM '%s': %s", vm->name, vm_lasterr());
+        goto fail;
+    }
+    if (console_open_fd(sv[1], console_path, &vm->console) < 0) {
+        sv[1] = -1;
+        goto fail;
+    }
+    sv[1] = -1;
+    if (virStreamEventAddCallback(
+            cs->st, VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP,
+            constream_readable, cs, constream_free) < 0) {
+        log_error("cannot watch the serial console of VM '%s': %s", vm->name, vm_lasterr());
+        goto fail;
+    }
+    vm->cs = cs;
+    return 0;
+fail:
+    if (cs->st) {
+        virStreamAbort(cs->st);
+        virStreamFree(cs->st);
+    }
+    close(sv[0]);
+    if (sv[1] >= 0)
+        close(sv[1]);
+    free(cs);
+    return -1;
+}
+
+/* Stop the console's stream (after console_close: the reader has what came). */
+static void constream_close(struct vm *vm)
+{
+    struct vm_constream *cs = vm->cs;
+    virStreamPtr st;
+
+    if (cs == NULL)
+        return;
+    st = cs->st;
+    if (cs->dropped)
+        log_warn("%llu bytes of the console of VM '%s' were dropped (the reader lagged)",
+                 (unsigned long long)cs->dropped, vm->name);
+    virStreamEventRemoveCallback(st); /* frees cs, now or after a callback in progress */
+    virStreamAbort(st);
+    virStreamFree(st);
+    vm->cs = NULL;
+}
+
 /* Wrap the paused (with a console) or running domain dom: attach the console, resume. */
 static int vm_adopt(struct vm_conn *conn, virDomainPtr dom, const char *name,
                     const char *console_sock, const char *console_path, struct vm **out)
@@ -825,8 +1055,9 @@ static int vm_adopt(struct vm_conn *conn, virDomainPtr dom, const char *name,
     vm->dom = dom;
     track(vm, true);
     qemu_reaper(vm);
-    if (console_sock) {
-        if (console_open(console_sock, console_path, &vm->console) < 0) {
+    if (console_sock || (conn->remote && console_path)) {
+        if ((console_sock ? console_open(console_sock, console_path, &vm->console)
+                          : constream_open(vm, console_path)) < 0) {
             vm_destroy(vm);
             return -1;
         }
@@ -848,7 +1079,8 @@ int vm_start(struct vm_conn *conn, const char *xml, const char *name, const char
 
     *port_conflict = false;
     /* Paused first when the console is captured, so not a byte of it is missed. */
-    dom = virDomainCreateXML(conn->conn, xml, console_sock ? VIR_DOMAIN_START_PAUSED : 0);
+    bool capture = console_sock || (conn->remote && console_path);
+    dom = virDomainCreateXML(conn->conn, xml, capture ? VIR_DOMAIN_START_PAUSED : 0);
     if (dom == NULL) {
         const char *why = vm_lasterr();
         if (strstr(why, "host forwarding") || strstr(why, "Address already in use")) {
@@ -899,9 +1131,9 @@ int vm_restore(struct vm_conn *conn, const char *path, const char *xml, const ch
     virDomainPtr dom;
 
     *port_conflict = false;
+    bool capture = console_sock || (conn->remote && console_path);
     if (virDomainRestoreFlags(conn->conn, path, xml,
-                              console_sock ? VIR_DOMAIN_SAVE_PAUSED : VIR_DOMAIN_SAVE_RUNNING) <
-        0) {
+                              capture ? VIR_DOMAIN_SAVE_PAUSED : VIR_DOMAIN_SAVE_RUNNING) < 0) {
         const char *why = vm_lasterr();
         if (strstr(why, "host forwarding") || strstr(why, "Address already in use")) {
             *port_conflict = true;
@@ -962,6 +1194,7 @@ void vm_destroy(struct vm *vm)
     /* A guest that just died may still have its last words in flight; QEMU is gone
      * now, so the socket ends soon. */
     console_close(vm->console, 1000);
+    constream_close(vm);
     virDomainFree(vm->dom);
     free(vm->name);
     free(vm);
@@ -1116,6 +1349,7 @@ void vm_disconnect(struct vm_conn *conn)
     }
     if (conn->handover)
         fsutil_rm_rf(conn->workdir);
+    jump_close(conn->jump);
     free(conn->root);
     free(conn->uri);
     free(conn->workdir);

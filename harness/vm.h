@@ -22,6 +22,7 @@
 struct vm_conn;
 struct vm;
 struct console;
+struct guest_route;
 
 /* What is in force on a running domain, read back after start. */
 struct vm_caps {
@@ -71,6 +72,42 @@ int vm_conn_pool(struct vm_conn *conn);
 
 /* Give a file we created in the workdir to conn's QEMU user (no-op when embedded); 0/-1. */
 int vm_conn_hand(struct vm_conn *conn, const char *path);
+
+/* Is conn a remote host's (qemu+ssh)? */
+bool vm_conn_remote(const struct vm_conn *conn);
+
+/* How to reach a guest's forward port of conn (guest_connect_via): NULL on this host. */
+const struct guest_route *vm_conn_route(const struct vm_conn *conn);
+
+/*
+ * A port for a guest's forward: a free one on this host, or a random one in a high range
+ * on a remote host (which cannot be probed from here: QEMU refuses a taken one, and the
+ * caller tries another, as for a port taken meanwhile here).  0 when none (reported).
+ */
+unsigned vm_conn_port(struct vm_conn *conn);
+
+/*
+ * Set def's console for conn: the unix socket sock QEMU listens on, or on a remote host a
+ * pty libvirt streams (vm_start reads it the same way).
+ */
+void vm_conn_console(const struct vm_conn *conn, struct vm_def *def, const char *sock);
+
+/*
+ * Make the results disk made at path (in the workdir) usable by conn's QEMU: *used is the
+ * path the domain XML names (malloc'd): path itself, given to QEMU's user for a local
+ * daemon, or on a remote host the per-run volume it was uploaded as (volume.h).  0/-1.
+ */
+int vm_conn_disk_put(struct vm_conn *conn, const char *path, char **used);
+
+/*
+ * Bring the results disk used (vm_conn_disk_put) back into path for salvage, after the VM
+ * stopped: a remote host's volume is downloaded into a new file there (the disk made at
+ * path is replaced; O_EXCL, O_NOFOLLOW, in our private folder).  No-op on this host.  0/-1.
+ */
+int vm_conn_disk_get(struct vm_conn *conn, const char *used, const char *path);
+
+/* Delete what vm_conn_disk_put made on a remote host (no-op on this host, NULL fine). */
+void vm_conn_disk_drop(struct vm_conn *conn, const char *used);
 
 /*
  * Start a transient domain from XML.  With console_sock (the domain's serial console

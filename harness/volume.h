@@ -48,4 +48,51 @@ int volume_pool_ready(virConnectPtr conn);
 int volume_put(virConnectPtr conn, const char *path, uid_t uid, gid_t gid, char **vol_path,
                bool *uploaded);
 
+/*
+ * Per-run volumes (a remote host's results disks): "vmsweep-run-<tag>-<pid>-<rand>-<base>",
+ * tag the harness host's (volume_host_tag: several harness hosts may share a libvirt
+ * host, and a PID says something only on its own host), pid and rand (6 letters or
+ * digits) the run's, base the local file's name (characters as for volume_name).  A run
+ * deletes its own at teardown; volume_reap deletes those a killed run left.
+ */
+#define VOLUME_RUN_PREFIX "vmsweep-run-"
+#define VOLUME_TAG_LEN    8
+
+/* This host's tag: 8 hex digits of the SHA-256 of /etc/machine-id (else the host name). */
+void volume_host_tag(char tag[VOLUME_TAG_LEN + 1]);
+
+/* The name of a per-run volume; 0, or -1 when an argument is not of its shape or no room. */
+int volume_run_name(const char *tag, long pid, const char *rand, const char *base, char *out,
+                    size_t len);
+
+/*
+ * Is name a per-run volume of the harness host tag?  true and *pid (its run's PID), or
+ * false for any other name (of another host, a content volume, anything else).
+ */
+bool volume_run_parse(const char *name, const char *tag, long *pid);
+
+/*
+ * Upload the file at path (sparse: its holes are not sent) as the new volume name of the
+ * vmsweep pool, readable by uid:gid only.  *vol_path gets its path on the host (malloc'd).
+ * 0, or -1 (reported; nothing left of it).
+ */
+int volume_run_put(virConnectPtr conn, const char *path, const char *name, uid_t uid, gid_t gid,
+                   char **vol_path);
+
+/*
+ * Download the volume at vol_path into the new file dest (O_EXCL, O_NOFOLLOW, 0600; holes
+ * stay holes), at most max_bytes, fsynced.  0, or -1 (reported; dest removed).
+ */
+int volume_get(virConnectPtr conn, const char *vol_path, const char *dest,
+               unsigned long long max_bytes);
+
+/* Delete the volume at vol_path; 0, or -1 (reported as a warning). */
+int volume_drop(virConnectPtr conn, const char *vol_path);
+
+/*
+ * Delete the per-run volumes of this host's tag whose run is gone (no process with its
+ * PID here; never our own).  Returns how many were deleted (0 when there is no pool).
+ */
+int volume_reap(virConnectPtr conn, const char *tag);
+
 #endif

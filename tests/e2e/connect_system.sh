@@ -6,46 +6,14 @@
 # once, reused by the next run) and the other per-run files through the folder handed to
 # it; the rows come back; no domain and no per-run folder is left.
 . "$(dirname "$0")/_lib.sh"
-[ "$(id -u)" = 0 ] || skip "the system daemon needs root"
-[ -x /usr/sbin/libvirtd ] && [ -x /usr/sbin/virtlogd ] || skip "no /usr/sbin/libvirtd or /usr/sbin/virtlogd (package libvirt-daemon)"
-command -v virsh >/dev/null || skip "no virsh (package libvirt-clients)"
-# A daemon someone else runs is not ours to start or stop.
-for s in libvirt-sock virtlogd-sock; do
-	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' /run/libvirt/$s 2>/dev/null &&
-		skip "a daemon already listens on /run/libvirt/$s"
-done
-vsys() { timeout 20 virsh -c qemu:///system "$@"; }
-stop() { # stop PID: TERM, wait for it, fail if it lives on
-	kill "$1" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-	fail "daemon $1 did not stop"
-}
-
-/usr/sbin/libvirtd --pid-file "$T/libvirtd.pid" >libvirtd.log 2>&1 &
-libvirtd=$!
-# A fresh daemon probes the QEMU binaries (x86_64, aarch64, arm) before it answers for
-# them: wait for it, up to 3 minutes.
-for ((i = 0; i < 900; i++)); do vsys version >/dev/null 2>&1 && break; sleep 0.2; done
-if ! vsys version >/dev/null 2>&1; then
-	# Seen in the fresh Debian 12 chroot of ../shared/tools/fresh-machine.sh: the daemon
-	# answers, but its QEMU capability probe never yields an x86_64 emulator (the embedded
-	# driver works there).  That is the daemon's environment, not vmsweep: say it, skip.
-	if grep -q 'Cannot find suitable emulator for x86_64' libvirtd.log; then
-		tail -5 libvirtd.log
-		stop "$libvirtd"
-		skip "this system libvirtd finds no QEMU for x86_64 (its capability probe fails here)"
-	fi
-	tail -30 libvirtd.log
-	fail "libvirtd did not come up in 3 minutes"
-fi
+sysd_check
+libvirtd_start
 
 "$VMSWEEP" doctor --connect qemu:///system >doc1.txt 2>&1 && { cat doc1.txt; fail "doctor passed without virtlogd"; }
 grep -q '^FAIL  virtlogd socket.*start virtlogd' doc1.txt || { cat doc1.txt; fail "doctor does not say to start virtlogd"; }
 ok "doctor says virtlogd is missing"
 
-/usr/sbin/virtlogd --pid-file "$T/virtlogd.pid" >virtlogd.log 2>&1 &
-virtlogd=$!
-for ((i = 0; i < 100; i++)); do [ -S /run/libvirt/virtlogd-sock ] && break; sleep 0.1; done
+virtlogd_start
 "$VMSWEEP" doctor --connect qemu:///system >doc2.txt 2>&1 || { cat doc2.txt; fail "doctor fails with both daemons up"; }
 grep -q "^ok    libvirt at 'qemu:///system', files for its QEMU in '/tmp/vmsweep-run-" doc2.txt || { cat doc2.txt; fail "doctor does not report the connection"; }
 grep -q "^ok    storage pool 'vmsweep'" doc2.txt || { cat doc2.txt; fail "doctor does not report the storage pool"; }
@@ -86,7 +54,7 @@ vsys list --all --name | grep -q '^vmsweep-' && fail "domain left on the system 
 [ "$(ls -d /tmp/vmsweep-run-* 2>/dev/null | wc -l)" = $((before - 1)) ] || fail "per-run folder left in /tmp"
 ok "no domain and no per-run folder left; a dead run's folder reaped, a live one's kept"
 
-stop "$libvirtd"
-stop "$virtlogd"
+stop_pid "$libvirtd"
+stop_pid "$virtlogd"
 [ -z "$(qemu_pids)" ] || fail "QEMU left running"
 ok "daemons stopped by PID"

@@ -151,6 +151,26 @@ static void test_network_restricted(void **state)
     free(xml);
 }
 
+/* A remote host's console: a pty libvirt streams, no socket path of this host. */
+static void test_console_pty(void **state)
+{
+    struct vm_def d;
+    char *xml = NULL;
+    (void)state;
+    base_def(&d);
+    d.console_sock = NULL;
+    d.console_pty = true;
+    assert_int_equal(domxml_build(&d, &xml), 0);
+    assert_non_null(strstr(xml, "<serial type='pty'>\n      <target port='0'/>\n    </serial>"));
+    assert_non_null(strstr(xml, "<console type='pty'>\n      <target type='serial' port='0'/>"));
+    assert_null(strstr(xml, "type='unix'"));
+    free(xml);
+    d.console_pty = false;
+    assert_int_equal(domxml_build(&d, &xml), 0);
+    assert_null(strstr(xml, "<serial type"));
+    free(xml);
+}
+
 /* The state snapshot: memory to the (escaped) path, and every disk of the domain left
  * alone, named as the domain XML names it. */
 static void test_snapshot(void **state)
@@ -253,7 +273,8 @@ int main(void)
         cmocka_unit_test(test_golden_aarch64_tcg), cmocka_unit_test(test_golden_aarch64_hvf),
         cmocka_unit_test(test_golden_escaping),    cmocka_unit_test(test_split_numa),
         cmocka_unit_test(test_validate),           cmocka_unit_test(test_network_restricted),
-        cmocka_unit_test(test_golden_probe),       cmocka_unit_test(test_snapshot),
+        cmocka_unit_test(test_console_pty),        cmocka_unit_test(test_golden_probe),
+        cmocka_unit_test(test_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,11 +41,61 @@ static void test_decide(void **state)
     assert_int_equal(volume_decide(true, 0, 100), VOLUME_UPLOAD);
 }
 
+static void test_run_name(void **state)
+{
+    char n[VOLUME_NAME_MAX];
+    long pid = 0;
+    (void)state;
+    assert_int_equal(
+        volume_run_name("0035969e", 4242, "Zq3xYw", "vmsweep-4242-0-17-results.img", n, sizeof(n)),
+        0);
+    assert_string_equal(n, "vmsweep-run-0035969e-4242-Zq3xYw-vmsweep-4242-0-17-results.img");
+    assert_true(volume_run_parse(n, "0035969e", &pid));
+    assert_int_equal(pid, 4242);
+    /* The base's odd characters are replaced, as in content names. */
+    assert_int_equal(volume_run_name("0035969e", 1, "abcdef", "a b/c", n, sizeof(n)), 0);
+    assert_string_equal(n, "vmsweep-run-0035969e-1-abcdef-a_b_c");
+    /* Not a tag, a PID, a rand of 6 letters or digits, a base; no room: refused. */
+    assert_int_equal(volume_run_name("0035969", 1, "abcdef", "x", n, sizeof(n)), -1);
+    assert_int_equal(volume_run_name("0035969E", 1, "abcdef", "x", n, sizeof(n)), -1);
+    assert_int_equal(volume_run_name("0035969e", 0, "abcdef", "x", n, sizeof(n)), -1);
+    assert_int_equal(volume_run_name("0035969e", 1, "abc-ef", "x", n, sizeof(n)), -1);
+    assert_int_equal(volume_run_name("0035969e", 1, "abcde", "x", n, sizeof(n)), -1);
+    assert_int_equal(volume_run_name("0035969e", 1, "abcdef", "", n, sizeof(n)), -1);
+    assert_int_equal(volume_run_name("0035969e", 1, "abcdef", "x", n, 20), -1);
+}
+
+static void test_run_parse(void **state)
+{
+    long pid = 7;
+    (void)state;
+    assert_true(volume_run_parse("vmsweep-run-0035969e-999999999-Zq3xYw-x", "0035969e", &pid));
+    assert_int_equal(pid, 999999999);
+    pid = 7;
+    /* Another harness host's: not ours to judge by PID. */
+    assert_false(volume_run_parse("vmsweep-run-ffffffff-12-Zq3xYw-x", "0035969e", &pid));
+    /* Content volumes, and anything not of the shape, are never taken for run volumes. */
+    assert_false(volume_run_parse("vmsweep-" SHA "-initrd.img", "0035969e", &pid));
+    assert_false(volume_run_parse("vmsweep-run-0035969e-12-Zq3xYw-", "0035969e", &pid));
+    assert_false(volume_run_parse("vmsweep-run-0035969e-12-Zq3xYw", "0035969e", &pid));
+    assert_false(volume_run_parse("vmsweep-run-0035969e-012-Zq3xYw-x", "0035969e", &pid));
+    assert_false(volume_run_parse("vmsweep-run-0035969e--12-Zq3xYw-x", "0035969e", &pid));
+    assert_false(volume_run_parse("vmsweep-run-0035969e-12-Zq3x-w-x", "0035969e", &pid));
+    assert_false(volume_run_parse("vmsweep-run-0035969e-12x-Zq3xYw-x", "0035969e", &pid));
+    assert_false(
+        volume_run_parse("vmsweep-run-0035969e-99999999999999999999-Zq3xYw-x", "0035969e", &pid));
+    assert_false(volume_run_parse("vmsweep-run-0035969e12-Zq3xYw-x", "0035969e", &pid));
+    assert_false(volume_run_parse("other", "0035969e", &pid));
+    assert_int_equal(pid, 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name),
         cmocka_unit_test(test_decide),
+        cmocka_unit_test(test_run_name),
+        cmocka_unit_test(test_run_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
