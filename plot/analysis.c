@@ -4,6 +4,7 @@
  * vcpus) one group.  Every method is then applied to the level medians.
  */
 #include "analysis.h"
+#include "compareinput.h"
 #include "sizing.h"
 
 #include <math.h>
@@ -557,42 +558,61 @@ static int make_scaling(struct analysis *a)
     return 0;
 }
 
-/*
- * Results of several architectures (the CSV's arch column) are different machines: each
- * plan of each becomes its own series, named plan@arch, so every output (knees, scaling,
- * sizing, plots) keeps them apart.  Returns whether there were several.
- */
-static bool split_arches(struct csv_table *const *tables, size_t n)
+/* Whether the tables disagree on a field of theirs: the rows' arch, or the tables' host. */
+static bool tables_differ(struct csv_table *const *tables, size_t n, bool by_host)
 {
     const char *first = NULL;
-    bool mixed = false;
 
-    for (size_t t = 0; t < n && !mixed; t++)
-        for (size_t r = 0; r < tables[t]->n && !mixed; r++) {
+    for (size_t t = 0; t < n; t++) {
+        if (by_host) {
+            const char *h = tables[t]->host;
+            if (*h && first && strcmp(first, h))
+                return true;
+            if (*h && !first)
+                first = h;
+            continue;
+        }
+        for (size_t r = 0; r < tables[t]->n; r++) {
             const char *a = tables[t]->rows[r].arch;
+            if (*a && first && strcmp(first, a))
+                return true;
             if (*a && !first)
                 first = a;
-            else if (*a)
-                mixed = strcmp(first, a) != 0;
         }
-    for (size_t t = 0; t < n && mixed; t++)
+    }
+    return false;
+}
+
+/*
+ * Results of several architectures (the CSV's arch column) or of hosts of different CPU
+ * models (the run's manifest, csv_table.host) are different machines: each plan of each
+ * becomes its own series, named plan@arch, plan@model or plan@arch/model, so every
+ * output (knees, scaling, sizing, plots) keeps them apart.  Sets which split.
+ */
+static void split_machines(struct csv_table *const *tables, size_t n, bool *arches, bool *hosts)
+{
+    *arches = tables_differ(tables, n, false);
+    *hosts = tables_differ(tables, n, true);
+    for (size_t t = 0; t < n && (*arches || *hosts); t++)
         for (size_t r = 0; r < tables[t]->n; r++) {
             struct csv_row *row = &tables[t]->rows[r];
-            char plan[CSV_PLAN_MAX];
-            if (!row->arch[0])
+            char tag[64], plan[CSV_PLAN_MAX];
+            const char *a = *arches ? row->arch : "", *h = *hosts ? tables[t]->host : "";
+            if (!*a && !*h)
                 continue;
-            /* plan@arch within CSV_PLAN_MAX: the plan gives way, never the arch. */
-            snprintf(plan, sizeof(plan), "%.*s@%s", (int)(CSV_PLAN_MAX - 2 - strlen(row->arch)),
-                     row->plan, row->arch);
+            snprintf(tag, sizeof(tag), "%.16s%s%.40s", a, *a && *h ? "/" : "", h);
+            /* plan@tag within CSV_PLAN_MAX: the plan gives way, never the tag. */
+            snprintf(plan, sizeof(plan), "%.*s@%s", (int)(CSV_PLAN_MAX - 2 - strlen(tag)),
+                     row->plan, tag);
             memcpy(row->plan, plan, sizeof(plan));
         }
-    return mixed;
 }
 
 int analysis_build(struct csv_table *const *tables, size_t n, double slo_p99_us, FILE *diag,
                    struct analysis **out)
 {
-    bool mixed = split_arches(tables, n);
+    bool mixed, hosts;
+    split_machines(tables, n, &mixed, &hosts);
     struct analysis *a = NULL;
     struct rowref *refs = NULL;
     size_t total = 0, k = 0, i = 0;
@@ -669,6 +689,11 @@ int analysis_build(struct csv_table *const *tables, size_t n, double slo_p99_us,
                  "the results come from machines of several architectures: each is its own "
                  "series (plan@arch); compare their shapes, not their numbers") < 0)
             goto oom;
+    for (size_t g = 0; hosts && g < a->n_groups; g++)
+        if (warn(&a->groups[g],
+                 "the results come from hosts of different CPU models: each is its own "
+                 "series (plan@model); compare their shapes, not their numbers") < 0)
+            goto oom;
     if (make_scaling(a) < 0)
         goto oom;
     *out = a;
@@ -697,6 +722,11 @@ int analysis_load(const char *const *paths, size_t n, double slo_p99_us, FILE *d
     for (size_t i = 0; i < n; i++) {
         if (csv_read(paths[i], diag, &t[i]) < 0)
             goto cleanup;
+        /* Which host CPU ran it: results of different ones are different series. */
+        char *host = compareinput_csv_host(paths[i]);
+        if (host)
+            snprintf(t[i]->host, sizeof(t[i]->host), "%s", host);
+        free(host);
     }
     ret = analysis_build(t, n, slo_p99_us, diag, out);
 cleanup:

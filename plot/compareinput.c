@@ -390,6 +390,35 @@ cJSON *compareinput_csv_manifest(const char *csv)
     return m;
 }
 
+char *compareinput_csv_host(const char *csv)
+{
+    cJSON *m = compareinput_csv_manifest(csv), *size;
+    char *dir = strdup(csv), *ret = NULL;
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    const char *sub;
+
+    if (!m || !slash)
+        goto cleanup;
+    *slash = '\0';
+    sub = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+    cJSON_ArrayForEach(size, cJSON_GetObjectItemCaseSensitive(m, "sizes"))
+    {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(size, "dir");
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(size, "host");
+        const cJSON *model = cJSON_GetObjectItemCaseSensitive(h, "cpu_model");
+        if (!cJSON_IsString(model))
+            model = cJSON_GetObjectItemCaseSensitive(h, "node_model");
+        if (cJSON_IsString(d) && !strcmp(d->valuestring, sub) && cJSON_IsString(model)) {
+            ret = strdup(model->valuestring);
+            break;
+        }
+    }
+cleanup:
+    free(dir);
+    cJSON_Delete(m);
+    return ret;
+}
+
 char *compareinput_csv_fact(const char *csv, enum compareinput_field f)
 {
     struct compareinput *in = calloc(1, sizeof(*in));

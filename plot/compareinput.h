@@ -71,6 +71,13 @@ char *compareinput_csv_fact(const char *csv, enum compareinput_field f);
  * compareinput_csv_fact. */
 cJSON *compareinput_csv_manifest(const char *csv);
 
+/*
+ * The CPU model of the host that ran the CSV file csv (its size's "host" in the run's
+ * manifest: "cpu_model", else "node_model"), malloc'd; NULL when the manifest does not
+ * say (nothing is reported).
+ */
+char *compareinput_csv_host(const char *csv);
+
 /* Release a side; NULL is accepted. */
 void compareinput_free(struct compareinput *in);
 

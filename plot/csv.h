@@ -63,7 +63,9 @@ struct csv_table {
     char *name;
     struct csv_row *rows;
     size_t n;
-    int has_mean; /* the file has a mean_us column */
+    int has_mean;            /* the file has a mean_us column */
+    char host[CSV_PLAN_MAX]; /* the host's CPU model, from the run's manifest (not the
+                              * CSV: set by analysis_load); "" when unknown */
 };
 
 /*

@@ -5,7 +5,7 @@
 # records every host and, per size, where it ran.  Then one host dies mid-run (its daemon
 # and its QEMU killed, as a crashed machine): its size is run again on the other host,
 # the rows it had stay in their folder, nothing is left on either host.  A size no host
-# can hold is an input error before any VM.
+# can hold is an input error before any VM; one Ctrl-C tears down the VMs on both hosts.
 . "$(dirname "$0")/_lib.sh"
 sysd_check
 virtlogd_start
@@ -52,7 +52,21 @@ d=$(json $m "$lost[0]['dir']")
 [ "$(json lost/knee.json 'sorted(g["vcpus"] for g in j)')" = "[1, 2]" ] || fail "the analysis does not hold both sizes"
 ok "a host lost mid-run: its size completed on the other, the attempt's folder kept ($d)"
 
+# One Ctrl-C while both hosts run a size: both VMs are torn down, the rows so far kept.
 libvirtd_start
+"$VMSWEEP" run "${HOSTS[@]}" --vcpus 1,2 --workload cpu --arg work=20000 --concurrency 1,2,4,8 --duration 3s \
+	--warmup 5 --timeout 20s --rerun-interfered 0 -o int >/dev/null 2>int.txt &
+run=$!
+wait_for int.txt 'qemu:///system\]: guest CPU' 180 && wait_for int.txt 'embedded\]: guest CPU' 60 ||
+	{ kill $run; tail -20 int.txt; fail "the two sizes never both came up"; }
+kill -INT $run
+wait $run
+rc=$?
+[ $rc = 130 ] || { tail -20 int.txt; fail "Ctrl-C over two hosts: exit $rc, not 130"; }
+[ "$(json int/manifest.json 'j.get("interrupted")')" != None ] || fail "the manifest does not say it was interrupted"
+[ -z "$(qemu_pids)" ] || fail "QEMU left running after Ctrl-C over two hosts"
+ok "one Ctrl-C tears down the VMs on both hosts (exit 130)"
+
 vsys list --all --name | grep -q '^vmsweep-' && fail "domain left on the system daemon: $(vsys list --all --name)"
 stop_pid "$libvirtd"
 stop_pid "$virtlogd"

@@ -185,6 +185,40 @@ static void test_arch_series(void **state)
     csv_free(t);
 }
 
+/* Tables from hosts of different CPU models (the run's manifest, csv_table.host) are
+ * different series (plan@model, with the architecture too when those differ); tables
+ * from one model, or of unknown hosts, keep their plan names. */
+static void test_host_series(void **state)
+{
+    static const char *text = "plan,vcpus,concurrency,qps,p50_us,p90_us,p99_us\ncpu,2,1,5,1,2,3\n";
+    struct csv_table *t[2] = {NULL, NULL};
+    struct analysis *a = NULL;
+    (void)state;
+    assert_null(parse_err(text, &t[0]));
+    assert_null(parse_err(text, &t[1]));
+    snprintf(t[0]->host, sizeof(t[0]->host), "EPYC-Rome-v4");
+    snprintf(t[1]->host, sizeof(t[1]->host), "Skylake-Server-IBRS");
+    assert_int_equal(analysis_build(t, 2, 0, stderr, &a), 0);
+    assert_int_equal(a->n_groups, 2);
+    assert_string_equal(a->groups[0].plan, "cpu@EPYC-Rome-v4");
+    assert_string_equal(a->groups[1].plan, "cpu@Skylake-Server-IBRS");
+    assert_non_null(strstr(a->groups[0].warnings[a->groups[0].n_warnings - 1],
+                           "hosts of different CPU models"));
+    analysis_free(a);
+    csv_free(t[0]);
+    csv_free(t[1]);
+    /* One model (or one unknown): one series, as named. */
+    assert_null(parse_err(text, &t[0]));
+    assert_null(parse_err(text, &t[1]));
+    snprintf(t[0]->host, sizeof(t[0]->host), "EPYC-Rome-v4");
+    assert_int_equal(analysis_build(t, 2, 0, stderr, &a), 0);
+    assert_int_equal(a->n_groups, 1);
+    assert_string_equal(a->groups[0].plan, "cpu");
+    analysis_free(a);
+    csv_free(t[0]);
+    csv_free(t[1]);
+}
+
 static void test_read_file(void **state)
 {
     struct csv_table *t = NULL;
@@ -328,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_header_only_and_free_null),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_arch_series),
+        cmocka_unit_test(test_host_series),
         cmocka_unit_test(test_read_file),
         cmocka_unit_test(test_read_not_regular),
         cmocka_unit_test(test_too_many_columns),
