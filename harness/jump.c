@@ -133,6 +133,13 @@ int jump_parse_uri(const char *uri, const char *default_user, struct jump_target
     }
     auth = sep + 3;
     end = auth + strcspn(auth, "/?#");
+    if (strncmp(end, "/session", 8) == 0 && strchr("?#", end[8])) {
+        /* Its pool would be in that user's home there, which we cannot name from here. */
+        log_error("'%s' names a remote session daemon: not supported; a remote host's "
+                  "system daemon is ('.../system')",
+                  uri);
+        return -1;
+    }
     at = NULL;
     for (const char *p = auth; p < end; p++)
         if (*p == '@')

@@ -366,6 +366,14 @@ void placement_finish(struct placement *p, size_t item)
     it->state = PLACEMENT_FINISHED;
 }
 
+void placement_keep(struct placement *p, size_t item)
+{
+    /* Its host's failure released what it held: nothing to give back. */
+    if (item < p->nitems && p->items[item].state == PLACEMENT_PENDING &&
+        p->items[item].attempts > 0)
+        p->items[item].state = PLACEMENT_FINISHED;
+}
+
 const char *placement_result_name(enum placement_result r)
 {
     switch (r) {

@@ -157,6 +157,13 @@ enum placement_result placement_next(struct placement *p, bool oversubscribe, si
 /* The size item, PLACEMENT_RUNNING, has finished: PLACEMENT_FINISHED, its host released. */
 void placement_finish(struct placement *p, size_t item);
 
+/*
+ * The size item was requeued when its host failed (PLACEMENT_PENDING), yet its run there
+ * finished after all (the failure was another size's VM that would not start): it is not
+ * to run again (PLACEMENT_FINISHED).  Anything else is left as it is.
+ */
+void placement_keep(struct placement *p, size_t item);
+
 /* A short name of r ("ok", "wait", "never", "no host", "done") for messages. */
 const char *placement_result_name(enum placement_result r);
 

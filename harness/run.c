@@ -135,6 +135,15 @@ struct run_host {
     char label[64];     /* its name in the log and the status line */
 };
 
+/* What one thread runs: a VM size, or a part of its repetitions (a CI gate's runs of one
+ * size spread over several hosts). */
+struct run_work {
+    size_t size;    /* spec_size_count index */
+    uint64_t runs;  /* its repetitions when parts > 1 */
+    unsigned part;  /* 0-based */
+    unsigned parts; /* 1: the whole size */
+};
+
 /* Everything shared by the sizes of one run.  Sizes on several hosts run in threads of
  * their own: lock guards csvs, ab_dirs, the progress and the status line. */
 struct run_ctx {
@@ -143,8 +152,10 @@ struct run_ctx {
     struct run_host *hosts;
     size_t nhosts;
     pthread_mutex_t lock;
-    pthread_cond_t done; /* a size's thread ended */
-    char (*status)[160]; /* per size: what it is doing now, "" when not running */
+    pthread_cond_t done;   /* a size's thread ended */
+    struct run_work *work; /* what the threads run, in order */
+    size_t nwork;
+    char (*status)[160]; /* per work item: what it is doing now, "" when not running */
     struct keys keys;
     char *manifest_path;
     cJSON *manifest;
@@ -247,6 +258,8 @@ struct size_judged {
 /* One VM size in flight. */
 struct size_ctx {
     struct run_ctx *run;
+    const struct spec *s;  /* the run's spec, or its part's (runs split over hosts) */
+    size_t slot;           /* its work item: the status line's slot */
     struct run_host *host; /* where it runs */
     struct run_arch *ra;   /* its architecture's image, accelerator, CPU model there */
     size_t idx;            /* which VM size */
@@ -327,7 +340,7 @@ static int size_watch(struct size_ctx *sc)
     if (sc->g && now >= sc->next_feed_ms) {
         int st;
         /* Feed at least three times per dead-man period, so one lost feed is harmless. */
-        uint64_t every = (uint64_t)sc->run->s->deadman_s * 1000 / 3;
+        uint64_t every = (uint64_t)sc->s->deadman_s * 1000 / 3;
         sc->next_feed_ms = now + (every < RUN_FEED_EVERY_MS ? every : RUN_FEED_EVERY_MS);
         /* SETSTAT on the open SFTP channel: a feed forks nothing in the guest while it
          * measures; exec'ing touch is the fallback. */
@@ -349,7 +362,7 @@ static void run_status(const struct size_ctx *sc, const char *what)
     size_t off = 0;
 
     pthread_mutex_lock(&run->lock);
-    snprintf(run->status[sc->idx], sizeof(run->status[0]), "size %zu/%zu (%u vCPU%s%s%s): %s",
+    snprintf(run->status[sc->slot], sizeof(run->status[0]), "size %zu/%zu (%u vCPU%s%s%s): %s",
              sc->idx + 1, n, sc->vcpus, sc->label_arch, run->nhosts > 1 ? " on " : "",
              run->nhosts > 1 ? sc->host->label : "", what);
     if (run->runs_done && run->runs_total) {
@@ -359,7 +372,7 @@ static void run_status(const struct size_ctx *sc, const char *what)
         pct = run->runs_done * 100 / run->runs_total;
     }
     /* Every running size, when several run at once (on several hosts). */
-    for (size_t k = 0; k < n && off < sizeof(line); k++)
+    for (size_t k = 0; k < run->nwork && off < sizeof(line); k++)
         if (run->status[k][0])
             off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", off ? " | " : "",
                                     run->status[k]);
@@ -600,7 +613,7 @@ static size_t size_pull(struct size_ctx *sc, const char *dir)
         log_info("%s: pulling the rows written so far (Ctrl-C again to skip)", sc->label);
     guest_xfer_init(&x, size_pull_tick, sc);
     pulled = size_pull_dir(sc, RUN_GUEST_OUT, dir, &x);
-    for (int k = 0; k < 2 && sc->run->s->base_args.n && !x.stopped; k++) {
+    for (int k = 0; k < 2 && sc->s->base_args.n && !x.stopped; k++) {
         char *remote = fsutil_printf("%s/%s", RUN_GUEST_OUT, run_ab_side[k]);
         char *local = fsutil_printf("%s/%s", dir, run_ab_side[k]);
         if (remote && local)
@@ -661,7 +674,7 @@ static void add_timing(cJSON *t, const char *key, uint64_t start_ms)
 /* Check what libvirt says is in force against what was asked. */
 static int check_caps(struct size_ctx *sc, const struct vm_def *def, cJSON *m)
 {
-    const struct spec *s = sc->run->s;
+    const struct spec *s = sc->s;
     struct vm_caps caps;
     cJSON *c = cJSON_AddObjectToObject(m, "caps_in_force");
     bool ok = true;
@@ -765,7 +778,7 @@ static char *size_host_sync_cmd(struct size_ctx *sc)
 
 static int size_prepare(struct size_ctx *sc, cJSON *m)
 {
-    const struct spec *s = sc->run->s;
+    const struct spec *s = sc->s;
     char *out = NULL;
     int st = -1;
 
@@ -903,7 +916,7 @@ static int size_more(struct size_ctx *sc, const struct spec *x, const char *dir)
 
 static void size_refine(struct size_ctx *sc, const char *dir, cJSON *timings)
 {
-    struct spec extra = *sc->run->s; /* shallow: only the levels change, nothing is freed */
+    struct spec extra = *sc->s; /* shallow: only the levels change, nothing is freed */
     struct analysis *a = NULL;
     uint64_t t0 = guest_now_ms();
 
@@ -936,7 +949,7 @@ cleanup:
  */
 static size_t size_rerun(struct size_ctx *sc, const char *dir, cJSON *timings)
 {
-    struct spec extra = *sc->run->s; /* shallow: only the levels and runs change */
+    struct spec extra = *sc->s; /* shallow: only the levels and runs change */
     uint64_t most = 0, t0 = guest_now_ms();
     size_t redo = 0;
 
@@ -971,7 +984,7 @@ static size_t size_rerun(struct size_ctx *sc, const char *dir, cJSON *timings)
     log_warn("%s: measuring again %zu level(s) a busy host starved (%zu run(s); pass %u of at "
              "most %llu)",
              sc->label, extra.nlevels, redo, sc->reruns,
-             (unsigned long long)sc->run->s->rerun_interfered);
+             (unsigned long long)sc->s->rerun_interfered);
     if (size_more(sc, &extra, dir) < 0) {
         log_warn("%s: the pass that measured again did not finish; keeping what it wrote",
                  sc->label);
@@ -991,7 +1004,7 @@ static size_t size_rerun(struct size_ctx *sc, const char *dir, cJSON *timings)
  */
 static void size_runs_auto(struct size_ctx *sc, const char *dir, cJSON *timings, cJSON *m)
 {
-    struct spec extra = *sc->run->s; /* shallow: only the levels and runs change */
+    struct spec extra = *sc->s; /* shallow: only the levels and runs change */
     cJSON *log = cJSON_AddArrayToObject(m, "runs_auto");
     uint64_t t0 = guest_now_ms();
 
@@ -1152,7 +1165,7 @@ static int confirm_row(const char *path, double *qps, double *p50, double *p99)
  */
 static void size_confirm(struct size_ctx *sc, const char *dir, cJSON *timings)
 {
-    const struct spec *s = sc->run->s;
+    const struct spec *s = sc->s;
     struct analysis *a = size_analyse(dir, s->slo_p99_us);
     const struct analysis_group *g;
     char *local = NULL, *remote = NULL;
@@ -1260,7 +1273,7 @@ cleanup:
  */
 static int size_interleave(struct size_ctx *sc, bool *aborted)
 {
-    const struct spec *s = sc->run->s;
+    const struct spec *s = sc->s;
     struct spec side[2];
     int rc = 0;
 
@@ -1292,7 +1305,7 @@ static int size_interleave(struct size_ctx *sc, bool *aborted)
 static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, cJSON *m,
                       enum run_status *st)
 {
-    const struct spec *s = sc->run->s;
+    const struct spec *s = sc->s;
     bool aborted = false, ab = s->base_args.n > 0;
     int rc;
     uint64_t t0 = guest_now_ms();
@@ -1538,13 +1551,23 @@ static void note_guest_activity(const struct size_ctx *sc, cJSON *m)
                  sc->label, a->other_cpu_s, share * 100);
 }
 
-static int size_run(struct run_ctx *run, struct run_host *host, size_t idx, cJSON *m,
+static int size_run(struct run_ctx *run, struct run_host *host, const struct run_work *w, cJSON *m,
                     bool *host_lost)
 {
-    const struct spec *s = run->s;
+    /* A part of a size's repetitions (split over hosts) runs with its share of them. */
+    struct spec part = *run->s; /* shallow: only the runs change, nothing is freed */
+    const struct spec *s = &part;
+    const size_t idx = w->size;
     struct run_arch *ra = &host->arch[spec_size_arch(s, idx)];
-    struct size_ctx sc = {
-        .run = run, .host = host, .ra = ra, .idx = idx, .vcpus = spec_size_vcpus(s, idx)};
+    struct size_ctx sc = {.run = run,
+                          .s = s,
+                          .slot = (size_t)(w - run->work),
+                          .host = host,
+                          .ra = ra,
+                          .idx = idx,
+                          .vcpus = spec_size_vcpus(s, idx)};
+    if (w->parts > 1)
+        part.runs = w->runs;
     struct vm_def def;
     struct vmstate vs = {0};
     char name[96], *dir = NULL, *disk = NULL, *console = NULL, *cmdline = NULL, *xml = NULL;
@@ -1561,11 +1584,20 @@ static int size_run(struct run_ctx *run, struct run_host *host, size_t idx, cJSO
         snprintf(tag, sizeof(tag), "-%s", domxml_arch_names[ra->arch]);
         snprintf(sc.label_arch, sizeof(sc.label_arch), " %s", domxml_arch_names[ra->arch]);
     }
-    snprintf(sc.label, sizeof(sc.label), "[%u vCPU%s%s%s]", sc.vcpus, sc.label_arch,
+    char part_tag[32] = "";
+    if (w->parts > 1)
+        snprintf(part_tag, sizeof(part_tag), " part %u/%u", w->part + 1, w->parts);
+    snprintf(sc.label, sizeof(sc.label), "[%u vCPU%s%s%s%s]", sc.vcpus, sc.label_arch, part_tag,
              run->nhosts > 1 ? " @" : "", run->nhosts > 1 ? host->label : "");
     snprintf(name, sizeof(name), "vmsweep-%ld-%zu-%u", (long)getpid(), idx,
              (unsigned)(time(NULL) & 0xffff));
     cJSON_AddNumberToObject(m, "vcpus", sc.vcpus);
+    if (w->parts > 1) {
+        /* Its repetitions are split over hosts: this part's share. */
+        cJSON_AddNumberToObject(m, "part", w->part + 1);
+        cJSON_AddNumberToObject(m, "parts", w->parts);
+        cJSON_AddNumberToObject(m, "runs", (double)w->runs);
+    }
     cJSON_AddStringToObject(m, "arch", domxml_arch_names[ra->arch]);
     cJSON_AddStringToObject(m, "machine", domxml_machine(ra->arch));
     cJSON_AddStringToObject(m, "accel", run_accel_name(&ra->accel));
@@ -2116,7 +2148,7 @@ static void *run_job_main(void *arg)
 {
     struct run_job *j = arg;
 
-    j->st = size_run(j->run, j->host, j->idx, j->m, &j->host_lost);
+    j->st = size_run(j->run, j->host, &j->run->work[j->idx], j->m, &j->host_lost);
     pthread_mutex_lock(&j->run->lock);
     j->ended = true;
     j->run->status[j->idx][0] = '\0';
@@ -2141,7 +2173,7 @@ static struct placement_need size_need(const struct spec *s, size_t k)
 static int run_plan(const struct run_ctx *run, struct placement **out, bool *input)
 {
     const struct spec *s = run->s;
-    const size_t n = spec_size_count(s);
+    const size_t n = run->nwork;
     struct placement *p = placement_new();
     struct placement_need *needs = calloc(n, sizeof(*needs));
     char why[512];
@@ -2160,7 +2192,7 @@ static int run_plan(const struct run_ctx *run, struct placement **out, bool *inp
             placement_fail(p, h);
     }
     for (size_t k = 0; k < n; k++) {
-        needs[k] = size_need(s, k);
+        needs[k] = size_need(s, run->work[k].size);
         if (placement_add(p, &needs[k]) < 0)
             goto cleanup;
     }
@@ -2213,21 +2245,39 @@ static void run_wait(struct run_ctx *run)
  * (placement.h) places each size, in its own thread, on a host with room for it; a size
  * whose host is lost goes back to the ledger's queue for another host (its rows so far
  * stay in its folder, out of the analysis).  Each size's record goes into run->sizes, in
- * order.  Returns the number of sizes complete, or -1 for an input error (reported).
+ * order.  Returns the number of work items complete, -1 for an input error, -2 when out of
+ * memory (reported).
  */
 static long run_sizes(struct run_ctx *run)
 {
     const struct spec *s = run->s;
-    const size_t n = spec_size_count(s);
+    const size_t nsizes = spec_size_count(s);
     struct placement *p = NULL;
-    struct run_job *jobs = calloc(n * PLACEMENT_MAX_ATTEMPTS, sizeof(*jobs));
-    cJSON **rec = calloc(n, sizeof(*rec));
-    size_t njobs = 0, running = 0;
+    struct run_job *jobs = NULL;
+    cJSON **rec = NULL;
+    bool *done = NULL;
+    size_t n = 0, njobs = 0, running = 0;
     long complete = 0;
     bool input;
 
-    if (!jobs || !rec || !(run->status = calloc(n, sizeof(*run->status)))) {
+    /* Fewer sizes than hosts: a CI gate's repetitions of a size are split over them too
+     * (not with --runs auto, which decides its runs as it goes, nor --interleave). */
+    unsigned per = 1;
+    if (run->nhosts > nsizes && s->runs >= 2 && !s->base_args.n)
+        per = (unsigned)(run->nhosts / nsizes < s->runs ? run->nhosts / nsizes : s->runs);
+    run->work = calloc(nsizes * per, sizeof(*run->work));
+    for (size_t k = 0; run->work && k < nsizes; k++)
+        for (unsigned q = 0; q < per; q++)
+            run->work[n++] = (struct run_work){
+                .size = k, .part = q, .parts = per, .runs = s->runs / per + (q < s->runs % per)};
+    run->nwork = n;
+    jobs = calloc(n * PLACEMENT_MAX_ATTEMPTS + 1, sizeof(*jobs));
+    rec = calloc(n + 1, sizeof(*rec));
+    done = calloc(n + 1, sizeof(*done));
+
+    if (!run->work || !jobs || !rec || !done || !(run->status = calloc(n, sizeof(*run->status)))) {
         log_error("out of memory");
+        complete = -2;
         goto cleanup;
     }
     if (run->nhosts > 1 && run_plan(run, &p, &input) < 0) {
@@ -2236,18 +2286,20 @@ static long run_sizes(struct run_ctx *run)
     }
     for (size_t k = 0; k < n; k++) {
         /* A placeholder, so that the record shows every size from the start. */
+        const size_t z = run->work[k].size;
         rec[k] = cJSON_CreateObject();
-        cJSON_AddNumberToObject(rec[k], "vcpus", spec_size_vcpus(s, k));
-        cJSON_AddStringToObject(rec[k], "arch", domxml_arch_names[spec_size_arch(s, k)]);
+        cJSON_AddNumberToObject(rec[k], "vcpus", spec_size_vcpus(s, z));
+        cJSON_AddStringToObject(rec[k], "arch", domxml_arch_names[spec_size_arch(s, z)]);
         cJSON_AddStringToObject(rec[k], "status", "pending");
         cJSON_AddItemToArray(run->sizes, rec[k]);
-        if (run->nhosts == 1 && size_need(s, k).mcpus > run->hosts[0].cpus * PLACEMENT_MCPU)
+        if (run->nhosts == 1 && size_need(s, z).mcpus > run->hosts[0].cpus * PLACEMENT_MCPU)
             log_warn("[%u vCPU]: more guaranteed CPUs than this host's %u: the vCPUs share "
                      "its CPUs, and the numbers measure that sharing",
-                     spec_size_vcpus(s, k), run->hosts[0].cpus);
+                     spec_size_vcpus(s, z), run->hosts[0].cpus);
+        run->runs_total +=
+            s->nlevels * (per > 1 ? run->work[k].runs : spec_runs(s)) * (s->base_args.n ? 2 : 1);
     }
     run->t0_ms = guest_now_ms();
-    run->runs_total = n * s->nlevels * spec_runs(s) * (s->base_args.n ? 2 : 1);
     if (run->nhosts == 1) {
         for (size_t k = 0; k < n && !run_signal; k++) {
             struct run_job *j = &jobs[njobs++];
@@ -2256,6 +2308,7 @@ static long run_sizes(struct run_ctx *run)
             log_info("VM size %zu/%zu: %u vCPU(s)%s%s", k + 1, n, spec_size_vcpus(s, k),
                      spec_arch_mixed(s) ? ", " : "",
                      spec_arch_mixed(s) ? domxml_arch_names[spec_size_arch(s, k)] : "");
+            /* One host: work items are the sizes, whole. */
             run_job_main(j);
             cJSON_AddItemToObject(j->m, "host", cJSON_Duplicate(j->host->id, true));
             complete += j->st == RUN_COMPLETE;
@@ -2265,6 +2318,8 @@ static long run_sizes(struct run_ctx *run)
         goto cleanup;
     }
 
+    if (p == NULL) /* run_plan made it: several hosts */
+        goto cleanup;
     pthread_mutex_lock(&run->lock);
     for (;;) {
         size_t item, host;
@@ -2275,7 +2330,7 @@ static long run_sizes(struct run_ctx *run)
                 r == PLACEMENT_NEVER)) {
             if (r == PLACEMENT_NEVER) {
                 log_error("[%u vCPU]: no host it has not failed on can hold it: it is not run",
-                          spec_size_vcpus(s, item));
+                          spec_size_vcpus(s, run->work[item].size));
                 cJSON_ReplaceItemInObject(rec[item], "status",
                                           cJSON_CreateString(run_status_name(RUN_FAILED)));
                 continue;
@@ -2287,10 +2342,15 @@ static long run_sizes(struct run_ctx *run)
                                   .host_idx = host,
                                   .attempt = p->items[item].attempts};
             j->m = cJSON_CreateObject();
-            log_info("VM size %zu/%zu: %u vCPU(s)%s%s, on %s", item + 1, n,
-                     spec_size_vcpus(s, item), spec_arch_mixed(s) ? ", " : "",
-                     spec_arch_mixed(s) ? domxml_arch_names[spec_size_arch(s, item)] : "",
-                     j->host->label);
+            const struct run_work *w = &run->work[item];
+            char part_tag[48] = "";
+            if (w->parts > 1)
+                snprintf(part_tag, sizeof(part_tag), ", part %u/%u (%llu runs)", w->part + 1,
+                         w->parts, (unsigned long long)w->runs);
+            log_info("VM size %zu/%zu: %u vCPU(s)%s%s%s, on %s", w->size + 1, nsizes,
+                     spec_size_vcpus(s, w->size), spec_arch_mixed(s) ? ", " : "",
+                     spec_arch_mixed(s) ? domxml_arch_names[spec_size_arch(s, w->size)] : "",
+                     part_tag, j->host->label);
             if (pthread_create(&j->th, NULL, run_job_main, j) != 0) {
                 log_error("cannot start a thread for a VM size: %s", strerror(errno));
                 cJSON_Delete(j->m);
@@ -2331,7 +2391,7 @@ static long run_sizes(struct run_ctx *run)
                              j->host->label,
                              vm_conn_alive(j->host->conn) ? "a VM would not start"
                                                           : "its connection is gone",
-                             spec_size_vcpus(s, j->idx));
+                             spec_size_vcpus(s, run->work[j->idx].size));
                     j->host->failed = true;
                     cJSON_AddBoolToObject(
                         cJSON_GetArrayItem(cJSON_GetObjectItem(run->manifest, "hosts"),
@@ -2352,6 +2412,18 @@ static long run_sizes(struct run_ctx *run)
             }
             if (current)
                 placement_finish(p, j->idx);
+            else
+                placement_keep(p, j->idx);
+            if (done[j->idx]) {
+                /* Run again elsewhere meanwhile: the first record stays the size's. */
+                cJSON *attempts = cJSON_GetObjectItem(rec[j->idx], "attempts");
+                if (!attempts)
+                    attempts = cJSON_AddArrayToObject(rec[j->idx], "attempts");
+                cJSON_AddItemToArray(attempts, j->m);
+                j->m = NULL;
+                continue;
+            }
+            done[j->idx] = true;
             complete += j->st == RUN_COMPLETE;
             run_record(run, rec, j);
             manifest_write(run->manifest, run->manifest_path);
@@ -2364,6 +2436,7 @@ cleanup:
     placement_free(p);
     free(jobs);
     free(rec);
+    free(done);
     return complete;
 }
 
@@ -2470,7 +2543,7 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
     manifest_write(run.manifest, run.manifest_path);
     long done = run_sizes(&run);
     if (done < 0) {
-        ret = 2;
+        ret = done == -1 ? 2 : 1;
         goto cleanup;
     }
     complete = (size_t)done;
@@ -2478,7 +2551,8 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         vm_disconnect(run.hosts[h].conn);
         run.hosts[h].conn = NULL;
     }
-    const size_t nsizes = spec_size_count(s);
+    /* Parts of a size's repetitions (several hosts) count as sizes of their own here. */
+    const size_t nsizes = run.nwork;
     if (run_signal)
         cJSON_AddStringToObject(run.manifest, "interrupted", strsignal(run_signal));
     log_status(NULL);
@@ -2506,7 +2580,8 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         if (ret == 0 || ret == 4)
             ret = 1;
     }
-    log_info("results in '%s' (%zu of %zu VM size(s) complete)", o->outdir, complete, nsizes);
+    log_info("results in '%s' (%zu of %zu VM size(s)%s complete)", o->outdir, complete, nsizes,
+             nsizes > spec_size_count(s) ? " and parts" : "");
 cleanup:
     for (size_t h = 0; run.hosts && h < run.nhosts; h++) {
         struct run_host *rh = &run.hosts[h];
@@ -2520,6 +2595,7 @@ cleanup:
     }
     free(run.hosts);
     free(run.status);
+    free(run.work);
     keys_free(&run.keys);
     spec_strv_free(&run.csvs);
     spec_strv_free(&run.ab_dirs);

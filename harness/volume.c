@@ -72,22 +72,48 @@ enum volume_action volume_decide(bool exists, unsigned long long capacity, unsig
     return exists && capacity == size ? VOLUME_REUSE : VOLUME_UPLOAD;
 }
 
+/*
+ * Where the pool of conn's daemon lives: VOLUME_POOL_PATH for a system daemon; a session
+ * daemon runs as its user, who cannot write there: the user's
+ * $XDG_DATA_HOME/libvirt/vmsweep (~/.local/share/...), as libvirt keeps its own session
+ * pools.  (A session is local: vm_connect refuses a remote one.)  Malloc'd, or NULL.
+ */
+static char *pool_dir(virConnectPtr conn)
+{
+    char *uri = virConnectGetURI(conn), *dir;
+    const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+
+    if (uri && strstr(uri, ":///session") && ((data && *data == '/') || (home && *home == '/')))
+        dir = data && *data == '/' ? fsutil_printf("%s/libvirt/vmsweep", data)
+                                   : fsutil_printf("%s/.local/share/libvirt/vmsweep", home);
+    else
+        dir = strdup(VOLUME_POOL_PATH);
+    free(uri);
+    return dir;
+}
+
 /* The vmsweep pool of conn, defined, built and started when missing; NULL reported. */
 static virStoragePoolPtr pool_open(virConnectPtr conn)
 {
     virStoragePoolPtr pool = virStoragePoolLookupByName(conn, VOLUME_POOL);
 
     if (pool == NULL) {
-        const char *xml =
-            "<pool type='dir'><name>" VOLUME_POOL "</name><target><path>" VOLUME_POOL_PATH
-            "</path><permissions><mode>0711</mode></permissions></target></pool>";
-        pool = virStoragePoolDefineXML(conn, xml, 0);
+        char *dir = pool_dir(conn);
+        char *xml = dir ? fsutil_printf("<pool type='dir'><name>" VOLUME_POOL
+                                        "</name><target><path>%s</path><permissions><mode>0711"
+                                        "</mode></permissions></target></pool>",
+                                        dir)
+                        : NULL;
+        pool = xml ? virStoragePoolDefineXML(conn, xml, 0) : NULL;
+        free(xml);
         if (pool == NULL || virStoragePoolBuild(pool, 0) < 0) {
-            log_error("cannot create the storage pool '%s' (%s): %s", VOLUME_POOL, VOLUME_POOL_PATH,
+            log_error("cannot create the storage pool '%s' (%s): %s", VOLUME_POOL, dir ? dir : "?",
                       volume_lasterr());
+            free(dir);
             goto fail;
         }
-        log_info("created the storage pool '%s' at '%s'", VOLUME_POOL, VOLUME_POOL_PATH);
+        log_info("created the storage pool '%s' at '%s'", VOLUME_POOL, dir);
+        free(dir);
     }
     if (virStoragePoolIsActive(pool) != 1 && virStoragePoolCreate(pool, 0) < 0) {
         log_error("cannot start the storage pool '%s': %s", VOLUME_POOL, volume_lasterr());

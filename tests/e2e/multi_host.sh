@@ -4,7 +4,8 @@
 # and the embedded driver); sizes 1 and 2 run concurrently, one on each; the manifest
 # records every host and, per size, where it ran.  Then one host dies mid-run (its daemon
 # and its QEMU killed, as a crashed machine): its size is run again on the other host,
-# the rows it had stay in their folder, nothing is left on either host.  A size no host
+# the rows it had stay in their folder, nothing is left on either host.  A single size's
+# repetitions are split over the hosts.  A size no host
 # can hold is an input error before any VM; one Ctrl-C tears down the VMs on both hosts.
 . "$(dirname "$0")/_lib.sh"
 sysd_check
@@ -30,6 +31,16 @@ json $m 'j["sizes"][1]["host"]["libvirt_version"]' | grep -q '^[0-9]*\.[0-9]*\.[
 grep -q 'accelerator on qemu:///system' two.txt && grep -q 'accelerator on embedded' two.txt || fail "the log does not say each host's accelerator"
 [ "$(json two/knee.json 'sorted(g["vcpus"] for g in j)')" = "[1, 2]" ] || fail "the analysis does not hold both sizes"
 ok "sizes 1 and 2 on two hosts, each size's host in the manifest, one analysis"
+
+# A CI gate's repetitions of one size: fewer sizes than hosts, so its runs are split over
+# them, and the analysis has them all.
+"$VMSWEEP" run "${HOSTS[@]}" --vcpus 1 "${QUICK[@]}" --runs 2 -o reps >/dev/null 2>reps.txt || { tail -30 reps.txt; fail "the split repetitions failed"; }
+m=reps/manifest.json
+[ "$(json $m 'sorted((z["part"], z["parts"], z["runs"], z["status"]) for z in j["sizes"])')" = "[(1, 2, 1, 'complete'), (2, 2, 1, 'complete')]" ] ||
+	fail "the runs were not split in two parts: $(json $m '[(z.get("part"), z.get("runs"), z["status"]) for z in j["sizes"]]')"
+[ "$(json $m 'sorted(z["host"]["uri"] for z in j["sizes"])')" = "['embedded', 'qemu:///system']" ] || fail "the parts did not go to both hosts"
+[ "$(json reps/knee.json '[l["runs"] for l in j[0]["levels"]]')" = "[2, 2]" ] || fail "the analysis does not hold both parts' runs: $(json reps/knee.json '[l.get("runs") for l in j[0]["levels"]]')"
+ok "a size's 2 repetitions split over the two hosts, analysed together"
 
 # One host dies under its size (which of the two sizes it got depends on the free memory
 # each reported: the ledger's tie-break) (daemon and QEMU killed): the size runs again on the other.

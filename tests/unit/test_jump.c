@@ -82,6 +82,8 @@ static void test_refused(void **state)
     /* Other transports: libvirt's, not ours to carry the guests' SSH. */
     assert_int_equal(jump_parse_uri("qemu+tcp://h/system", "me", &t), -1);
     assert_int_equal(jump_parse_uri("qemu+tls://h/system", "me", &t), -1);
+    assert_int_equal(jump_parse_uri("qemu+ssh://h/session", "me", &t), -1);
+    assert_int_equal(jump_parse_uri("qemu+ssh://h/session?keyfile=k", "me", &t), -1);
     assert_int_equal(jump_parse_uri("qemu://h/system", "me", &t), -1);
     assert_int_equal(jump_parse_uri("qemu+libssh://h/system", "me", &t), -1);
     assert_int_equal(jump_parse_uri("qemu+sshx://h/system", "me", &t), -1);

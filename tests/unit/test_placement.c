@@ -252,12 +252,20 @@ static void test_host_fails(void **state)
      * ignored: the size is no longer running there. */
     placement_finish(p, 2);
     assert_int_equal(p->items[2].state, PLACEMENT_PENDING);
+    placement_keep(p, 1); /* running, not requeued: left alone */
+    assert_int_equal(p->items[1].state, PLACEMENT_RUNNING);
     placement_finish(p, 1);
     expect_next(p, false, 2, 1);
     assert_int_equal(p->hosts[1].used_mcpus, 5000);
     assert_false(placement_retry_ok(p, 1, 2)); /* its only live host is one it failed on */
     assert_true(placement_retry_ok(p, 1, 0));
     assert_false(placement_retry_ok(p, PLACEMENT_MAX_ATTEMPTS, 0));
+    /* Requeued, yet it finished on the failed host after all: it does not run again. */
+    assert_int_equal(p->items[0].state, PLACEMENT_RUNNING);
+    placement_fail(p, 1);
+    assert_int_equal(p->items[0].state, PLACEMENT_PENDING);
+    placement_keep(p, 0);
+    assert_int_equal(p->items[0].state, PLACEMENT_FINISHED);
     placement_free(p);
 }
 
