@@ -13,6 +13,10 @@ u=vmsweep-session-test
 id "$u" >/dev/null 2>&1 && skip "user '$u' exists already: not ours"
 home="$T/home"
 useradd -M -d "$home" -s /bin/sh "$u" || fail "cannot create user '$u'"
+runuser -u "$u" -- test -r /usr/bin/qemu-system-x86_64 2>/dev/null || {
+	userdel "$u"
+	skip "user '$u' cannot read QEMU here ('/' is mode $(stat -c %a /))"
+}
 sess_cleanup() {
 	local p
 	for p in $(pgrep -u "$u"); do kill "$p" 2>/dev/null; done
