@@ -121,6 +121,19 @@ static void bescape(struct buf *b, const char *s)
     }
 }
 
+char *domxml_escape(const char *s)
+{
+    struct buf b = {0};
+
+    bprintf(&b, "%s", ""); /* an empty s is an empty string, not NULL */
+    bescape(&b, s);
+    if (b.failed) {
+        free(b.data);
+        return NULL;
+    }
+    return b.data;
+}
+
 int domxml_split_numa(struct vm_def *def, unsigned ncells)
 {
     if (ncells == 0 || ncells > def->vcpus || ncells > DOMXML_MAX_CELLS)

@@ -62,6 +62,9 @@ struct vm_def {
     unsigned ssh_port;        /* 127.0.0.1:ssh_port forwards to guest port 22; 0: no network */
 };
 
+/* s XML-escaped (text and attribute safe), malloc'd; NULL when out of memory. */
+char *domxml_escape(const char *s);
+
 /*
  * Split vcpus and memory evenly over ncells NUMA cells (cells get consecutive CPUs; the
  * first cells get the remainder).  -1 when ncells is 0, above vcpus or above

@@ -13,6 +13,7 @@
  */
 #include "guest.h"
 
+#include "bigend.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -566,20 +567,6 @@ static int xfer_check(struct guest *g, struct guest_xfer *x)
     return 0;
 }
 
-/* Big-endian fields of SFTP packets. */
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* An SFTP request being built: length, type, id, then fields. */
 struct wr {
     unsigned char buf[GUEST_MAX_REQ];
@@ -600,7 +587,7 @@ static void wr_bytes(struct wr *w, const void *p, size_t n)
 static void wr_u32(struct wr *w, uint32_t v)
 {
     unsigned char b[4];
-    put_u32(b, v);
+    bigend_put32(b, v);
     wr_bytes(w, b, 4);
 }
 
@@ -634,7 +621,7 @@ static int rd_u32(struct rd *r, uint32_t *v)
 {
     if (r->left < 4)
         return -1;
-    *v = get_u32(r->p);
+    *v = bigend_get32(r->p);
     r->p += 4;
     r->left -= 4;
     return 0;
@@ -852,7 +839,7 @@ static int fxp_recv_packet(struct guest *g, struct guest_xfer *x, size_t *len)
 
     if (fxp_recv(g, x, hdr, 4) < 0)
         return -1;
-    n = get_u32(hdr);
+    n = bigend_get32(hdr);
     if (n < 5 || n > GUEST_MAX_PACKET) {
         log_error("the guest's SFTP server sent a packet of %u bytes during '%s': refusing it", n,
                   g->what);
@@ -880,8 +867,8 @@ static int fxp_post(struct guest *g, struct guest_xfer *x, struct wr *w, const v
     if (xfer_check(g, x) < 0)
         return -1;
     *id = ++g->sftp_id;
-    put_u32(w->buf, (uint32_t)(w->len - 4 + dlen));
-    put_u32(w->buf + 5, *id);
+    bigend_put32(w->buf, (uint32_t)(w->len - 4 + dlen));
+    bigend_put32(w->buf + 5, *id);
     if (fxp_send(g, x, w->buf, w->len) < 0 || (dlen && fxp_send(g, x, data, dlen) < 0)) {
         fxp_drop(g);
         return -1;
@@ -902,9 +889,9 @@ static int fxp_reply(struct guest *g, struct guest_xfer *x, uint32_t id, uint8_t
         fxp_drop(g);
         return -1;
     }
-    if (get_u32(g->pkt + 1) != id) {
+    if (bigend_get32(g->pkt + 1) != id) {
         log_error("the guest's SFTP server answered request %u with a reply to %u during '%s'", id,
-                  get_u32(g->pkt + 1), g->what);
+                  bigend_get32(g->pkt + 1), g->what);
         fxp_drop(g);
         return -1;
     }

@@ -13,6 +13,7 @@
 #include "keys.h"
 #include "log.h"
 #include "paths.h"
+#include "qcow2.h"
 #include "sha256.h"
 #include "units.h"
 
@@ -593,7 +594,7 @@ static int image_prepare(const char *path, const char *name_opt)
         log_error("cannot prepare '%s': no such file", path);
         return 2;
     }
-    if (!imgdisk_is_qcow2(path)) {
+    if (!qcow2_is(path)) {
         log_error("'%s' is not a qcow2 image (convert it first: qemu-img convert -O qcow2 IN "
                   "OUT.qcow2)",
                   path);

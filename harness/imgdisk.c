@@ -50,18 +50,6 @@ static const char *gerr(guestfs_h *g)
     return e ? e : "unknown libguestfs error";
 }
 
-int imgdisk_is_qcow2(const char *path)
-{
-    unsigned char magic[4];
-    int fd = open(path, O_RDONLY | O_CLOEXEC), ok = 0;
-
-    if (fd < 0)
-        return 0;
-    ok = read(fd, magic, 4) == 4 && !memcmp(magic, "QFI\xfb", 4);
-    close(fd);
-    return ok;
-}
-
 int imgdisk_build_root(const char *tar, const char *out, unsigned size_mib, char *uuid,
                        size_t uuidlen)
 {

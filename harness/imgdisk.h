@@ -31,9 +31,6 @@ int imgdisk_build_root(const char *tar, const char *out, unsigned size_mib, char
 /* Create out as a qcow2 overlay backed by base (qcow2).  -1 (reported). */
 int imgdisk_overlay(const char *base, const char *out);
 
-/* Is path a qcow2 image (by its magic)? */
-int imgdisk_is_qcow2(const char *path);
-
 /* What imgdisk_prepare found and wrote. */
 struct imgdisk_prepared {
     char kernel_version[128]; /* from the kernel's file name */

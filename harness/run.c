@@ -13,7 +13,6 @@
 #include "guest.h"
 #include "hostinfo.h"
 #include "image.h"
-#include "imgdisk.h"
 #include "interfere.h"
 #include "keys.h"
 #include "log.h"
@@ -1623,12 +1622,9 @@ static int size_run(struct run_ctx *run, struct run_host *host, const struct run
     if (!console || !cmdline || !sock || salvage_make_disk(disk, RUN_DISK_MIB) < 0 ||
         vm_conn_disk_put(host->conn, disk, &disk_used) < 0)
         goto cleanup;
-    if (ra->img.disk) {
-        /* Disk images boot from a throw-away overlay: the image itself is never written. */
-        root = fsutil_printf("%s/%s-root.qcow2", vm_conn_workdir(host->conn), name);
-        if (!root || imgdisk_overlay(ra->img.disk, root) < 0 || vm_conn_hand(host->conn, root) < 0)
-            goto cleanup;
-    }
+    /* Disk images boot from a throw-away overlay: the image itself is never written. */
+    if (ra->img.disk && vm_conn_root(host->conn, ra->img.disk, name, &root) < 0)
+        goto cleanup;
 
     memset(&def, 0, sizeof(def));
     def.name = name;
@@ -1793,10 +1789,9 @@ cleanup:
         spec_strv_add(&run->ab_dirs, dir);
     pthread_mutex_unlock(&run->lock);
     vm_conn_disk_drop(host->conn, disk_used);
+    vm_conn_disk_drop(host->conn, root);
     if (disk)
         unlink(disk);
-    if (root)
-        unlink(root);
     if (sock)
         unlink(sock);
     cJSON_AddStringToObject(m, "status", run_status_name(st));
@@ -2028,7 +2023,8 @@ static int run_arch_ready(struct run_ctx *run, struct run_host *h, struct run_ar
     const char *an = domxml_arch_names[ra->arch];
 
     image_manifest(&ra->img, rec);
-    if (run_stage(h->conn, &ra->img.kernel) < 0 || run_stage(h->conn, &ra->img.initrd) < 0)
+    if (run_stage(h->conn, &ra->img.kernel) < 0 || run_stage(h->conn, &ra->img.initrd) < 0 ||
+        run_stage(h->conn, &ra->img.disk) < 0)
         return -1;
     if (s->accel == SPEC_ACCEL_HVF) {
 #ifdef __APPLE__
@@ -2118,13 +2114,6 @@ static int run_host_open(struct run_ctx *run, struct run_host *h, cJSON *rec)
             continue;
         if (run_arch_image(s, ra) < 0)
             return -1;
-        if (h->uri && ra->img.disk) {
-            /* A qcow2 volume is probed by the daemon (capacity = virtual size): not yet. */
-            log_error("disk images through a libvirt daemon ('%s') are not supported yet "
-                      "(issue 16): use an initramfs image such as 'tiny'",
-                      h->uri);
-            return -1;
-        }
         if (run_arch_ready(run, h, ra, cJSON_AddObjectToObject(arches, domxml_arch_names[a])) < 0)
             return -1;
     }

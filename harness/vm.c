@@ -14,6 +14,7 @@
 #include "console.h"
 #include "fsutil.h"
 #include "guest.h"
+#include "imgdisk.h"
 #include "jump.h"
 #include "log.h"
 #include "paths.h"
@@ -562,8 +563,9 @@ static void handover_reap(const struct vm_conn *c)
  * A local daemon's QEMU runs as its own user (qemu.conf's user/group), which cannot
  * reach our private cache.  It gets a per-run folder of its own under /tmp: created
  * exclusively with mode 0700 (mkdtemp), checked with lstat (a folder, ours, 0700, not a
- * link), then given to QEMU's user, so only that user and root can enter it.  The files
- * QEMU opens are copied or created there (vm_conn_stage, vm_conn_hand).
+ * link), then given to QEMU's user, so only that user and root can enter it.  QEMU
+ * creates its console sockets there; every disk it opens is a volume of the daemon's
+ * storage pool (volume.h), uploaded from here and downloaded back for salvage.
  */
 static int handover_dir(struct vm_conn *c)
 {
@@ -618,11 +620,6 @@ int vm_conn_pool(struct vm_conn *conn)
     return volume_pool_ready(conn->conn);
 }
 
-int vm_conn_hand(struct vm_conn *conn, const char *path)
-{
-    return conn->handover && !conn->remote ? hand_to_qemu(conn, path) : 0;
-}
-
 bool vm_conn_remote(const struct vm_conn *conn)
 {
     return conn->remote;
@@ -669,9 +666,7 @@ int vm_conn_disk_put(struct vm_conn *conn, const char *path, char **used)
     const char *base = strrchr(path, '/'), *rand;
     long pid;
 
-    if (!conn->remote) {
-        if (vm_conn_hand(conn, path) < 0)
-            return -1;
+    if (!conn->handover) {
         *used = strdup(path);
         if (*used == NULL) {
             log_error("out of memory");
@@ -687,13 +682,40 @@ int vm_conn_disk_put(struct vm_conn *conn, const char *path, char **used)
     return volume_run_put(conn->conn, path, name, conn->qemu_uid, conn->qemu_gid, used);
 }
 
+int vm_conn_root(struct vm_conn *conn, const char *base, const char *name, char **used)
+{
+    char vname[VOLUME_NAME_MAX], *file = fsutil_printf("%s-root.qcow2", name);
+    const char *rand;
+    long pid;
+    int ret = -1;
+
+    if (file == NULL)
+        return -1;
+    if (!conn->handover) {
+        char *path = fsutil_printf("%s/%s", conn->workdir, file);
+        if (path && imgdisk_overlay(base, path) == 0) {
+            *used = path;
+            ret = 0;
+        } else {
+            free(path);
+        }
+    } else if (run_id(conn, &pid, &rand) < 0 ||
+               volume_run_name(conn->tag, pid, rand, file, vname, sizeof(vname)) < 0) {
+        log_error("no volume name for '%s'", file);
+    } else {
+        ret = volume_overlay(conn->conn, base, vname, conn->qemu_uid, conn->qemu_gid, used);
+    }
+    free(file);
+    return ret;
+}
+
 int vm_conn_disk_get(struct vm_conn *conn, const char *used, const char *path)
 {
     struct stat st;
 
-    if (!conn->remote)
+    if (!conn->handover)
         return 0;
-    /* path is the disk we made, in our private folder: its size caps the download. */
+    /* path is the disk we made, in our folder: its size caps the download. */
     if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
         log_error("'%s' is not the results disk made for this VM", path);
         return -1;
@@ -707,8 +729,12 @@ int vm_conn_disk_get(struct vm_conn *conn, const char *used, const char *path)
 
 void vm_conn_disk_drop(struct vm_conn *conn, const char *used)
 {
-    if (conn->remote && used)
+    if (used == NULL)
+        return;
+    if (conn->handover)
         volume_drop(conn->conn, used);
+    else
+        unlink(used);
 }
 
 int vm_connect(const char *uri, struct vm_conn **out)
@@ -750,7 +776,6 @@ int vm_connect(const char *uri, struct vm_conn **out)
             goto fail;
         c->remote = true;
         c->uri = strdup(uri);
-        volume_host_tag(c->tag);
         /* The guests' SSH goes through the host's SSH server: there before any VM. */
         if (jump_open(&t, &c->jump) < 0)
             goto fail;
@@ -786,8 +811,10 @@ int vm_connect(const char *uri, struct vm_conn **out)
     }
     if (c->root == NULL && handover_dir(c) < 0)
         goto fail;
-    if (c->remote) {
-        int n = volume_reap(c->conn, c->tag);
+    if (c->handover) {
+        int n;
+        volume_host_tag(c->tag);
+        n = volume_reap(c->conn, c->tag);
         if (n > 0)
             log_info("deleted %d volume(s) of vmsweep runs that are gone on '%s'", n, c->uri);
     }

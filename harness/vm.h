@@ -70,9 +70,6 @@ int vm_conn_stage(struct vm_conn *conn, const char *path, char **out);
 /* Is conn's storage pool for images usable (created when missing: volume.h)?  0/-1. */
 int vm_conn_pool(struct vm_conn *conn);
 
-/* Give a file we created in the workdir to conn's QEMU user (no-op when embedded); 0/-1. */
-int vm_conn_hand(struct vm_conn *conn, const char *path);
-
 /* Is conn a remote host's (qemu+ssh)? */
 bool vm_conn_remote(const struct vm_conn *conn);
 
@@ -94,19 +91,28 @@ void vm_conn_console(const struct vm_conn *conn, struct vm_def *def, const char 
 
 /*
  * Make the results disk made at path (in the workdir) usable by conn's QEMU: *used is the
- * path the domain XML names (malloc'd): path itself, given to QEMU's user for a local
- * daemon, or on a remote host the per-run volume it was uploaded as (volume.h).  0/-1.
+ * path the domain XML names (malloc'd): path itself for the embedded driver, or for a
+ * daemon the per-run volume it was uploaded as (volume.h).  0/-1.
  */
 int vm_conn_disk_put(struct vm_conn *conn, const char *path, char **used);
 
 /*
+ * A VM's root disk over the disk image base (a path vm_conn_stage gave): a qcow2 overlay
+ * named after the domain name, in the workdir for the embedded driver, else a per-run
+ * overlay volume of the daemon's pool over base's volume.  The image is never written.
+ * *used (malloc'd) is its path for the domain XML; vm_conn_disk_drop deletes it.  0/-1.
+ */
+int vm_conn_root(struct vm_conn *conn, const char *base, const char *name, char **used);
+
+/*
  * Bring the results disk used (vm_conn_disk_put) back into path for salvage, after the VM
- * stopped: a remote host's volume is downloaded into a new file there (the disk made at
- * path is replaced; O_EXCL, O_NOFOLLOW, in our private folder).  No-op on this host.  0/-1.
+ * stopped: a daemon's volume is downloaded into a new file there (the disk made at path
+ * is replaced; O_EXCL, O_NOFOLLOW).  No-op for the embedded driver.  0/-1.
  */
 int vm_conn_disk_get(struct vm_conn *conn, const char *used, const char *path);
 
-/* Delete what vm_conn_disk_put made on a remote host (no-op on this host, NULL fine). */
+/* Delete a disk vm_conn_disk_put or vm_conn_root made (a daemon's volume, or the file of
+ * the embedded driver; NULL fine). */
 void vm_conn_disk_drop(struct vm_conn *conn, const char *used);
 
 /*

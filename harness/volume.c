@@ -1,16 +1,26 @@
 /*
  * volume — see volume.h.
  *
- * An upload goes to "<name>.part" and is cloned to its final name by the daemon
- * (virStorageVolCreateXMLFrom), then the part is deleted: a harness killed midway leaves
- * only a ".part" volume, which the next upload of that content deletes first, so a final
- * name is never a partial content.  Cost: the image's bytes written twice on the host,
- * once per host and content.
+ * A content volume is uploaded under its final name, and a marker volume "<name>.ok"
+ * (empty) is made only once every byte is there: a harness killed midway leaves a volume
+ * with no marker, which the next upload of that content deletes first, so a name with its
+ * marker is never a partial content.  (Uploading to a ".part" volume and cloning it would
+ * write the bytes twice, and the daemon's clone of a qcow2 into its final name converts
+ * it: libvirt probes an uploaded file's format.)
+ *
+ * A qcow2 overlay names its backing file by a path of this host; on the daemon's host that
+ * layer is a volume of another path.  Each layer above the bottom is therefore uploaded
+ * from a private copy whose header names the lower layer's volume (qemu-img rebase -u,
+ * which rewrites only the header), and named by the digest of (its content, the lower
+ * volume's name, the lower's format): the same chain gets the same names, so it goes up
+ * once per host.  Cost: one local copy of each upper layer when it is not there yet.
  */
 #include "volume.h"
 
+#include "domxml.h"
 #include "fsutil.h"
 #include "log.h"
+#include "qcow2.h"
 #include "sha256.h"
 
 #include <errno.h>
@@ -25,17 +35,24 @@
 #include <unistd.h>
 
 #define VOLUME_PREFIX "vmsweep-"
-/* name, capacity, owner, group: names are ours (volume_name), so need no escaping. */
+#define VOLUME_MARK   ".ok"
+/* Layers of a disk image's chain followed at most (qemu's own limit is far higher; a user's
+ * prepared image has two). */
+#define VOLUME_CHAIN_MAX 8
+/*
+ * name, capacity, owner, group: names are ours (volume_name), so need no escaping.
+ * Sparse (allocation 0, or libvirt would write every byte of it first).
+ */
 #define VOLUME_XML                                                                                 \
-    "<volume><name>%s</name><capacity unit='bytes'>%lld</capacity><target><format "                \
-    "type='raw'/><permissions><mode>0600</mode><owner>%lu</owner><group>%lu</group>"               \
-    "</permissions></target></volume>"
-
-/* A per-run volume: sparse (allocation 0, or libvirt would write every byte of it first). */
-#define VOLUME_RUN_XML                                                                             \
     "<volume><name>%s</name><capacity unit='bytes'>%lld</capacity><allocation>0</allocation>"      \
     "<target><format type='raw'/><permissions><mode>0600</mode><owner>%lu</owner><group>%lu"       \
     "</group></permissions></target></volume>"
+/* A qcow2 overlay of capacity bytes over the qcow2 volume at the (escaped) path. */
+#define VOLUME_OVERLAY_XML                                                                         \
+    "<volume><name>%s</name><capacity unit='bytes'>%llu</capacity><target><format "                \
+    "type='qcow2'/><compat>1.1</compat><permissions><mode>0600</mode><owner>%lu</owner><group>%lu" \
+    "</group></permissions></target><backingStore><path>%s</path><format type='qcow2'/>"           \
+    "</backingStore></volume>"
 
 static const char *volume_lasterr(void)
 {
@@ -67,9 +84,10 @@ int volume_name(const char *sha, const char *base, char *out, size_t len)
     return 0;
 }
 
-enum volume_action volume_decide(bool exists, unsigned long long capacity, unsigned long long size)
+enum volume_action volume_decide(bool exists, bool marked, unsigned long long physical,
+                                 unsigned long long size)
 {
-    return exists && capacity == size ? VOLUME_REUSE : VOLUME_UPLOAD;
+    return exists && marked && (size == 0 || physical == size) ? VOLUME_REUSE : VOLUME_UPLOAD;
 }
 
 /*
@@ -98,14 +116,15 @@ static virStoragePoolPtr pool_open(virConnectPtr conn)
     virStoragePoolPtr pool = virStoragePoolLookupByName(conn, VOLUME_POOL);
 
     if (pool == NULL) {
-        char *dir = pool_dir(conn);
-        char *xml = dir ? fsutil_printf("<pool type='dir'><name>" VOLUME_POOL
-                                        "</name><target><path>%s</path><permissions><mode>0711"
-                                        "</mode></permissions></target></pool>",
-                                        dir)
-                        : NULL;
+        char *dir = pool_dir(conn), *edir = dir ? domxml_escape(dir) : NULL;
+        char *xml = edir ? fsutil_printf("<pool type='dir'><name>" VOLUME_POOL
+                                         "</name><target><path>%s</path><permissions><mode>0711"
+                                         "</mode></permissions></target></pool>",
+                                         edir)
+                         : NULL;
         pool = xml ? virStoragePoolDefineXML(conn, xml, 0) : NULL;
         free(xml);
+        free(edir);
         if (pool == NULL || virStoragePoolBuild(pool, 0) < 0) {
             log_error("cannot create the storage pool '%s' (%s): %s", VOLUME_POOL, dir ? dir : "?",
                       volume_lasterr());
@@ -140,108 +159,182 @@ int volume_pool_ready(virConnectPtr conn)
     return 0;
 }
 
+/*
+ * What an upload sends: the file open at fd, size bytes, whose first head_len bytes come
+ * from head instead when head is not NULL (a layer's rewritten header cluster).  pos is
+ * where the stream is; reads are positioned, so the fd's offset does not matter.
+ */
+struct volume_src {
+    int fd;
+    off_t size, pos;
+    const unsigned char *head;
+    size_t head_len;
+};
+
 static int send_file(virStreamPtr st, char *data, size_t n, void *opaque)
 {
-    int fd = *(int *)opaque;
+    struct volume_src *u = opaque;
     ssize_t got;
 
     (void)st;
-    while ((got = read(fd, data, n)) < 0 && errno == EINTR)
+    if (u->head && u->pos < (off_t)u->head_len) {
+        size_t k = u->head_len - (size_t)u->pos;
+        if (k > n)
+            k = n;
+        memcpy(data, u->head + u->pos, k);
+        u->pos += (off_t)k;
+        return (int)k;
+    }
+    while ((got = pread(u->fd, data, n, u->pos)) < 0 && errno == EINTR)
         ;
+    if (got > 0)
+        u->pos += got;
     return (int)got;
 }
 
-/* Delete the volume name of pool when it is there. */
-static void vol_drop(virStoragePoolPtr pool, const char *name)
+/* Where the data and holes of the source lie (libvirt's sparse-stream contract). */
+static int hole_at(virStreamPtr st, int *in_data, long long *length, void *opaque)
 {
-    virStorageVolPtr v = virStorageVolLookupByName(pool, name);
+    struct volume_src *u = opaque;
+    off_t next;
 
-    if (v) {
-        virStorageVolDelete(v, 0);
-        virStorageVolFree(v);
+    (void)st;
+    if (u->head && u->pos < (off_t)u->head_len) {
+        *in_data = 1;
+        *length = (long long)u->head_len - u->pos;
+        return 0;
     }
+    next = lseek(u->fd, u->pos, SEEK_DATA);
+    if (next < 0 && errno == ENXIO) {
+        /* A hole up to the end, or the end itself. */
+        *in_data = 0;
+        *length = u->size - u->pos;
+    } else if (next < 0) {
+        return -1;
+    } else if (next > u->pos) {
+        *in_data = 0;
+        *length = next - u->pos;
+    } else {
+        off_t hole = lseek(u->fd, u->pos, SEEK_HOLE);
+        if (hole < 0)
+            return -1;
+        *in_data = 1;
+        *length = hole - u->pos;
+    }
+    return 0;
 }
 
-/* Upload the file open at fd (size bytes) as volume name; the volume, or NULL reported. */
-static virStorageVolPtr upload(virStoragePoolPtr pool, const char *path, int fd, off_t size,
+static int skip_hole(virStreamPtr st, long long length, void *opaque)
+{
+    struct volume_src *u = opaque;
+
+    (void)st;
+    u->pos += (off_t)length;
+    return 0;
+}
+
+/*
+ * Upload src (read from path; holes are not sent) as the new volume name of pool,
+ * readable by uid:gid only.  The volume, or NULL (reported; nothing left of it).
+ */
+static virStorageVolPtr upload(virStoragePoolPtr pool, const char *path, struct volume_src *src,
                                const char *name, uid_t uid, gid_t gid)
 {
-    char part[VOLUME_NAME_MAX + 8];
-    char *xml = NULL, *pxml = NULL;
-    virStorageVolPtr pv = NULL, v = NULL;
-    virStreamPtr st = NULL;
+    char *xml = fsutil_printf(VOLUME_XML, name, (long long)src->size, (unsigned long)uid,
+                              (unsigned long)gid);
+    virStorageVolPtr v = xml ? virStorageVolCreateXML(pool, xml, 0) : NULL;
+    virStreamPtr st = v ? virStreamNew(virStoragePoolGetConnect(pool), 0) : NULL;
 
-    snprintf(part, sizeof(part), "%s.part", name);
-    vol_drop(pool, part);
-    xml = fsutil_printf(VOLUME_XML, name, (long long)size, (unsigned long)uid, (unsigned long)gid);
-    pxml = fsutil_printf(VOLUME_XML, part, (long long)size, (unsigned long)uid, (unsigned long)gid);
-    if (!xml || !pxml)
-        goto cleanup;
-    pv = virStorageVolCreateXML(pool, pxml, 0);
-    st = pv ? virStreamNew(virStoragePoolGetConnect(pool), 0) : NULL;
-    if (!st || virStorageVolUpload(pv, st, 0, (unsigned long long)size, 0) < 0 ||
-        virStreamSendAll(st, send_file, &fd) < 0 || virStreamFinish(st) < 0) {
-        log_error("cannot upload '%s' to the storage pool '%s': %s", path, VOLUME_POOL,
-                  volume_lasterr());
+    free(xml);
+    if (!st ||
+        virStorageVolUpload(v, st, 0, (unsigned long long)src->size,
+                            VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) < 0 ||
+        virStreamSparseSendAll(st, send_file, hole_at, skip_hole, src) < 0 ||
+        virStreamFinish(st) < 0) {
+        log_error("cannot upload '%s' as the volume '%s' of the storage pool '%s': %s", path, name,
+                  VOLUME_POOL, volume_lasterr());
         if (st)
             virStreamAbort(st);
-        goto cleanup;
+        if (v) {
+            virStorageVolDelete(v, 0);
+            virStorageVolFree(v);
+            v = NULL;
+        }
     }
-    v = virStorageVolCreateXMLFrom(pool, xml, pv, 0);
-    if (v == NULL)
-        log_error("cannot make the volume '%s' in the storage pool '%s': %s", name, VOLUME_POOL,
-                  volume_lasterr());
-cleanup:
     if (st)
         virStreamFree(st);
-    if (pv) {
-        virStorageVolDelete(pv, 0);
-        virStorageVolFree(pv);
-    }
-    free(xml);
-    free(pxml);
     return v;
 }
 
-int volume_put(virConnectPtr conn, const char *path, uid_t uid, gid_t gid, char **vol_path,
-               bool *uploaded)
+/*
+ * Open path for an upload into *src (fd, size; no head).  nofollow: path is in a folder
+ * others may write (a link there is refused).  0, or -1 (reported).
+ */
+static int src_open(const char *path, bool nofollow, struct volume_src *src)
 {
-    const char *base = strrchr(path, '/');
-    char sha[65], name[VOLUME_NAME_MAX];
-    virStoragePoolPtr pool = NULL;
-    virStorageVolPtr v = NULL;
-    virStorageVolInfo info;
     struct stat sb;
-    bool sent = false;
-    char *vp = NULL;
-    int fd = -1, ret = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
         log_error("cannot read '%s' to upload: %s", path, fd < 0 ? strerror(errno) : "not a file");
-        goto cleanup;
+        if (fd >= 0)
+            close(fd);
+        return -1;
     }
-    if (sha256_file(path, sha) < 0)
+    memset(src, 0, sizeof(*src));
+    src->fd = fd;
+    src->size = sb.st_size;
+    return 0;
+}
+
+/*
+ * The content volume name of pool for the file at path (its first cluster replaced by
+ * head when not NULL), uploaded unless there whole (volume_decide): *vol_path its path on
+ * the host (malloc'd), *sent whether bytes went up.  0, or -1 (reported).
+ */
+static int put_content(virStoragePoolPtr pool, const char *path, const unsigned char *head,
+                       size_t head_len, const char *name, uid_t uid, gid_t gid, char **vol_path,
+                       bool *sent)
+{
+    char mark[VOLUME_NAME_MAX + sizeof(VOLUME_MARK)];
+    virStorageVolPtr v = virStorageVolLookupByName(pool, name), m = NULL;
+    struct volume_src src = {.fd = -1};
+    virStorageVolInfo info;
+    char *vp = NULL, *mxml = NULL;
+    int ret = -1;
+
+    snprintf(mark, sizeof(mark), "%s" VOLUME_MARK, name);
+    if (src_open(path, false, &src) < 0)
         goto cleanup;
-    if (volume_name(sha, base ? base + 1 : path, name, sizeof(name)) < 0) {
-        log_error("no volume name for '%s'", path);
-        goto cleanup;
-    }
-    if ((pool = pool_open(conn)) == NULL)
-        goto cleanup;
-    v = virStorageVolLookupByName(pool, name);
-    /* Two statements: the order in which a call's arguments are evaluated is unspecified. */
-    bool exists = v && virStorageVolGetInfo(v, &info) == 0;
-    if (volume_decide(exists, exists ? info.capacity : 0, (unsigned long long)sb.st_size) ==
-        VOLUME_UPLOAD) {
+    src.head = head;
+    src.head_len = head_len;
+    m = virStorageVolLookupByName(pool, mark);
+    /* Separate statements: the order in which a call's arguments are evaluated is
+     * unspecified.  With GET_PHYSICAL, allocation is the file's size on the host. */
+    bool exists = v && virStorageVolGetInfoFlags(v, &info, VIR_STORAGE_VOL_GET_PHYSICAL) == 0;
+    if (volume_decide(exists, m != NULL, exists ? info.allocation : 0,
+                      (unsigned long long)src.size) == VOLUME_UPLOAD) {
+        if (m) {
+            virStorageVolDelete(m, 0);
+            virStorageVolFree(m);
+            m = NULL;
+        }
         if (v) {
             virStorageVolDelete(v, 0);
             virStorageVolFree(v);
         }
-        v = upload(pool, path, fd, sb.st_size, name, uid, gid);
+        v = upload(pool, path, &src, name, uid, gid);
         if (v == NULL)
             goto cleanup;
-        sent = true;
+        mxml = fsutil_printf(VOLUME_XML, mark, 0LL, (unsigned long)uid, (unsigned long)gid);
+        m = mxml ? virStorageVolCreateXML(pool, mxml, 0) : NULL;
+        if (m == NULL) {
+            log_error("cannot mark the volume '%s' complete in the storage pool '%s': %s", name,
+                      VOLUME_POOL, volume_lasterr());
+            virStorageVolDelete(v, 0);
+            goto cleanup;
+        }
+        *sent = true;
         log_info("uploaded '%s' to the storage pool '%s' as '%s'", path, VOLUME_POOL, name);
     } else {
         log_debug("reusing the volume '%s' for '%s'", name, path);
@@ -252,15 +345,155 @@ int volume_put(virConnectPtr conn, const char *path, uid_t uid, gid_t gid, char 
         goto cleanup;
     }
     *vol_path = vp;
-    *uploaded = sent;
     ret = 0;
 cleanup:
     if (v)
         virStorageVolFree(v);
+    if (m)
+        virStorageVolFree(m);
+    if (src.fd >= 0)
+        close(src.fd);
+    free(mxml);
+    return ret;
+}
+
+/*
+ * Put the file at path into pool as a content volume, and a qcow2 image's backing chain
+ * below it first (depth: layers above this one).  *name gets the volume's name (its
+ * VOLUME_NAME_MAX bytes), *fmt the format ("qcow2" or "raw"), *vol_path its path.
+ */
+static int put_layer(virStoragePoolPtr pool, const char *path, int depth, uid_t uid, gid_t gid,
+                     char *name, const char **fmt, char **vol_path, bool *sent)
+{
+    const char *base = strrchr(path, '/');
+    struct qcow2_info qi;
+    unsigned char *head = NULL, *nhead = NULL;
+    char sha[65], lname[VOLUME_NAME_MAX], key[65], err[160];
+    char *lower = NULL, *lvp = NULL, *keytext = NULL;
+    const char *lfmt = NULL;
+    bool q = qcow2_is(path);
+    int ret = -1;
+
+    base = base ? base + 1 : path;
+    if (sha256_file(path, sha) < 0)
+        return -1;
+    if (q && qcow2_read(path, &qi, &head) < 0)
+        return -1;
+    if (!q || qi.backing[0] == '\0') {
+        if (volume_name(sha, base, name, VOLUME_NAME_MAX) < 0) {
+            log_error("no volume name for '%s'", path);
+            goto cleanup;
+        }
+        *fmt = q ? "qcow2" : "raw";
+        ret = put_content(pool, path, NULL, 0, name, uid, gid, vol_path, sent);
+        goto cleanup;
+    }
+    if (depth >= VOLUME_CHAIN_MAX) {
+        log_error("'%s': its chain of backing files is more than %d deep", path, VOLUME_CHAIN_MAX);
+        goto cleanup;
+    }
+    lower = qcow2_backing_path(path, &qi);
+    if (lower == NULL || put_layer(pool, lower, depth + 1, uid, gid, lname, &lfmt, &lvp, sent) < 0)
+        goto cleanup;
+    if (qi.backing_fmt[0] && strcmp(qi.backing_fmt, lfmt) != 0) {
+        log_error("'%s' says its backing file '%s' is %s, but it is %s", path, lower,
+                  qi.backing_fmt, lfmt);
+        goto cleanup;
+    }
+    /* This layer as it goes up: its header names the lower layer's volume. */
+    keytext = fsutil_printf("%s\n%s\n%s\n", sha, lname, lfmt);
+    nhead = malloc(qi.cluster);
+    if (keytext == NULL || nhead == NULL) {
+        log_error("out of memory");
+        goto cleanup;
+    }
+    if (qcow2_rebase_head(head, &qi, lvp, lfmt, nhead, err, sizeof(err)) < 0) {
+        log_error("cannot point '%s' at the volume of its backing file: %s", path, err);
+        goto cleanup;
+    }
+    if (sha256_hex(keytext, strlen(keytext), key) < 0 ||
+        volume_name(key, base, name, VOLUME_NAME_MAX) < 0) {
+        log_error("no volume name for '%s'", path);
+        goto cleanup;
+    }
+    *fmt = "qcow2";
+    ret = put_content(pool, path, nhead, qi.cluster, name, uid, gid, vol_path, sent);
+cleanup:
+    free(head);
+    free(nhead);
+    free(lower);
+    free(lvp);
+    free(keytext);
+    return ret;
+}
+
+int volume_put(virConnectPtr conn, const char *path, uid_t uid, gid_t gid, char **vol_path,
+               bool *uploaded)
+{
+    char name[VOLUME_NAME_MAX];
+    virStoragePoolPtr pool = pool_open(conn);
+    const char *fmt;
+    bool sent = false;
+    int ret;
+
+    if (pool == NULL)
+        return -1;
+    ret = put_layer(pool, path, 0, uid, gid, name, &fmt, vol_path, &sent);
+    virStoragePoolFree(pool);
+    if (ret == 0)
+        *uploaded = sent;
+    return ret;
+}
+
+int volume_overlay(virConnectPtr conn, const char *base_path, const char *name, uid_t uid,
+                   gid_t gid, char **vol_path)
+{
+    virStorageVolPtr b = virStorageVolLookupByPath(conn, base_path), v = NULL;
+    virStoragePoolPtr pool = NULL;
+    virStorageVolInfo info;
+    char *bxml = NULL, *ebase = NULL, *xml = NULL, *vp = NULL;
+    const char *fmt;
+    int ret = -1;
+
+    /* The daemon probed the base's format on upload: a qcow2's capacity is its virtual
+     * size, which the overlay takes. */
+    if (b == NULL || virStorageVolGetInfo(b, &info) < 0 ||
+        (bxml = virStorageVolGetXMLDesc(b, 0)) == NULL) {
+        log_error("cannot read the volume '%s': %s", base_path, volume_lasterr());
+        goto cleanup;
+    }
+    fmt = strstr(bxml, "<format type=");
+    if (fmt == NULL || strncmp(fmt, "<format type='qcow2'/>", 22) != 0) {
+        log_error("the libvirt host does not see the volume '%s' as a qcow2 image", base_path);
+        goto cleanup;
+    }
+    if ((pool = pool_open(conn)) == NULL)
+        goto cleanup;
+    ebase = domxml_escape(base_path);
+    xml = ebase ? fsutil_printf(VOLUME_OVERLAY_XML, name, info.capacity, (unsigned long)uid,
+                                (unsigned long)gid, ebase)
+                : NULL;
+    v = xml ? virStorageVolCreateXML(pool, xml, 0) : NULL;
+    if (v == NULL || (vp = virStorageVolGetPath(v)) == NULL) {
+        log_error("cannot make the overlay volume '%s' of '%s' in the storage pool '%s': %s", name,
+                  base_path, VOLUME_POOL, volume_lasterr());
+        if (v)
+            virStorageVolDelete(v, 0);
+        goto cleanup;
+    }
+    log_debug("made the overlay volume '%s' of '%s'", vp, base_path);
+    *vol_path = vp;
+    ret = 0;
+cleanup:
+    if (v)
+        virStorageVolFree(v);
+    if (b)
+        virStorageVolFree(b);
     if (pool)
         virStoragePoolFree(pool);
-    if (fd >= 0)
-        close(fd);
+    free(bxml);
+    free(ebase);
+    free(xml);
     return ret;
 }
 
@@ -340,98 +573,34 @@ bool volume_run_parse(const char *name, const char *tag, long *pid)
     return true;
 }
 
-/* Where the data and holes of the file at fd lie (libvirt's sparse-stream contract). */
-static int hole_at(virStreamPtr st, int *in_data, long long *length, void *opaque)
-{
-    int fd = *(int *)opaque;
-    off_t cur = lseek(fd, 0, SEEK_CUR), next;
-
-    (void)st;
-    if (cur < 0)
-        return -1;
-    next = lseek(fd, cur, SEEK_DATA);
-    if (next < 0 && errno == ENXIO) {
-        /* A hole up to the end, or the end itself. */
-        off_t end = lseek(fd, 0, SEEK_END);
-        if (end < 0)
-            return -1;
-        *in_data = 0;
-        *length = end - cur;
-    } else if (next < 0) {
-        return -1;
-    } else if (next > cur) {
-        *in_data = 0;
-        *length = next - cur;
-    } else {
-        off_t hole = lseek(fd, cur, SEEK_HOLE);
-        if (hole < 0)
-            return -1;
-        *in_data = 1;
-        *length = hole - cur;
-    }
-    return lseek(fd, cur, SEEK_SET) < 0 ? -1 : 0;
-}
-
-static int skip_hole(virStreamPtr st, long long length, void *opaque)
-{
-    (void)st;
-    return lseek(*(int *)opaque, (off_t)length, SEEK_CUR) < 0 ? -1 : 0;
-}
-
 int volume_run_put(virConnectPtr conn, const char *path, const char *name, uid_t uid, gid_t gid,
                    char **vol_path)
 {
     virStoragePoolPtr pool = NULL;
     virStorageVolPtr v = NULL;
-    virStreamPtr st = NULL;
-    struct stat sb;
-    char *xml = NULL, *vp = NULL;
-    int fd, ret = -1;
+    struct volume_src src = {.fd = -1};
+    char *vp = NULL;
+    int ret = -1;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-        log_error("cannot read '%s' to upload: %s", path, fd < 0 ? strerror(errno) : "not a file");
+    if (src_open(path, true, &src) < 0 || (pool = pool_open(conn)) == NULL ||
+        (v = upload(pool, path, &src, name, uid, gid)) == NULL)
         goto cleanup;
-    }
-    if ((pool = pool_open(conn)) == NULL)
-        goto cleanup;
-    xml = fsutil_printf(VOLUME_RUN_XML, name, (long long)sb.st_size, (unsigned long)uid,
-                        (unsigned long)gid);
-    if (xml == NULL)
-        goto cleanup;
-    v = virStorageVolCreateXML(pool, xml, 0);
-    st = v ? virStreamNew(conn, 0) : NULL;
-    if (!st ||
-        virStorageVolUpload(v, st, 0, (unsigned long long)sb.st_size,
-                            VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) < 0 ||
-        virStreamSparseSendAll(st, send_file, hole_at, skip_hole, &fd) < 0 ||
-        virStreamFinish(st) < 0) {
-        log_error("cannot upload '%s' as the volume '%s' of the storage pool '%s': %s", path, name,
-                  VOLUME_POOL, volume_lasterr());
-        if (st)
-            virStreamAbort(st);
-        goto cleanup;
-    }
     vp = virStorageVolGetPath(v);
     if (vp == NULL) {
         log_error("cannot find the path of the volume '%s': %s", name, volume_lasterr());
+        virStorageVolDelete(v, 0);
         goto cleanup;
     }
     log_debug("uploaded '%s' as the volume '%s'", path, vp);
     *vol_path = vp;
     ret = 0;
 cleanup:
-    if (ret < 0 && v)
-        virStorageVolDelete(v, 0);
-    if (st)
-        virStreamFree(st);
     if (v)
         virStorageVolFree(v);
     if (pool)
         virStoragePoolFree(pool);
-    if (fd >= 0)
-        close(fd);
-    free(xml);
+    if (src.fd >= 0)
+        close(src.fd);
     return ret;
 }
 

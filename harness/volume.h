@@ -1,9 +1,10 @@
 /*
  * volume — images as storage volumes of a libvirt daemon (issue 16).  A daemon's QEMU
- * cannot read our private cache, and a remote host has no view of it at all: the kernel
- * and initrd go into a directory pool named "vmsweep" on the daemon's host (created when
- * missing), one volume per content, named by its SHA-256, so an image is uploaded once per
- * host and reused by every later run.
+ * cannot read our private cache, and a remote host has no view of it at all: the kernel,
+ * initrd and qcow2 disk images (each layer of their backing chain) go into a directory
+ * pool named "vmsweep" on the daemon's host (created when missing), one volume per
+ * content, named by its SHA-256, so an image is uploaded once per host and reused by every
+ * later run.  Each VM of a disk image boots from an overlay volume of its own.
  */
 #ifndef VMSWEEP_VOLUME_H
 #define VMSWEEP_VOLUME_H
@@ -30,23 +31,33 @@ enum volume_action {
 int volume_name(const char *sha, const char *base, char *out, size_t len);
 
 /*
- * What to do for a content of size bytes when a volume of its name exists (exists) with
- * capacity bytes: reuse it only when complete (an upload that failed midway is deleted,
- * and uploads go to a ".part" volume first, so a listed final name is whole).
+ * What to do for a content of size bytes (0: not known) when a volume of its name exists
+ * (exists) of physical bytes on the host, and its marker that the upload finished
+ * (marked): reuse it only when both are there and the sizes agree.
  */
-enum volume_action volume_decide(bool exists, unsigned long long capacity, unsigned long long size);
+enum volume_action volume_decide(bool exists, bool marked, unsigned long long physical,
+                                 unsigned long long size);
 
 /* Is the vmsweep pool of conn there and running (defined, built, started if not)?  0/-1. */
 int volume_pool_ready(virConnectPtr conn);
 
 /*
  * Put the file at path into the vmsweep pool of conn (uploaded, or the volume of the same
- * content reused), readable by uid:gid (the daemon's QEMU user), mode 0600.  *vol_path gets
- * the volume's path on the daemon's host (malloc'd), *uploaded whether bytes were sent.
- * 0, or -1 (reported).
+ * content reused), readable by uid:gid (the daemon's QEMU user), mode 0600.  A qcow2 image
+ * with a backing file goes up with its chain (at most 8 layers), each layer's header
+ * naming the volume below.  *vol_path gets the volume's path on the daemon's host
+ * (malloc'd), *uploaded whether bytes were sent.  0, or -1 (reported).
  */
 int volume_put(virConnectPtr conn, const char *path, uid_t uid, gid_t gid, char **vol_path,
                bool *uploaded);
+
+/*
+ * Make the new volume name of conn's pool a qcow2 overlay of the qcow2 volume at
+ * base_path (volume_put), of the same virtual size, readable by uid:gid only: a VM writes
+ * there, never into the image.  *vol_path gets its path (malloc'd).  0, or -1 (reported).
+ */
+int volume_overlay(virConnectPtr conn, const char *base_path, const char *name, uid_t uid,
+                   gid_t gid, char **vol_path);
 
 /*
  * Per-run volumes (a remote host's results disks): "vmsweep-run-<tag>-<pid>-<rand>-<base>",

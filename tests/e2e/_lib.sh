@@ -107,3 +107,46 @@ virtlogd_start() {
 	local i
 	for ((i = 0; i < 100; i++)); do [ -S /run/libvirt/virtlogd-sock ] && break; sleep 0.1; done
 }
+
+# An sshd of the test's own on a loopback port, as the SSH server of a "remote" libvirt
+# host (e2e/connect_ssh, e2e/connect_disk): sshd_check skips when there is none;
+# sshd_start starts it (PID in $sshd, port in $port, root's client key $T/client, URI
+# in $SSH_URI); sshd_restore (call it from the EXIT trap) puts back what it changed.
+sshd_check() {
+	[ -x /usr/sbin/sshd ] || skip "no /usr/sbin/sshd (package openssh-server: ci/install-deps.sh)"
+	command -v ssh >/dev/null || skip "no ssh client (package openssh-client)"
+}
+sshd_kh=$(getent passwd root | cut -d: -f6)/.ssh/known_hosts
+sshd_made_run=
+sshd_restore() {
+	# libvirt's ssh (no_verify=1: StrictHostKeyChecking=no) records the test sshd's key
+	# in root's known_hosts: that file goes back as it was.
+	[ -e "$T/sshd.started" ] || return 0
+	if [ -e "$T/known_hosts.saved" ]; then cp -p "$T/known_hosts.saved" "$sshd_kh"; else rm -f "$sshd_kh"; fi
+	[ -n "$sshd_made_run" ] && rmdir /run/sshd 2>/dev/null
+	return 0
+}
+sshd_start() {
+	if [ -e "$sshd_kh" ]; then cp -p "$sshd_kh" "$T/known_hosts.saved"; fi
+	touch "$T/sshd.started"
+	# sshd needs its privilege separation folder (the service makes it; no service here).
+	[ -d /run/sshd ] || { mkdir -m 0755 /run/sshd && sshd_made_run=1; }
+	ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" || fail "cannot make the sshd host key"
+	ssh-keygen -q -t ed25519 -N '' -f "$T/client" || fail "cannot make the client key"
+	cp "$T/client.pub" "$T/authorized_keys"
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	printf '%s\n' "Port $port" "ListenAddress 127.0.0.1" "HostKey $T/hostkey" "PidFile $T/sshd.pid" \
+		"AuthorizedKeysFile $T/authorized_keys" "PermitRootLogin prohibit-password" \
+		"PasswordAuthentication no" "KbdInteractiveAuthentication no" "UsePAM no" \
+		"StrictModes no" "AllowTcpForwarding yes" >"$T/sshd_config"
+	/usr/sbin/sshd -D -e -f "$T/sshd_config" 2>sshd.log &
+	sshd=$!
+	local i
+	for ((i = 0; i < 50; i++)); do
+		python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),1)' "$port" 2>/dev/null && break
+		sleep 0.1
+	done
+	kill -0 "$sshd" 2>/dev/null || { cat sshd.log; fail "sshd did not start"; }
+	SSH_URI="qemu+ssh://root@127.0.0.1:$port/system?keyfile=$T/client&no_verify=1"
+	ok "sshd on 127.0.0.1:$port"
+}

@@ -11,54 +11,19 @@
 # daemon is stopped by its PID.
 . "$(dirname "$0")/_lib.sh"
 sysd_check
-[ -x /usr/sbin/sshd ] || skip "no /usr/sbin/sshd (package openssh-server: ci/install-deps.sh)"
-command -v ssh >/dev/null || skip "no ssh client (package openssh-client)"
-
-# libvirt's ssh (no_verify=1: StrictHostKeyChecking=no) records the test sshd's key in
-# root's known_hosts: put that file back as it was.
-kh=$(getent passwd root | cut -d: -f6)/.ssh/known_hosts
-if [ -e "$kh" ]; then cp -p "$kh" "$T/known_hosts.saved"; fi
-# sshd needs its privilege separation folder (the service makes it; no service here).
-made_run_sshd=
-[ -d /run/sshd ] || { mkdir -m 0755 /run/sshd && made_run_sshd=1; }
+sshd_check
 restore() {
-	if [ -e "$T/known_hosts.saved" ]; then cp -p "$T/known_hosts.saved" "$kh"; else rm -f "$kh"; fi
-	[ -n "$made_run_sshd" ] && rmdir /run/sshd 2>/dev/null
+	sshd_restore
 	for v in "${fakes[@]}"; do vsys vol-delete --pool vmsweep "$v" >/dev/null 2>&1; done
 	cleanup
 }
 fakes=()
 trap restore EXIT
-
-ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" || fail "cannot make the sshd host key"
-ssh-keygen -q -t ed25519 -N '' -f "$T/client" || fail "cannot make the client key"
-cp "$T/client.pub" "$T/authorized_keys"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$T/sshd_config" <<EOF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $T/hostkey
-PidFile $T/sshd.pid
-AuthorizedKeysFile $T/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-AllowTcpForwarding yes
-EOF
-/usr/sbin/sshd -D -e -f "$T/sshd_config" 2>sshd.log &
-sshd=$!
-for ((i = 0; i < 50; i++)); do
-	python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),1)' "$port" 2>/dev/null && break
-	sleep 0.1
-done
-kill -0 "$sshd" 2>/dev/null || { cat sshd.log; fail "sshd did not start"; }
-ok "sshd on 127.0.0.1:$port"
+sshd_start
 
 libvirtd_start
 virtlogd_start
-URI="qemu+ssh://root@127.0.0.1:$port/system?keyfile=$T/client&no_verify=1"
+URI=$SSH_URI
 
 "$VMSWEEP" doctor --connect "$URI" >doc.txt 2>&1 || { cat doc.txt; fail "doctor fails for the remote URI"; }
 grep -q "^ok    SSH to the libvirt host 'root@127.0.0.1:$port' for the guests' SSH" doc.txt || { cat doc.txt; fail "doctor does not report the SSH session to the host"; }

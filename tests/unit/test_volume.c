@@ -1,5 +1,5 @@
 /* Unit tests for harness/volume.c: names by content (shape, characters replaced, refusals),
- * and when a volume found on the host is reused. */
+ * and when a volume found on the host is reused (its marker, its size). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,11 +34,17 @@ static void test_name(void **state)
 static void test_decide(void **state)
 {
     (void)state;
-    assert_int_equal(volume_decide(false, 0, 100), VOLUME_UPLOAD);
-    assert_int_equal(volume_decide(true, 100, 100), VOLUME_REUSE);
-    /* Same name, other size: not that content (or not whole): uploaded again. */
-    assert_int_equal(volume_decide(true, 99, 100), VOLUME_UPLOAD);
-    assert_int_equal(volume_decide(true, 0, 100), VOLUME_UPLOAD);
+    assert_int_equal(volume_decide(false, false, 0, 100), VOLUME_UPLOAD);
+    assert_int_equal(volume_decide(true, true, 100, 100), VOLUME_REUSE);
+    /* No marker: an upload that did not finish (a harness killed midway): sent again. */
+    assert_int_equal(volume_decide(true, false, 100, 100), VOLUME_UPLOAD);
+    /* A marker without its volume (deleted by hand): sent again. */
+    assert_int_equal(volume_decide(false, true, 0, 100), VOLUME_UPLOAD);
+    /* Same name, other size on the host: not that content: sent again. */
+    assert_int_equal(volume_decide(true, true, 99, 100), VOLUME_UPLOAD);
+    assert_int_equal(volume_decide(true, true, 0, 100), VOLUME_UPLOAD);
+    /* A rewritten layer (size not known before it is made): the marker decides. */
+    assert_int_equal(volume_decide(true, true, 12345, 0), VOLUME_REUSE);
 }
 
 static void test_run_name(void **state)

@@ -1,0 +1,86 @@
+#!/bin/bash
+# A qcow2 disk image through libvirt daemons (issue 16): a prepared image (an overlay whose
+# backing file is the built disk: a chain of two) runs through the system daemon and then
+# through the same daemon over SSH.  Each layer goes up once as a content volume of the
+# 'vmsweep' pool, the upper one pointing at the lower's volume; every VM boots from an
+# overlay volume of its own, deleted after; the image files are never written; a second
+# run uploads nothing.  libvirtd, virtlogd and sshd are the test's, stopped by PID.
+. "$(dirname "$0")/_lib.sh"
+sysd_check
+sshd_check
+imgs=$XDG_CACHE_HOME/vmsweep/images
+restore() {
+	sshd_restore
+	rm -rf "$imgs/e2esdisk" "$imgs/e2esprep"
+	cleanup
+}
+trap restore EXIT
+
+"$VMSWEEP" image build --disk --name e2esdisk 2>build.txt || { cat build.txt; fail "image build --disk failed"; }
+"$VMSWEEP" image prepare "$imgs/e2esdisk/disk.qcow2" --name e2esprep 2>>build.txt || { cat build.txt; fail "prepare failed"; }
+base_sha=$(sha256sum <"$imgs/e2esdisk/disk.qcow2")
+top_sha=$(sha256sum <"$imgs/e2esprep/disk.qcow2")
+qemu-img info "$imgs/e2esprep/disk.qcow2" | grep -q "^backing file: $imgs/e2esdisk/disk.qcow2" || fail "the prepared image is not an overlay of the built disk"
+ok "a disk image and a prepared overlay of it"
+
+sshd_start
+libvirtd_start
+virtlogd_start
+id=$(tr -d ' \n' </etc/machine-id 2>/dev/null)
+[ -n "$id" ] || id=$(hostname)
+tag=$(printf %s "$id" | sha256sum | cut -c1-8)
+
+ROOTCHECK=(--setup 'grep -q "^/dev/vd[a-z]* / ext4" /proc/mounts')
+"$VMSWEEP" run --connect qemu:///system --image e2esprep --vcpus 1 "${QUICK[@]}" "${ROOTCHECK[@]}" \
+	--no-plot -o sys >sys.txt 2>syslog.txt || { cat syslog.txt; fail "run of the disk image through qemu:///system failed"; }
+[ "$(json sys/manifest.json 'j["sizes"][0]["status"]')" = complete ] || { cat syslog.txt; fail "size not complete"; }
+[ "$(csv_rows $(ls sys/vcpus-1/sweep_*.csv))" = 2 ] || fail "rows missing"
+xml=$(json sys/manifest.json "j['sizes'][0]['domain_xml']")
+grep -q "source file='/var/lib/libvirt/vmsweep/vmsweep-run-$tag-[0-9]*-[A-Za-z0-9]*-vmsweep-.*-root.qcow2'" <<<"$xml" || { echo "$xml"; fail "the root disk is not a per-run overlay volume"; }
+grep -q "source file='/var/lib/libvirt/vmsweep/vmsweep-run-$tag-.*-results.img'" <<<"$xml" || fail "the results disk is not a per-run volume"
+ok "disk image through qemu:///system: root on the overlay volume, rows pulled"
+
+# The chain in the pool: the built disk under its own digest; the prepared overlay under
+# another name whose header points at the built disk's volume; both marked complete.
+pool=/var/lib/libvirt/vmsweep
+low=$(vsys vol-list vmsweep | awk '{print $1}' | grep -- "-disk.qcow2$" | while read -r v; do
+	[ "$(sha256sum <"$pool/$v")" = "$base_sha" ] && echo "$v"; done)
+[ -n "$low" ] || { vsys vol-list vmsweep; fail "no volume holds the built disk as it is"; }
+[ "$low" = "vmsweep-$(echo "$base_sha" | cut -c1-64)-disk.qcow2" ] || fail "the built disk's volume is not named by its content: $low"
+up=$(for f in "$pool"/vmsweep-*-disk.qcow2; do
+	qemu-img info "$f" 2>/dev/null | grep -q "^backing file: $pool/$low$" && basename "$f"; done)
+[ "$(echo "$up" | wc -w)" = 1 ] || { vsys vol-list vmsweep; fail "expected one volume over the built disk's, got '$up'"; }
+qemu-img check -q "$pool/$up" || fail "the uploaded overlay does not check"
+for v in "$low" "$up"; do vsys vol-list vmsweep | grep -q " $v.ok " || fail "$v has no completion marker"; done
+[ "$(vsys vol-list vmsweep | grep -c "vmsweep-run-$tag-")" = 0 ] || { vsys vol-list vmsweep; fail "per-run volume left"; }
+ok "both layers uploaded as content volumes, the upper pointing at the lower's; no per-run volume left"
+
+# The same daemon through SSH: the chain is reused (same names), nothing is uploaded.
+"$VMSWEEP" run --connect "$SSH_URI" --image e2esprep --vcpus 1 "${QUICK[@]}" "${ROOTCHECK[@]}" \
+	--no-plot -o ssh >ssh.txt 2>sshlog.txt || { cat sshlog.txt; fail "run of the disk image through qemu+ssh failed"; }
+[ "$(json ssh/manifest.json 'j["sizes"][0]["status"]')" = complete ] || { cat sshlog.txt; fail "size not complete over SSH"; }
+[ "$(csv_rows $(ls ssh/vcpus-1/sweep_*.csv))" = 2 ] || fail "rows missing over SSH"
+grep 'uploaded' sshlog.txt && fail "the run over SSH uploaded the chain again"
+ok "disk image through qemu+ssh: the chain reused, root on an overlay volume, rows pulled over the jump"
+
+[ "$(sha256sum <"$imgs/e2esdisk/disk.qcow2")" = "$base_sha" ] || fail "a run modified the built disk"
+[ "$(sha256sum <"$imgs/e2esprep/disk.qcow2")" = "$top_sha" ] || fail "a run modified the prepared image"
+[ "$(sha256sum <"$pool/$low")" = "$base_sha" ] || fail "a run modified the built disk's volume"
+vsys list --all --name | grep -q '^vmsweep-' && fail "domain left on the daemon: $(vsys list --all --name)"
+[ "$(vsys vol-list vmsweep | grep -c "vmsweep-run-$tag-")" = 0 ] || { vsys vol-list vmsweep; fail "per-run volume left"; }
+ok "images and their volumes unchanged; no domain, no per-run volume left"
+
+# A half-done upload (no marker) is not trusted: the next run sends that layer again.
+vsys vol-delete --pool vmsweep "$low.ok" >/dev/null || fail "cannot delete the marker"
+"$VMSWEEP" run --connect qemu:///system --image e2esprep --vcpus 1 "${QUICK[@]}" --no-plot -o again \
+	>again.txt 2>againlog.txt || { cat againlog.txt; fail "run after a lost marker failed"; }
+grep -q "uploaded '$imgs/e2esdisk/disk.qcow2'" againlog.txt || { cat againlog.txt; fail "the layer without its marker was not sent again"; }
+[ "$(json again/manifest.json 'j["sizes"][0]["status"]')" = complete ] || fail "size not complete after the upload again"
+ok "a layer whose upload did not finish is sent again"
+
+for v in "$up" "$low"; do vsys vol-delete --pool vmsweep "$v" >/dev/null && vsys vol-delete --pool vmsweep "$v.ok" >/dev/null || fail "cannot delete $v"; done
+stop_pid "$sshd"
+stop_pid "$libvirtd"
+stop_pid "$virtlogd"
+[ -z "$(qemu_pids)" ] || fail "QEMU left running"
+ok "sshd and the daemons stopped by PID"
