@@ -1,6 +1,8 @@
 /* hostsync — see hostsync.h. */
 #include "hostsync.h"
 
+#include "units.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,17 +20,6 @@
 #define RNDRESEEDCRNG _IO('R', 0x07)
 #endif
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int hostsync_parse(const char *epoch_ns, const char *seed_hex, uint64_t *ns, uint8_t *seed,
                    size_t *seed_len)
 {
@@ -45,7 +36,7 @@ int hostsync_parse(const char *epoch_ns, const char *seed_hex, uint64_t *ns, uin
     if (hl == 0 || hl % 2 || hl / 2 > HOSTSYNC_MAX_SEED)
         return -1;
     for (size_t i = 0; i < hl / 2; i++) {
-        int hi = hexval(seed_hex[2 * i]), lo = hexval(seed_hex[2 * i + 1]);
+        int hi = units_hexdigit(seed_hex[2 * i]), lo = units_hexdigit(seed_hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         seed[i] = (uint8_t)(hi << 4 | lo);

@@ -258,3 +258,14 @@ void units_fmt_size(uint64_t bytes, char *buf, size_t len)
     else
         snprintf(buf, len, "%.4g%c", v, suffix[i]);
 }
+
+int units_hexdigit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

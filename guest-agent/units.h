@@ -52,4 +52,7 @@ void units_fmt_duration(uint64_t us, char *buf, size_t len);
 /* Format a byte count with a binary unit ("512", "64K", "1.5G"). */
 void units_fmt_size(uint64_t bytes, char *buf, size_t len);
 
+/* The value of the hex digit c (either case), or -1 when c is not one. */
+int units_hexdigit(char c);
+
 #endif

@@ -12,8 +12,10 @@
  */
 #include "jump.h"
 
+#include "condwait.h"
 #include "guest.h"
 #include "log.h"
+#include "units.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,17 +76,6 @@ bool jump_uri_remote(const char *uri)
     return sep && sep[3] != '/' && sep[3] != '\0';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode the n bytes at s into out (size len); -1 on a bad escape, a NUL or no room. */
 static int decode(const char *s, size_t n, char *out, size_t len)
 {
@@ -95,7 +86,7 @@ static int decode(const char *s, size_t n, char *out, size_t len)
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = units_hexdigit(s[i + 1]), lo = units_hexdigit(s[i + 2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                 return -1;
             c = (char)(hi * 16 + lo);
@@ -550,14 +541,7 @@ int jump_dial(void *arg, unsigned port, uint64_t deadline_ms, int *fd)
     sv[0] = -1;
     jump_wake(j);
     while (l->state == JUMP_OPENING) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+        condwait_ms(&j->cv, &j->mu, 50);
         if (l->state == JUMP_OPENING && guest_now_ms() > l->deadline + 1000) {
             snprintf(l->why, sizeof(l->why), "the channel did not open in time");
             break;

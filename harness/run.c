@@ -7,6 +7,7 @@
 #include "cancel.h"
 #include "comparecmd.h"
 #include "console.h"
+#include "condwait.h"
 #include "cpucheck.h"
 #include "domxml.h"
 #include "fsutil.h"
@@ -213,29 +214,25 @@ static uint64_t proc_ticks(pid_t pid)
     return ut + st;
 }
 
-/* A snapshot of who used the host's CPUs, to say after a sweep whether others did. */
+/*
+ * A snapshot of who used the host's CPUs, to say after a sweep whether others did: from
+ * /proc in clock ticks for our own QEMU (the embedded driver), else from libvirt in ns
+ * (a daemon's host, local or remote: the host's counters and the domain's cgroup).
+ */
 struct host_use {
     uint64_t busy, total, ours;
-    uint64_t qemu; /* QEMU's own ticks (all its threads), 0 when unknown */
+    uint64_t qemu; /* our own QEMU's ticks (all its threads), 0 when unknown */
+    double cpus;   /* the host's CPUs */
     bool ok;
 };
 
-static void host_use_sample(struct host_use *u, pid_t qemu)
-{
-    u->ok = host_ticks(&u->busy, &u->total) == 0;
-    u->qemu = proc_ticks(qemu);
-    u->ours = u->qemu + proc_ticks(getpid());
-}
-
 /* The CPUs' worth other processes used between a and b (NAN when unknown). */
-static double host_use_others(const struct host_use *a, const struct host_use *b, pid_t qemu)
+static double host_use_others(const struct host_use *a, const struct host_use *b)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-    if (!a->ok || !b->ok || qemu <= 0 || b->total <= a->total || cpus < 1)
+    if (!a->ok || !b->ok || b->total <= a->total || a->cpus < 1)
         return NAN;
     double others = (double)(b->busy - a->busy) - (double)(b->ours - a->ours);
-    return fmax(others, 0) / (double)(b->total - a->total) * (double)cpus;
+    return fmax(others, 0) / (double)(b->total - a->total) * a->cpus;
 }
 
 /* One run judged for host interference (plot/interfere.h), from its progress line. */
@@ -295,6 +292,28 @@ struct size_ctx {
     char label_arch[24]; /* " aarch64" when the run has several architectures */
     char label[128];
 };
+
+/* Who used the CPUs of sc's host until now (struct host_use). */
+static void host_use_sample(struct host_use *u, const struct size_ctx *sc)
+{
+    pid_t qemu = vm_qemu_pid(sc->vm);
+    uint64_t dom = 0;
+    struct timespec ts;
+
+    memset(u, 0, sizeof(*u));
+    u->cpus = (double)sc->host->cpus;
+    if (qemu > 0) {
+        u->ok = host_ticks(&u->busy, &u->total) == 0;
+        u->qemu = proc_ticks(qemu);
+        u->ours = u->qemu + proc_ticks(getpid());
+        return;
+    }
+    u->ok = vm_host_cpu(sc->vm, &u->busy, &u->total, &dom) == 0;
+    u->ours = dom;
+    /* On this host the harness's own work is ours too; on a remote one it runs here. */
+    if (!vm_conn_remote(sc->host->conn) && clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0)
+        u->ours += (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* Tick while waiting for SSH or the agent: stop on a signal or a dead VM, feed the
  * guest's dead-man switch now and then (the feed must come from the host: a guest-side
@@ -384,7 +403,7 @@ static void judge_begin(struct size_ctx *sc)
 {
     sc->vt_ok = vm_vcpu_time(sc->vm, &sc->vt_ns) == 0;
     sc->vt_ms = guest_now_ms();
-    host_use_sample(&sc->hu, vm_qemu_pid(sc->vm));
+    host_use_sample(&sc->hu, sc);
 }
 
 /*
@@ -402,7 +421,7 @@ static void judge_run(struct size_ctx *sc, const char *line, unsigned c, unsigne
     double busy = NAN, got = NAN;
     char *end;
 
-    host_use_sample(&hu, vm_qemu_pid(sc->vm));
+    host_use_sample(&hu, sc);
     if (b) {
         busy = strtod(b + 6, &end);
         if (end == b + 6 || !(busy >= 0 && busy <= 1024))
@@ -425,7 +444,7 @@ static void judge_run(struct size_ctx *sc, const char *line, unsigned c, unsigne
         j->m.run_idx = r;
         j->got = got;
         j->busy = busy;
-        j->host_others = host_use_others(&sc->hu, &hu, vm_qemu_pid(sc->vm));
+        j->host_others = host_use_others(&sc->hu, &hu);
         /* QEMU's threads beside the vCPUs' (from /proc; a remote QEMU is not seen). */
         j->emulator = NAN;
         if (isfinite(got) && sc->hu.qemu && hu.qemu >= sc->hu.qemu)
@@ -1313,19 +1332,17 @@ static int size_sweep(struct size_ctx *sc, const char *dir, cJSON *timings, cJSO
     *st = RUN_FAILED;
     sc->agent_started = true;
     struct host_use before, after;
-    pid_t qemu = vm_qemu_pid(sc->vm);
-    long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
     sc->cap_cpus = (double)sc->vcpus * (s->cpu_cap_pct ? s->cpu_cap_pct / 100.0 : 1.0);
-    if (host_cpus > 0)
-        sc->cap_cpus = fmin(sc->cap_cpus, (double)host_cpus);
-    host_use_sample(&before, qemu);
+    if (sc->host->cpus > 0)
+        sc->cap_cpus = fmin(sc->cap_cpus, (double)sc->host->cpus);
+    host_use_sample(&before, sc);
     rc = ab ? size_interleave(sc, &aborted) : size_agent(sc, s, RUN_GUEST_OUT, true, &aborted);
-    host_use_sample(&after, qemu);
-    sc->host_others = host_use_others(&before, &after, qemu);
+    host_use_sample(&after, sc);
+    sc->host_others = host_use_others(&before, &after);
     if (sc->host_others >= RUN_BUSY_HOST_CPUS)
-        log_warn("%s: the host was busy during the sweep: other processes used %.1f of its %ld "
+        log_warn("%s: the host was busy during the sweep: other processes used %.1f of its %u "
                  "CPUs; the guest may have been starved and its numbers be low",
-                 sc->label, sc->host_others, sysconf(_SC_NPROCESSORS_ONLN));
+                 sc->label, sc->host_others, sc->host->cpus);
     add_timing(timings, "sweep_s", t0);
     if (rc == 0)
         *st = RUN_COMPLETE;
@@ -2218,15 +2235,7 @@ static void run_record(struct run_ctx *run, cJSON **rec, struct run_job *j)
 /* Wait up to 200 ms for a size's thread to end (run->lock held). */
 static void run_wait(struct run_ctx *run)
 {
-    struct timespec until;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += 200 * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&run->done, &run->lock, &until);
+    condwait_ms(&run->done, &run->lock, 200);
 }
 
 /*

@@ -160,6 +160,13 @@ bool vm_running(struct vm *vm);
 pid_t vm_qemu_pid(const struct vm *vm);
 
 /*
+ * CPU time of vm's host through libvirt (a daemon's host, local or remote): busy (user +
+ * kernel) and total (with idle and iowait) over all its CPUs, and the domain's QEMU (every
+ * thread), all in ns.  0, or -1 when libvirt cannot say (logged at debug).
+ */
+int vm_host_cpu(struct vm *vm, uint64_t *busy_ns, uint64_t *total_ns, uint64_t *dom_ns);
+
+/*
  * The CPU time the host has given vm's vCPU threads so far, summed over its vCPUs, in
  * nanoseconds (libvirt's per-vCPU cpuTime).  0, or -1 when libvirt cannot say (logged at
  * debug level; *ns untouched).

@@ -64,6 +64,26 @@ grep -q "source file='/var/lib/libvirt/vmsweep/vmsweep-run-$tag-" <(json $m "j['
 grep -E "SSH up|uploaded|warn" log.txt
 ok "sweep through qemu+ssh: rows pulled over the SSH jump, console streamed, results disk a volume"
 
+# The libvirt host's CPU use is measured through libvirt (virNodeGetCPUStats and the
+# domain's own CPU time): with three CPU hogs on that host during a sweep, the manifest
+# and the log say others used its CPUs.
+python3 -c 'import sys; float(sys.argv[1])' "$(json $m 'j["sizes"][0]["host_interference"]["other_cpus"]')" ||
+	fail "no measure of the remote host's other CPU use in the manifest"
+hogs=()
+for i in 1 2 3; do
+	sh -c 'while :; do :; done' &
+	hogs+=($!)
+done
+"$VMSWEEP" run --connect "$URI" --vcpus 1 "${QUICK[@]}" --no-plot -o busy >/dev/null 2>busy.txt
+rc=$?
+kill "${hogs[@]}"
+wait "${hogs[@]}" 2>/dev/null
+[ $rc = 0 ] || { cat busy.txt; fail "the run beside CPU hogs exited $rc"; }
+other=$(json busy/manifest.json 'j["sizes"][0]["host_interference"]["other_cpus"]') || fail "no host_interference in the manifest"
+python3 -c 'import sys; assert float(sys.argv[1]) >= 0.25, sys.argv[1]' "$other" || fail "three CPU hogs ran on the host, the manifest says others used $other CPUs"
+grep -q "the host was busy during the sweep" busy.txt || { cat busy.txt; fail "no warning that the remote host was busy"; }
+ok "the remote host's interference measured through libvirt: others used $other CPUs"
+
 vols=$(vsys vol-list vmsweep)
 echo "$vols" | grep -q " $dead " && fail "the volume of a dead run was not reaped"
 echo "$vols" | grep -q " $live " || fail "the volume of a live run was deleted"

@@ -33,6 +33,8 @@ ls out/vcpus-1/sweep_*.csv >/dev/null || fail "no CSV pulled"
 levels=$(for f in out/vcpus-1/sweep_*.csv; do tail -n +2 "$f" | cut -d, -f7; done | sort -u | tr '\n' ' ')
 [ "$levels" = "1 2 " ] || fail "expected rows at concurrency 1 and 2, got '$levels'"
 grep -q 'Linux version' out/vcpus-1/console.log || fail "console not captured through the daemon's QEMU"
+python3 -c 'import sys; float(sys.argv[1])' "$(json $m 'j["sizes"][0]["host_interference"]["other_cpus"]')" ||
+	fail "no measure of the host's other CPU use through the daemon in the manifest"
 ok "sweep through qemu:///system: rows pulled, console captured"
 
 # The image is in the daemon's 'vmsweep' storage pool, one volume per content, named by

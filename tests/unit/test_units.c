@@ -92,6 +92,18 @@ static void test_list(void **state)
     assert_int_equal(units_parse_list("1 2 3", 1, 128, vals, 2, &n), -E2BIG);
 }
 
+static void test_hexdigit(void **state)
+{
+    (void)state;
+    assert_int_equal(units_hexdigit('0'), 0);
+    assert_int_equal(units_hexdigit('9'), 9);
+    assert_int_equal(units_hexdigit('a'), 10);
+    assert_int_equal(units_hexdigit('F'), 15);
+    assert_int_equal(units_hexdigit('g'), -1);
+    assert_int_equal(units_hexdigit('\0'), -1);
+    assert_int_equal(units_hexdigit('/'), -1);
+}
+
 static void test_format(void **state)
 {
     char buf[32];
@@ -137,8 +149,10 @@ static void test_number(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_u64),  cmocka_unit_test(test_duration), cmocka_unit_test(test_size),
-        cmocka_unit_test(test_list), cmocka_unit_test(test_format),   cmocka_unit_test(test_number),
+        cmocka_unit_test(test_u64),      cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_size),     cmocka_unit_test(test_list),
+        cmocka_unit_test(test_format),   cmocka_unit_test(test_number),
+        cmocka_unit_test(test_hexdigit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
