@@ -77,9 +77,8 @@ static bool accel_cache_get(const char *key, struct accel_probe *out)
 {
     char *path = accel_cache_path(), *text = NULL;
     bool found = false;
-    int lvl = log_get_level();
 
-    log_set_level(LOG_QUIET); /* no cache yet is normal */
+    log_quiet(true); /* no cache yet is normal */
     if (path && fsutil_exists(path) && fsutil_read_file(path, &text, NULL) == 0) {
         cJSON *j = cJSON_Parse(text);
         const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, "key");
@@ -99,7 +98,7 @@ static bool accel_cache_get(const char *key, struct accel_probe *out)
         }
         cJSON_Delete(j);
     }
-    log_set_level(lvl);
+    log_quiet(false);
     free(text);
     free(path);
     return found;
@@ -263,9 +262,8 @@ bool accel_kvm_proven(void)
 {
     char *path = accel_cache_path(), *text = NULL, *host = accel_host_key();
     bool ok = false;
-    int lvl = log_get_level();
 
-    log_set_level(LOG_QUIET);
+    log_quiet(true);
     if (path && host && !accel_test_silent() && fsutil_exists(path) &&
         fsutil_read_file(path, &text, NULL) == 0) {
         cJSON *j = cJSON_Parse(text);
@@ -275,7 +273,7 @@ bool accel_kvm_proven(void)
              cJSON_IsString(v) && !strcmp(v->valuestring, "usable");
         cJSON_Delete(j);
     }
-    log_set_level(lvl);
+    log_quiet(false);
     free(text);
     free(path);
     free(host);

@@ -58,17 +58,16 @@ static void doctor_arches(void)
     for (int a = 0; a < DOMXML_NARCH; a++) {
         char emu[64], what[160], fix[400] = "", name[64], *agent;
         struct image img = {0};
-        int lvl = log_get_level();
         bool e, ag, im;
 
         if ((enum domxml_arch)a == domxml_host_arch())
             continue;
         snprintf(emu, sizeof(emu), "qemu-system-%s", domxml_arch_names[a]);
         e = have(emu);
-        log_set_level(LOG_QUIET); /* the lines below say what is missing */
+        log_quiet(true); /* the lines below say what is missing */
         agent = paths_agent(domxml_arch_names[a]);
         im = image_resolve(image_default_name((enum domxml_arch)a, name, sizeof(name)), &img) == 0;
-        log_set_level(lvl);
+        log_quiet(false);
         ag = agent != NULL;
         free(agent);
         image_free(&img);
@@ -91,15 +90,14 @@ static void doctor_kvm(const struct image *img, bool img_ok, bool reprobe)
     struct vm_conn *conn = NULL;
     struct accel_probe p;
     char line[400];
-    int lvl = log_get_level();
 
     memset(&p, 0, sizeof(p));
     p.verdict = ACCEL_PROBE_UNKNOWN;
     snprintf(p.reason, sizeof(p.reason), "cannot connect to libvirt to run the KVM probe");
     if (vm_connect(NULL, &conn) == 0) {
-        log_set_level(LOG_QUIET); /* the probe's own progress line */
+        log_quiet(true); /* the probe's own progress line */
         accel_probe_kvm(conn, img_ok ? img->kernel : NULL, !reprobe, NULL, &p);
-        log_set_level(lvl);
+        log_quiet(false);
         vm_disconnect(conn);
     }
     if (p.cached)

@@ -516,10 +516,9 @@ static int image_list(void)
         if (e->d_name[0] == '.')
             continue;
         char *dir = fsutil_printf("%s/%s", images, e->d_name);
-        int lvl = log_get_level();
-        log_set_level(LOG_QUIET); /* a broken folder is listed as such, not as an error */
+        log_quiet(true); /* a broken folder is listed as such, not as an error */
         int rc = dir ? image_resolve(dir, &img) : -1;
-        log_set_level(lvl);
+        log_quiet(false);
         if (rc < 0) {
             printf("%-16s %-7s (incomplete: rebuild with 'vmsweep image build --force')\n",
                    e->d_name, "?");

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 static enum log_level log_level = LOG_INFO;
+/* This thread's log_quiet depth: > 0 shows errors only, whatever the global level. */
+static _Thread_local int log_quiet_depth;
 
 /* Messages come from several threads (the libvirt event loop, the console reader): one at
  * a time, so the status line is redrawn under whole lines. */
@@ -23,6 +25,17 @@ void log_set_level(enum log_level level)
 enum log_level log_get_level(void)
 {
     return log_level;
+}
+
+void log_quiet(bool on)
+{
+    log_quiet_depth += on ? 1 : -1;
+}
+
+/* The level in force for this thread's messages. */
+static enum log_level level_here(void)
+{
+    return log_quiet_depth > 0 ? LOG_QUIET : log_level;
 }
 
 /*
@@ -199,7 +212,7 @@ void log_error(const char *fmt, ...)
 void log_warn(const char *fmt, ...)
 {
     va_list ap;
-    if (log_level < LOG_INFO)
+    if (level_here() < LOG_INFO)
         return;
     va_start(ap, fmt);
     log_emit("warning: ", fmt, ap);
@@ -209,7 +222,7 @@ void log_warn(const char *fmt, ...)
 void log_info(const char *fmt, ...)
 {
     va_list ap;
-    if (log_level < LOG_INFO)
+    if (level_here() < LOG_INFO)
         return;
     va_start(ap, fmt);
     log_emit("", fmt, ap);
@@ -219,7 +232,7 @@ void log_info(const char *fmt, ...)
 void log_debug(const char *fmt, ...)
 {
     va_list ap;
-    if (log_level < LOG_DEBUG)
+    if (level_here() < LOG_DEBUG)
         return;
     va_start(ap, fmt);
     log_emit("", fmt, ap);

@@ -22,11 +22,18 @@ enum log_level {
     LOG_DEBUG = 2,
 };
 
-/* Set the global verbosity (not thread safe: call before starting threads). */
+/* Set the global verbosity (not thread safe: call before starting threads; log_quiet is). */
 void log_set_level(enum log_level level);
 
 /* Current verbosity. */
 enum log_level log_get_level(void);
+
+/*
+ * Errors only in this thread from log_quiet(true) to its log_quiet(false) (they nest):
+ * for steps whose own messages the caller replaces with better ones.  Thread safe, unlike
+ * changing the global level around them (hosts are opened from several threads).
+ */
+void log_quiet(bool on);
 
 /* An error: always printed. */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

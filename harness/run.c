@@ -146,13 +146,19 @@ struct run_work {
 
 /* Everything shared by the sizes of one run.  Sizes on several hosts run in threads of
  * their own: lock guards csvs, ab_dirs, the progress and the status line. */
+#define RUN_STAGE_LOCKS 16
+
 struct run_ctx {
     const struct spec *s;
     const struct run_opts *o;
     struct run_host *hosts;
     size_t nhosts;
     pthread_mutex_t lock;
-    pthread_cond_t done;   /* a size's thread ended */
+    pthread_cond_t done; /* a size's thread ended */
+    /* Hosts are opened at once; two URIs may reach one machine (one storage pool): its
+     * uploads are done one at a time, under the lock its host name hashes to. */
+    pthread_mutex_t stage_locks[RUN_STAGE_LOCKS];
+    unsigned vms_named;    /* domains named so far (under lock) */
     struct run_work *work; /* what the threads run, in order */
     size_t nwork;
     char (*status)[160]; /* per work item: what it is doing now, "" when not running */
@@ -1605,7 +1611,12 @@ static int size_run(struct run_ctx *run, struct run_host *host, const struct run
         snprintf(part_tag, sizeof(part_tag), " part %u/%u", w->part + 1, w->parts);
     snprintf(sc.label, sizeof(sc.label), "[%u vCPU%s%s%s%s]", sc.vcpus, sc.label_arch, part_tag,
              run->nhosts > 1 ? " @" : "", run->nhosts > 1 ? host->label : "");
-    snprintf(name, sizeof(name), "vmsweep-%ld-%zu-%u", (long)getpid(), idx,
+    /* Unique per attempt: two parts of a size, or a size tried again, may meet on one
+     * daemon (two URIs of one machine): their domains and volumes must not share names. */
+    pthread_mutex_lock(&run->lock);
+    unsigned serial = ++run->vms_named;
+    pthread_mutex_unlock(&run->lock);
+    snprintf(name, sizeof(name), "vmsweep-%ld-%zu-%u-%u", (long)getpid(), idx, serial,
              (unsigned)(time(NULL) & 0xffff));
     cJSON_AddNumberToObject(m, "vcpus", sc.vcpus);
     if (w->parts > 1) {
@@ -2040,8 +2051,16 @@ static int run_arch_ready(struct run_ctx *run, struct run_host *h, struct run_ar
     const char *an = domxml_arch_names[ra->arch];
 
     image_manifest(&ra->img, rec);
-    if (run_stage(h->conn, &ra->img.kernel) < 0 || run_stage(h->conn, &ra->img.initrd) < 0 ||
-        run_stage(h->conn, &ra->img.disk) < 0)
+    /* FNV-1a of the host name: one machine, one lock (others rarely share one). */
+    uint32_t hash = 2166136261u;
+    for (const char *c = h->info.hostname ? h->info.hostname : ""; *c; c++)
+        hash = (hash ^ (unsigned char)*c) * 16777619u;
+    pthread_mutex_t *sl = &run->stage_locks[hash % RUN_STAGE_LOCKS];
+    pthread_mutex_lock(sl);
+    int staged = run_stage(h->conn, &ra->img.kernel) == 0 &&
+                 run_stage(h->conn, &ra->img.initrd) == 0 && run_stage(h->conn, &ra->img.disk) == 0;
+    pthread_mutex_unlock(sl);
+    if (!staged)
         return -1;
     if (s->accel == SPEC_ACCEL_HVF) {
 #ifdef __APPLE__
@@ -2135,6 +2154,24 @@ static int run_host_open(struct run_ctx *run, struct run_host *h, cJSON *rec)
             return -1;
     }
     return 0;
+}
+
+/* A host being opened (run_host_open), in a thread of its own when several are. */
+struct run_open {
+    struct run_ctx *run;
+    struct run_host *host;
+    cJSON *rec;
+    int rc;
+    bool threaded, done;
+    pthread_t th;
+};
+
+static void *run_open_main(void *arg)
+{
+    struct run_open *op = arg;
+
+    op->rc = run_host_open(op->run, op->host, op->rec);
+    return NULL;
 }
 
 /* One size's attempt, in a thread of its own when several hosts run sizes at once. */
@@ -2441,6 +2478,7 @@ cleanup:
 int run_sweep(const struct spec *s, const struct run_opts *o)
 {
     struct run_ctx run = {.s = s, .o = o};
+    struct run_open *opens = NULL;
     char *spec_json = NULL;
     int ret = 1;
     size_t complete = 0, open = 0;
@@ -2448,6 +2486,8 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
 
     pthread_mutex_init(&run.lock, NULL);
     pthread_cond_init(&run.done, NULL);
+    for (int i = 0; i < RUN_STAGE_LOCKS; i++)
+        pthread_mutex_init(&run.stage_locks[i], NULL);
     /* Input problems (no image, no KVM when asked) are found before anything is created. */
     run.manifest_path = fsutil_printf("%s/manifest.json", o->outdir);
     run.manifest = manifest_new();
@@ -2500,23 +2540,45 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         cJSON_AddItemToArray(hosts, rec);
         cJSON_AddStringToObject(rec, "uri", run.hosts[h].uri ? run.hosts[h].uri : "embedded");
     }
-    /* Daemons first: once the embedded driver is loaded in this process, libvirt's
-     * remote driver no longer opens connections ("no connection driver available"). */
-    for (size_t k = 0; k < 2 * run.nhosts && !run_signal; k++) {
-        size_t h = k % run.nhosts;
-        struct run_host *rh = &run.hosts[h];
-        if ((k < run.nhosts) != (rh->uri != NULL))
-            continue;
-        cJSON *rec = cJSON_GetArrayItem(hosts, (int)h);
-        if (run_host_open(&run, rh, rec) == 0) {
-            open++;
-            continue;
+    /* Daemons first, all at once (connection, uploads, accelerator probe: seconds to
+     * minutes each); then the embedded driver: once it is loaded in this process,
+     * libvirt's remote driver no longer opens connections ("no connection driver
+     * available"). */
+    opens = calloc(run.nhosts, sizeof(*opens));
+    if (opens == NULL)
+        goto cleanup;
+    for (int phase = 0; phase < 2 && !run_signal; phase++) {
+        for (size_t h = 0; h < run.nhosts; h++) {
+            struct run_open *op = &opens[h];
+            if ((phase == 0) != (run.hosts[h].uri != NULL))
+                continue;
+            *op = (struct run_open){.run = &run,
+                                    .host = &run.hosts[h],
+                                    .rec = cJSON_GetArrayItem(hosts, (int)h),
+                                    .rc = -1};
+            /* One daemon host: no thread (the one-host path stays as it was). */
+            op->threaded = phase == 0 && run.nhosts > 1 &&
+                           pthread_create(&op->th, NULL, run_open_main, op) == 0;
+            if (!op->threaded)
+                run_open_main(op);
         }
-        /* One host of several may be down: the others run its share. */
-        cJSON_AddBoolToObject(rec, "failed", true);
-        rh->failed = true;
-        if (run.nhosts > 1)
-            log_warn("host '%s' cannot be used: the sizes go to the others", rh->label);
+        for (size_t h = 0; h < run.nhosts; h++) {
+            struct run_open *op = &opens[h];
+            if (op->run == NULL || op->done)
+                continue;
+            if (op->threaded)
+                pthread_join(op->th, NULL);
+            op->done = true;
+            if (op->rc == 0) {
+                open++;
+                continue;
+            }
+            /* One host of several may be down: the others run its share. */
+            cJSON_AddBoolToObject(op->rec, "failed", true);
+            op->host->failed = true;
+            if (run.nhosts > 1)
+                log_warn("host '%s' cannot be used: the sizes go to the others", op->host->label);
+        }
     }
     if (open == 0 || (run.nhosts == 1 && run.hosts[0].failed))
         goto cleanup;
@@ -2591,6 +2653,7 @@ cleanup:
         cJSON_Delete(rh->id);
         hostinfo_free(&rh->info);
     }
+    free(opens);
     free(run.hosts);
     free(run.status);
     free(run.work);
@@ -2602,5 +2665,7 @@ cleanup:
     free(spec_json);
     pthread_cond_destroy(&run.done);
     pthread_mutex_destroy(&run.lock);
+    for (int i = 0; i < RUN_STAGE_LOCKS; i++)
+        pthread_mutex_destroy(&run.stage_locks[i]);
     return ret;
 }

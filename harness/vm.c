@@ -132,23 +132,34 @@ static void *vm_event_loop(void *arg)
     return NULL;
 }
 
+/* Hosts are connected from several threads at once: the loop is started once. */
+static pthread_mutex_t vm_event_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int vm_event_start(void)
 {
-    if (vm_event_started)
-        return 0;
+    int ret = -1;
+
+    pthread_mutex_lock(&vm_event_lock);
+    if (vm_event_started) {
+        ret = 0;
+        goto cleanup;
+    }
     if (virEventRegisterDefaultImpl() < 0) {
         log_error("cannot set up libvirt's event loop: %s", vm_lasterr());
-        return -1;
+        goto cleanup;
     }
     /* A periodic timer so the loop wakes up and notices vm_event_quit. */
     vm_event_timer = virEventAddTimeout(100, vm_tick, NULL, NULL);
     vm_event_quit = 0;
     if (pthread_create(&vm_event_thread, NULL, vm_event_loop, NULL) != 0) {
         log_error("cannot start libvirt's event loop thread");
-        return -1;
+        goto cleanup;
     }
     vm_event_started = 1;
-    return 0;
+    ret = 0;
+cleanup:
+    pthread_mutex_unlock(&vm_event_lock);
+    return ret;
 }
 
 static void vm_event_stop(void)
@@ -903,10 +914,9 @@ static void log_qemu_tail(const struct vm_conn *conn, const char *name)
     if (conn->root == NULL)
         return;
     path = fsutil_printf("%s/log/qemu/%s.log", conn->root, name);
-    int lvl = log_get_level();
-    log_set_level(LOG_QUIET);
+    log_quiet(true);
     int rc = path ? fsutil_read_file(path, &data, NULL) : -1;
-    log_set_level(lvl);
+    log_quiet(false);
     if (rc == 0) {
         size_t len = strlen(data);
         const char *tail = data + (len > 1500 ? len - 1500 : 0);

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "qcow2.h"
 #include "sha256.h"
+#include "units.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #define VOLUME_PREFIX "vmsweep-"
@@ -138,10 +140,12 @@ static virStoragePoolPtr pool_open(virConnectPtr conn)
         log_error("cannot start the storage pool '%s': %s", VOLUME_POOL, volume_lasterr());
         goto fail;
     }
-    if (virStoragePoolRefresh(pool, 0) < 0) {
-        log_error("cannot list the storage pool '%s': %s", VOLUME_POOL, volume_lasterr());
-        goto fail;
-    }
+    /* Volumes made through libvirt are known to it without a refresh; one finds what
+     * changed behind its back.  A pool with an upload running refuses to refresh ("has
+     * asynchronous jobs running": sizes of one run, or two runs, on one host): it is
+     * used as libvirt knows it. */
+    if (virStoragePoolRefresh(pool, 0) < 0)
+        log_debug("the storage pool '%s' was not refreshed: %s", VOLUME_POOL, volume_lasterr());
     return pool;
 fail:
     if (pool)
@@ -169,7 +173,37 @@ struct volume_src {
     off_t size, pos;
     const unsigned char *head;
     size_t head_len;
+    const char *path; /* for the progress lines */
+    uint64_t next_ms; /* when to say how far it is (0: not yet started) */
 };
+
+/* A progress line every VOLUME_PROGRESS_MS while an upload runs (a first upload of a disk
+ * image to a remote host can take minutes). */
+#define VOLUME_PROGRESS_MS 5000
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void src_progress(struct volume_src *u)
+{
+    uint64_t now = mono_ms();
+    char done[16], all[16];
+
+    if (u->next_ms == 0) {
+        u->next_ms = now + VOLUME_PROGRESS_MS;
+    } else if (now >= u->next_ms && u->size > 0) {
+        units_fmt_size((uint64_t)u->pos, done, sizeof(done));
+        units_fmt_size((uint64_t)u->size, all, sizeof(all));
+        log_info("uploading '%s': %s of %s (%d%%)", u->path, done, all,
+                 (int)((double)u->pos * 100 / (double)u->size));
+        u->next_ms = now + VOLUME_PROGRESS_MS;
+    }
+}
 
 static int send_file(virStreamPtr st, char *data, size_t n, void *opaque)
 {
@@ -177,6 +211,7 @@ static int send_file(virStreamPtr st, char *data, size_t n, void *opaque)
     ssize_t got;
 
     (void)st;
+    src_progress(u);
     if (u->head && u->pos < (off_t)u->head_len) {
         size_t k = u->head_len - (size_t)u->pos;
         if (k > n)
@@ -284,6 +319,7 @@ static int src_open(const char *path, bool nofollow, struct volume_src *src)
     memset(src, 0, sizeof(*src));
     src->fd = fd;
     src->size = sb.st_size;
+    src->path = path;
     return 0;
 }
 
@@ -323,6 +359,10 @@ static int put_content(virStoragePoolPtr pool, const char *path, const unsigned 
             virStorageVolDelete(v, 0);
             virStorageVolFree(v);
         }
+        char sz[16];
+        uint64_t t0 = mono_ms();
+        units_fmt_size((uint64_t)src.size, sz, sizeof(sz));
+        log_info("uploading '%s' (%s) to the storage pool '%s'", path, sz, VOLUME_POOL);
         v = upload(pool, path, &src, name, uid, gid);
         if (v == NULL)
             goto cleanup;
@@ -335,7 +375,8 @@ static int put_content(virStoragePoolPtr pool, const char *path, const unsigned 
             goto cleanup;
         }
         *sent = true;
-        log_info("uploaded '%s' to the storage pool '%s' as '%s'", path, VOLUME_POOL, name);
+        log_info("uploaded '%s' to the storage pool '%s' as '%s' in %.1f s", path, VOLUME_POOL,
+                 name, (double)(mono_ms() - t0) / 1000);
     } else {
         log_debug("reusing the volume '%s' for '%s'", name, path);
     }
@@ -506,23 +547,24 @@ static bool name_char(char c)
 
 void volume_host_tag(char tag[VOLUME_TAG_LEN + 1])
 {
-    char *id = NULL, sha[65], host[256] = "";
-    int lvl = log_get_level();
+    char id[256] = "", sha[65];
+    FILE *f = fopen("/etc/machine-id", "re");
+    size_t n;
 
-    log_set_level(LOG_QUIET); /* no machine-id: the host name serves */
-    if (fsutil_read_file("/etc/machine-id", &id, NULL) < 0 || id[0] == '\0') {
-        free(id);
-        gethostname(host, sizeof(host) - 1);
-        id = strdup(host);
-    }
-    log_set_level(lvl);
-    for (size_t n = id ? strlen(id) : 0; n > 0 && (id[n - 1] == '\n' || id[n - 1] == ' '); n--)
+    /* Read quietly (hosts are connected from several threads: no log level games); no
+     * machine-id: the host name serves. */
+    if (f == NULL || fgets(id, sizeof(id), f) == NULL)
+        id[0] = '\0';
+    if (f)
+        fclose(f);
+    if (id[0] == '\0' || id[0] == '\n')
+        gethostname(id, sizeof(id) - 1);
+    for (n = strlen(id); n > 0 && (id[n - 1] == '\n' || id[n - 1] == ' '); n--)
         id[n - 1] = '\0';
-    if (id == NULL || sha256_hex(id, strlen(id), sha) < 0)
+    if (sha256_hex(id, strlen(id), sha) < 0)
         snprintf(sha, sizeof(sha), "%08lx", (unsigned long)gethostid());
     memcpy(tag, sha, VOLUME_TAG_LEN);
     tag[VOLUME_TAG_LEN] = '\0';
-    free(id);
 }
 
 int volume_run_name(const char *tag, long pid, const char *rand, const char *base, char *out,
@@ -707,7 +749,11 @@ int volume_reap(virConnectPtr conn, const char *tag)
     virStorageVolPtr *vols = NULL;
     int n, gone = 0;
 
-    if (pool == NULL || virStoragePoolIsActive(pool) != 1 || virStoragePoolRefresh(pool, 0) < 0 ||
+    /* A refresh finds volumes a killed run left only if libvirt lost track of them (a
+     * daemon restarted meanwhile); refused while an upload runs, it is not needed then. */
+    if (pool && virStoragePoolIsActive(pool) == 1 && virStoragePoolRefresh(pool, 0) < 0)
+        log_debug("the storage pool '%s' was not refreshed: %s", VOLUME_POOL, volume_lasterr());
+    if (pool == NULL || virStoragePoolIsActive(pool) != 1 ||
         (n = virStoragePoolListAllVolumes(pool, &vols, 0)) < 0) {
         if (pool)
             virStoragePoolFree(pool);

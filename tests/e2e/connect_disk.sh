@@ -4,7 +4,8 @@
 # through the same daemon over SSH.  Each layer goes up once as a content volume of the
 # 'vmsweep' pool, the upper one pointing at the lower's volume; every VM boots from an
 # overlay volume of its own, deleted after; the image files are never written; a second
-# run uploads nothing.  libvirtd, virtlogd and sshd are the test's, stopped by PID.
+# run uploads nothing; two URIs of the daemon in one run upload the chain once.  libvirtd,
+# virtlogd and sshd are the test's, stopped by PID.
 . "$(dirname "$0")/_lib.sh"
 sysd_check
 sshd_check
@@ -60,7 +61,7 @@ ok "both layers uploaded as content volumes, the upper pointing at the lower's; 
 	--no-plot -o ssh >ssh.txt 2>sshlog.txt || { cat sshlog.txt; fail "run of the disk image through qemu+ssh failed"; }
 [ "$(json ssh/manifest.json 'j["sizes"][0]["status"]')" = complete ] || { cat sshlog.txt; fail "size not complete over SSH"; }
 [ "$(csv_rows $(ls ssh/vcpus-1/sweep_*.csv))" = 2 ] || fail "rows missing over SSH"
-grep 'uploaded' sshlog.txt && fail "the run over SSH uploaded the chain again"
+grep -E 'upload(ed|ing) ' sshlog.txt && fail "the run over SSH uploaded the chain again"
 ok "disk image through qemu+ssh: the chain reused, root on an overlay volume, rows pulled over the jump"
 
 [ "$(sha256sum <"$imgs/e2esdisk/disk.qcow2")" = "$base_sha" ] || fail "a run modified the built disk"
@@ -78,7 +79,21 @@ grep -q "uploaded '$imgs/e2esdisk/disk.qcow2'" againlog.txt || { cat againlog.tx
 [ "$(json again/manifest.json 'j["sizes"][0]["status"]')" = complete ] || fail "size not complete after the upload again"
 ok "a layer whose upload did not finish is sent again"
 
+# Two URIs of one machine in one run (the daemon directly and through SSH), the chain
+# gone from the pool: both hosts are opened at once, and their uploads to the one pool
+# take turns (a lock per host name): the chain goes up once, the other host reuses it;
+# the two halves of the repetitions run, one on each host.
 for v in "$up" "$low"; do vsys vol-delete --pool vmsweep "$v" >/dev/null && vsys vol-delete --pool vmsweep "$v.ok" >/dev/null || fail "cannot delete $v"; done
+"$VMSWEEP" run --connect qemu:///system --connect "$SSH_URI" --image e2esprep --vcpus 1 --runs 2 \
+	"${QUICK[@]}" --no-plot -o two >two.txt 2>twolog.txt || { cat twolog.txt; fail "run over two URIs of one daemon failed"; }
+[ "$(grep -c "uploaded '$imgs/e2esdisk/disk.qcow2'" twolog.txt)" = 1 ] || { grep -i upload twolog.txt; fail "the built disk did not go up exactly once for two URIs of one pool"; }
+[ "$(json two/manifest.json 'sorted((z["host"]["uri"] == "qemu:///system", z["status"]) for z in j["sizes"])')" = "[(False, 'complete'), (True, 'complete')]" ] ||
+	{ cat twolog.txt; fail "the parts did not complete on both hosts"; }
+ok "two hosts opened at once: the chain uploaded once to their shared pool, both halves complete"
+
+for v in $(vsys vol-list vmsweep | awk '{print $1}' | grep -- '-disk.qcow2$'); do
+	vsys vol-delete --pool vmsweep "$v" >/dev/null && vsys vol-delete --pool vmsweep "$v.ok" >/dev/null || fail "cannot delete $v"
+done
 stop_pid "$sshd"
 stop_pid "$libvirtd"
 stop_pid "$virtlogd"

@@ -39,7 +39,11 @@ m=reps/manifest.json
 [ "$(json $m 'sorted((z["part"], z["parts"], z["runs"], z["status"]) for z in j["sizes"])')" = "[(1, 2, 1, 'complete'), (2, 2, 1, 'complete')]" ] ||
 	fail "the runs were not split in two parts: $(json $m '[(z.get("part"), z.get("runs"), z["status"]) for z in j["sizes"]]')"
 [ "$(json $m 'sorted(z["host"]["uri"] for z in j["sizes"])')" = "['embedded', 'qemu:///system']" ] || fail "the parts did not go to both hosts"
-[ "$(json reps/knee.json '[l["runs"] for l in j[0]["levels"]]')" = "[2, 2]" ] || fail "the analysis does not hold both parts' runs: $(json reps/knee.json '[l.get("runs") for l in j[0]["levels"]]')"
+# Both parts' runs at each level: used, or left out as starved (the two "hosts" are this
+# one machine, so each part's QEMU is the other's interference); when every run at a level
+# was starved they are all kept, and counted in both.
+held='[l["runs"] if l["runs"] == l.get("host_interfered", 0) else l["runs"] + l.get("host_interfered", 0) for l in j[0]["levels"]]'
+[ "$(json reps/knee.json "$held")" = "[2, 2]" ] || fail "the analysis does not hold both parts' runs: $(json reps/knee.json '[(l.get("runs"), l.get("host_interfered")) for l in j[0]["levels"]]')"
 ok "a size's 2 repetitions split over the two hosts, analysed together"
 
 # One host dies under its size (which of the two sizes it got depends on the free memory

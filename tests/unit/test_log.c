@@ -1,6 +1,7 @@
 /*
  * Unit tests for log: what a guest says reaches the terminal escaped (no escape sequences,
- * no carriage returns, no C1 controls, no invalid UTF-8), and levels filter messages.
+ * no carriage returns, no C1 controls, no invalid UTF-8), and levels filter messages (the
+ * global one, and log_quiet per thread).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <pty.h>
 #include <termios.h>
 #include <unistd.h>
@@ -142,6 +144,40 @@ static void test_log_levels(void **state)
 }
 
 /* A message longer than the line buffer is cut, never overflowing, and still escaped. */
+static void *log_from_other_thread(void *arg)
+{
+    (void)arg;
+    log_info("from the other thread");
+    return NULL;
+}
+
+/* log_quiet: errors only in the thread that asked, nested; other threads unaffected, and
+ * the global level untouched (hosts are opened from several threads at once). */
+static void test_log_quiet(void **state)
+{
+    pthread_t t;
+    (void)state;
+    log_set_level(LOG_INFO);
+    capture_begin();
+    log_quiet(true);
+    log_quiet(true);
+    log_info("hidden one");
+    log_quiet(false);
+    log_warn("hidden two");
+    log_error("an error shows");
+    assert_int_equal(pthread_create(&t, NULL, log_from_other_thread, NULL), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(log_get_level(), LOG_INFO);
+    log_quiet(false);
+    log_info("shown again");
+    char *out = capture_end();
+    assert_null(strstr(out, "hidden"));
+    assert_non_null(strstr(out, "an error shows"));
+    assert_non_null(strstr(out, "from the other thread"));
+    assert_non_null(strstr(out, "shown again"));
+    free(out);
+}
+
 static void test_log_long_message(void **state)
 {
     char *big = malloc(10000), *out;
@@ -212,9 +248,13 @@ static void test_status_line(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escape_controls),      cmocka_unit_test(test_escape_utf8),
-        cmocka_unit_test(test_log_messages_escaped), cmocka_unit_test(test_log_levels),
-        cmocka_unit_test(test_log_long_message),     cmocka_unit_test(test_status_line),
+        cmocka_unit_test(test_escape_controls),
+        cmocka_unit_test(test_escape_utf8),
+        cmocka_unit_test(test_log_messages_escaped),
+        cmocka_unit_test(test_log_levels),
+        cmocka_unit_test(test_log_long_message),
+        cmocka_unit_test(test_status_line),
+        cmocka_unit_test(test_log_quiet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
