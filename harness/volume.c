@@ -9,11 +9,13 @@
  * it: libvirt probes an uploaded file's format.)
  *
  * A qcow2 overlay names its backing file by a path of this host; on the daemon's host that
- * layer is a volume of another path.  Each layer above the bottom is therefore uploaded
- * from a private copy whose header names the lower layer's volume (qemu-img rebase -u,
- * which rewrites only the header), and named by the digest of (its content, the lower
- * volume's name, the lower's format): the same chain gets the same names, so it goes up
- * once per host.  Cost: one local copy of each upper layer when it is not there yet.
+ * layer is a volume of another path.  Each layer above the bottom therefore goes up with
+ * its first cluster replaced in the stream by one naming the lower layer's volume (what
+ * qemu-img rebase -u writes: qcow2_rebase_head; the file itself is only read, and no copy
+ * is made), and is named by the digest of (its content, the lower volume's name, the
+ * lower's format): the same chain gets the same names, so it goes up once per host.
+ * Cost: each layer's bytes read twice here (digest, upload) when it is not there yet, once
+ * (digest) when it is.
  */
 #include "volume.h"
 
