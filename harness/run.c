@@ -2162,7 +2162,7 @@ struct run_open {
     struct run_host *host;
     cJSON *rec;
     int rc;
-    bool threaded, done;
+    bool threaded;
     pthread_t th;
 };
 
@@ -2564,11 +2564,10 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
         }
         for (size_t h = 0; h < run.nhosts; h++) {
             struct run_open *op = &opens[h];
-            if (op->run == NULL || op->done)
+            if ((phase == 0) != (run.hosts[h].uri != NULL))
                 continue;
             if (op->threaded)
                 pthread_join(op->th, NULL);
-            op->done = true;
             if (op->rc == 0) {
                 open++;
                 continue;

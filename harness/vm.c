@@ -673,11 +673,24 @@ static int run_id(const struct vm_conn *c, long *pid, const char **rand)
     return 0;
 }
 
+/* The name of conn's per-run volume for the file named file (volume_run_name); 0/-1. */
+static int run_volume_name(const struct vm_conn *conn, const char *file, char *out, size_t len)
+{
+    const char *rand;
+    long pid;
+
+    if (run_id(conn, &pid, &rand) < 0 ||
+        volume_run_name(conn->tag, pid, rand, file, out, len) < 0) {
+        log_error("no volume name for '%s'", file);
+        return -1;
+    }
+    return 0;
+}
+
 int vm_conn_disk_put(struct vm_conn *conn, const char *path, char **used)
 {
     char name[VOLUME_NAME_MAX];
-    const char *base = strrchr(path, '/'), *rand;
-    long pid;
+    const char *base = strrchr(path, '/');
 
     if (!conn->handover) {
         *used = strdup(path);
@@ -687,19 +700,14 @@ int vm_conn_disk_put(struct vm_conn *conn, const char *path, char **used)
         }
         return 0;
     }
-    if (run_id(conn, &pid, &rand) < 0 ||
-        volume_run_name(conn->tag, pid, rand, base ? base + 1 : path, name, sizeof(name)) < 0) {
-        log_error("no volume name for '%s'", path);
+    if (run_volume_name(conn, base ? base + 1 : path, name, sizeof(name)) < 0)
         return -1;
-    }
     return volume_run_put(conn->conn, path, name, conn->qemu_uid, conn->qemu_gid, used);
 }
 
 int vm_conn_root(struct vm_conn *conn, const char *base, const char *name, char **used)
 {
     char vname[VOLUME_NAME_MAX], *file = fsutil_printf("%s-root.qcow2", name);
-    const char *rand;
-    long pid;
     int ret = -1;
 
     if (file == NULL)
@@ -712,10 +720,7 @@ int vm_conn_root(struct vm_conn *conn, const char *base, const char *name, char 
         } else {
             free(path);
         }
-    } else if (run_id(conn, &pid, &rand) < 0 ||
-               volume_run_name(conn->tag, pid, rand, file, vname, sizeof(vname)) < 0) {
-        log_error("no volume name for '%s'", file);
-    } else {
+    } else if (run_volume_name(conn, file, vname, sizeof(vname)) == 0) {
         ret = volume_overlay(conn->conn, base, vname, conn->qemu_uid, conn->qemu_gid, used);
     }
     free(file);

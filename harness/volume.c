@@ -72,6 +72,21 @@ static bool is_hexn(const char *s, int n)
     return true;
 }
 
+/* Characters a volume name may carry from a file name; others become '_'. */
+static bool name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_';
+}
+
+/* The file name part of a volume name from p on: other characters become '_'. */
+static void name_clean(char *p)
+{
+    for (; *p; p++)
+        if (!name_char(*p))
+            *p = '_';
+}
+
 int volume_name(const char *sha, const char *base, char *out, size_t len)
 {
     size_t n;
@@ -81,10 +96,7 @@ int volume_name(const char *sha, const char *base, char *out, size_t len)
     n = (size_t)snprintf(out, len, "%s%s-%s", VOLUME_PREFIX, sha, base);
     if (n >= len || n >= VOLUME_NAME_MAX)
         return -1;
-    for (char *p = out + strlen(VOLUME_PREFIX) + 65; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '-' || *p == '_'))
-            *p = '_';
+    name_clean(out + strlen(VOLUME_PREFIX) + 65);
     return 0;
 }
 
@@ -540,13 +552,6 @@ cleanup:
     return ret;
 }
 
-/* Characters a volume name may carry from a file name; others become '_'. */
-static bool name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '-' || c == '_';
-}
-
 void volume_host_tag(char tag[VOLUME_TAG_LEN + 1])
 {
     char id[256] = "", sha[65];
@@ -583,9 +588,7 @@ int volume_run_name(const char *tag, long pid, const char *rand, const char *bas
     n = (size_t)snprintf(out, len, "%s%s-%ld-%s-%s", VOLUME_RUN_PREFIX, tag, pid, rand, base);
     if (n >= len || n >= VOLUME_NAME_MAX)
         return -1;
-    for (char *p = out + n - strlen(base); *p; p++)
-        if (!name_char(*p))
-            *p = '_';
+    name_clean(out + n - strlen(base));
     return 0;
 }
 
