@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1630,14 +1631,18 @@ static int size_run(struct run_ctx *run, struct run_host *host, const struct run
     cJSON_AddStringToObject(m, "accel", run_accel_name(&ra->accel));
     cJSON_AddStringToObject(m, "image", ra->img.name);
     cJSON_AddStringToObject(m, "domain", name);
+    /* The folder is claimed by mkdir itself, not by a test before it: parts of one size
+     * start at once in threads of their own, and two that both saw a name free would
+     * share the folder (and each list the other's CSVs as its own). */
+    bool made = false;
     dir = fsutil_printf("%s/vcpus-%u%s", run->o->outdir, sc.vcpus, tag);
-    for (unsigned k = 2; dir && fsutil_exists(dir); k++) {
+    for (unsigned k = 2; dir && !(made = mkdir(dir, 0755) == 0) && errno == EEXIST; k++) {
         free(dir);
         dir = fsutil_printf("%s/vcpus-%u%s-%u", run->o->outdir, sc.vcpus, tag, k);
     }
     disk = fsutil_printf("%s/%s-results.img", vm_conn_workdir(host->conn), name);
     sock = fsutil_printf("%s/%s.con", vm_conn_workdir(host->conn), name);
-    if (!dir || !disk || fsutil_mkdir_p(dir, 0755) < 0) {
+    if (!made || !disk) {
         log_error("cannot create the output folder for %u vCPUs: %s", sc.vcpus, strerror(errno));
         goto cleanup;
     }

@@ -4,6 +4,7 @@
 #   vmsweep tests: P passed, F failed, S skipped (of N) in Ts
 # Each test is a program: exit 0 passes, 77 skips, anything else fails.  Its output goes
 # to $BUILD/test-logs/<suite>/<name>.log; a failure prints the log's tail.
+# After the summary line, one line per failed test: its name and its first line saying FAIL (or its last).
 # Environment: VMSWEEP, AGENT, BUILD (set by make), TEST_FILTER (substring), and
 # TEST_TIMEOUT (per test, seconds, default 900).
 set -u
@@ -62,7 +63,12 @@ done
 total=$((pass + fail + skip))
 echo "vmsweep tests: $pass passed, $fail failed, $skip skipped (of $total) in $(( $(date +%s) - start ))s"
 if [ $fail -ne 0 ]; then
-	printf 'failed: %s\n' "${failed[@]}"
+	# Each failure with its reason, after the summary: CI often keeps only an output's
+	# tail, and a name alone does not say what to look at.
+	for f in "${failed[@]}"; do
+		why=$(grep -m1 'FAIL' "$logdir/$f.log" 2>/dev/null || tail -n 1 "$logdir/$f.log" 2>/dev/null)
+		printf 'failed: %s: %s\n' "$f" "$(printf '%s' "$why" | cut -c1-300)"
+	done
 	exit 1
 fi
 exit 0

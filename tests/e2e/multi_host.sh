@@ -39,6 +39,10 @@ m=reps/manifest.json
 [ "$(json $m 'sorted((z["part"], z["parts"], z["runs"], z["status"]) for z in j["sizes"])')" = "[(1, 2, 1, 'complete'), (2, 2, 1, 'complete')]" ] ||
 	fail "the runs were not split in two parts: $(json $m '[(z.get("part"), z.get("runs"), z["status"]) for z in j["sizes"]]')"
 [ "$(json $m 'sorted(z["host"]["uri"] for z in j["sizes"])')" = "['embedded', 'qemu:///system']" ] || fail "the parts did not go to both hosts"
+# The parts start at once: each claims a folder of its own (they once both took vcpus-1,
+# and each listed the other's CSV as its own: 3 runs per level instead of 2).
+[ "$(json $m 'len(set(z["dir"] for z in j["sizes"]))')" = 2 ] || fail "the two parts share a folder: $(json $m '[z["dir"] for z in j["sizes"]]')"
+[ "$(json $m 'sorted(len([f for f in z["files"] if f.endswith(".csv")]) for z in j["sizes"])')" = "[1, 1]" ] || fail "a part lists CSVs not its own"
 # Both parts' runs at each level: used, or left out as starved (the two "hosts" are this
 # one machine, so each part's QEMU is the other's interference); when every run at a level
 # was starved they are all kept, and counted in both.

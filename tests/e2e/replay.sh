@@ -11,8 +11,14 @@ before=$(find first -type f | sort | xargs sha256sum)
 "$VMSWEEP" run --replay first -o again >again.out 2>again.err
 rc=$?
 cat again.err | tail -5
-[ $rc = 0 ] || [ $rc = 4 ] || fail "the replay exited $rc (0 or 4 expected: same sweep, same machine)"
+# The verdict itself is the machine's to give: a shared host may well have slowed down
+# between the two runs (a test asserts no timing).  What must hold: a verdict (0, 3 or 4,
+# not a failure), named in the log, and the one compare gives on the same two folders.
+case $rc in 0 | 3 | 4) ;; *) cat again.err; fail "the replay exited $rc (a verdict expected: 0, 3 or 4)" ;; esac
 grep -q "replay of 'first': compare exited $rc" again.err || fail "no replay verdict in the log"
+"$VMSWEEP" compare first again >compare.out 2>compare.err
+crc=$?
+[ $crc = $rc ] || fail "compare of the same two folders exits $crc where the replay said $rc"
 python3 - first/manifest.json again/manifest.json <<'PY' || fail "the replay did not run the recorded spec"
 import json, sys
 a, b = (json.load(open(p))["spec"] for p in sys.argv[1:])
@@ -39,7 +45,7 @@ grep -q "is not the one it ran" refused.err || fail "the image drift is not name
 [ ! -e refused ] || fail "a refused replay created its output folder"
 "$VMSWEEP" run --replay drifted --allow-drift -o allowed >allowed.out 2>allowed.err
 rc=$?
-[ $rc = 0 ] || [ $rc = 4 ] || { cat allowed.err; fail "--allow-drift replay exited $rc"; }
+case $rc in 0 | 3 | 4) ;; *) cat allowed.err; fail "--allow-drift replay exited $rc (a verdict expected)" ;; esac
 grep -q "is not the one it ran" allowed.err || fail "--allow-drift does not report the drift"
 ok "drift is refused (exit 2) and --allow-drift replays with a warning"
 [ -z "$(qemu_pids)" ] || fail "QEMU left running"
