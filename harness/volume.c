@@ -6,7 +6,16 @@
  * with no marker, which the next upload of that content deletes first, so a name with its
  * marker is never a partial content.  (Uploading to a ".part" volume and cloning it would
  * write the bytes twice, and the daemon's clone of a qcow2 into its final name converts
- * it: libvirt probes an uploaded file's format.)
+ * it: libvirt probes an uploaded file's format.)  Runs sharing the daemon take turns on
+ * one content under the lock volume "<name>.up", which the daemon makes or refuses
+ * atomically: the holder deletes a partial volume, uploads and marks; the others poll
+ * (lock, marker, bytes allocated) and reuse.  A lock under which nothing moves for
+ * VOLUME_STALE_MS (plus a jitter of each waiter's) was held by a run that was killed: it
+ * is taken over.  An upload slower than one write in that time would be taken for dead
+ * and fail on its own volume (libvirt refuses to delete a volume under upload: the taker
+ * reports that), never mix two contents.  One race is left: a waiter whose patience ends
+ * in the milliseconds between another's takeover (delete, make) and its next look deletes
+ * the new lock; the jitter makes that rare, and its worst is the failed upload above.
  *
  * A qcow2 overlay names its backing file by a path of this host; on the daemon's host that
  * layer is a volume of another path.  Each layer above the bottom therefore goes up with
@@ -19,6 +28,7 @@
  */
 #include "volume.h"
 
+#include "cancel.h"
 #include "domxml.h"
 #include "fsutil.h"
 #include "log.h"
@@ -40,6 +50,9 @@
 
 #define VOLUME_PREFIX "vmsweep-"
 #define VOLUME_MARK   ".ok"
+#define VOLUME_LOCK   ".up"
+/* How often a run waiting on another's upload looks at it. */
+#define VOLUME_POLL_MS 500
 /* Layers of a disk image's chain followed at most (qemu's own limit is far higher; a user's
  * prepared image has two). */
 #define VOLUME_CHAIN_MAX 8
@@ -338,41 +351,196 @@ static int src_open(const char *path, bool nofollow, struct volume_src *src)
 }
 
 /*
+ * Is the content volume name of pool there whole (volume_decide) for a source of size
+ * bytes?  *v gets it (or NULL), *m its marker (or NULL), both to be freed.
+ */
+static enum volume_action observe(virStoragePoolPtr pool, const char *name, const char *mark,
+                                  off_t size, virStorageVolPtr *v, virStorageVolPtr *m)
+{
+    virStorageVolInfo info;
+
+    *v = virStorageVolLookupByName(pool, name);
+    *m = virStorageVolLookupByName(pool, mark);
+    /* Separate statements: the order in which a call's arguments are evaluated is
+     * unspecified.  With GET_PHYSICAL, allocation is the file's size on the host. */
+    bool exists = *v && virStorageVolGetInfoFlags(*v, &info, VIR_STORAGE_VOL_GET_PHYSICAL) == 0;
+    return volume_decide(exists, *m != NULL, exists ? info.allocation : 0,
+                         (unsigned long long)size);
+}
+
+static void vol_drop(virStorageVolPtr *v, bool delete)
+{
+    if (*v) {
+        if (delete)
+            virStorageVolDelete(*v, 0);
+        virStorageVolFree(*v);
+        *v = NULL;
+    }
+}
+
+/*
+ * Take the upload lock of a content volume: the volume lock made in pool (of a capacity of
+ * our own: volume.h), which fails when it is there.  1 taken, 0 another run holds it, -1
+ * (reported).
+ */
+static int lock_take(virStoragePoolPtr pool, const char *lock, uid_t uid, gid_t gid)
+{
+    unsigned long long id = 1 + (((unsigned long long)getpid() << 20) ^ mono_ms()) % (1u << 30);
+    char *xml =
+        fsutil_printf(VOLUME_XML, lock, (long long)id, (unsigned long)uid, (unsigned long)gid);
+    virStorageVolPtr l = xml ? virStorageVolCreateXML(pool, xml, 0) : NULL;
+
+    free(xml);
+    if (l) {
+        virStorageVolFree(l);
+        return 1;
+    }
+    /* "Already exists" is the common answer; a lock found by name says it however the
+     * daemon words it. */
+    l = virStorageVolLookupByName(pool, lock);
+    if (l) {
+        virStorageVolFree(l);
+        return 0;
+    }
+    log_error("cannot make the upload lock '%s' in the storage pool '%s': %s", lock, VOLUME_POOL,
+              volume_lasterr());
+    return -1;
+}
+
+void volume_wait_start(struct volume_waiter *w, const struct volume_seen *first, uint64_t now_ms,
+                       uint64_t patience_ms)
+{
+    w->last = *first;
+    w->changed_ms = now_ms;
+    w->patience_ms = patience_ms;
+}
+
+enum volume_wait volume_wait_next(struct volume_waiter *w, const struct volume_seen *now,
+                                  uint64_t now_ms)
+{
+    if (!now->locked || now->marked)
+        return VOLUME_WAIT_DECIDE;
+    if (now->lock_id != w->last.lock_id || now->allocated != w->last.allocated || !w->last.locked ||
+        w->last.marked) {
+        w->last = *now;
+        w->changed_ms = now_ms;
+    }
+    return now_ms - w->changed_ms >= w->patience_ms ? VOLUME_WAIT_TAKE : VOLUME_WAIT_ON;
+}
+
+/* What is seen now of the upload of name (its lock, marker, bytes on disk). */
+static void seen_read(virStoragePoolPtr pool, const char *name, const char *mark, const char *lock,
+                      struct volume_seen *s)
+{
+    virStorageVolPtr v = virStorageVolLookupByName(pool, name);
+    virStorageVolPtr m = virStorageVolLookupByName(pool, mark);
+    virStorageVolPtr l = virStorageVolLookupByName(pool, lock);
+    virStorageVolInfo info;
+
+    memset(s, 0, sizeof(*s));
+    s->locked = l != NULL;
+    s->marked = m != NULL;
+    if (l && virStorageVolGetInfo(l, &info) == 0)
+        s->lock_id = info.capacity;
+    /* Without GET_PHYSICAL: the bytes allocated, which grow as an upload writes. */
+    if (v && virStorageVolGetInfo(v, &info) == 0)
+        s->allocated = info.allocation;
+    vol_drop(&v, false);
+    vol_drop(&m, false);
+    vol_drop(&l, false);
+}
+
+/*
+ * Another run (of this host or another sharing the daemon) holds the upload lock of name:
+ * wait until it lets go (its upload done or failed: 0, decide again), or until nothing has
+ * moved for our patience (its run was killed with the lock held: the lock is deleted, 0).
+ * -1 when interrupted (reported).
+ */
+static int wait_other(virStoragePoolPtr pool, const char *path, const char *name, const char *mark,
+                      const char *lock)
+{
+    struct volume_waiter w;
+    struct volume_seen now;
+    uint64_t t = mono_ms(), next_log = t;
+
+    seen_read(pool, name, mark, lock, &now);
+    volume_wait_start(&w, &now, t,
+                      VOLUME_STALE_MS + ((uint64_t)getpid() * 7919u + t) % VOLUME_JITTER_MS);
+    for (;;) {
+        if (cancel_requested()) {
+            log_error("interrupted while waiting for another run's upload of '%s'", path);
+            return -1;
+        }
+        seen_read(pool, name, mark, lock, &now);
+        t = mono_ms();
+        switch (volume_wait_next(&w, &now, t)) {
+        case VOLUME_WAIT_DECIDE:
+            return 0;
+        case VOLUME_WAIT_TAKE: {
+            virStorageVolPtr l = virStorageVolLookupByName(pool, lock);
+            log_warn("the upload of '%s' to the storage pool '%s' has not moved for %.0f s: the "
+                     "run that held its lock '%s' is gone; taking it over",
+                     path, VOLUME_POOL, (double)w.patience_ms / 1000, lock);
+            vol_drop(&l, true);
+            return 0;
+        }
+        case VOLUME_WAIT_ON:
+            break;
+        }
+        if (t >= next_log) {
+            char sz[16];
+            units_fmt_size(now.allocated, sz, sizeof(sz));
+            log_info("waiting for another run's upload of '%s' to the storage pool '%s' (%s "
+                     "there)",
+                     path, VOLUME_POOL, sz);
+            next_log = t + VOLUME_PROGRESS_MS;
+        }
+        usleep(VOLUME_POLL_MS * 1000);
+    }
+}
+
+/*
  * The content volume name of pool for the file at path (its first cluster replaced by
  * head when not NULL), uploaded unless there whole (volume_decide): *vol_path its path on
- * the host (malloc'd), *sent whether bytes went up.  0, or -1 (reported).
+ * the host (malloc'd), *sent whether bytes went up.  Runs sharing the daemon take turns
+ * under the volume "<name>.up": one uploads, the others wait and reuse.  0, or -1
+ * (reported).
  */
 static int put_content(virStoragePoolPtr pool, const char *path, const unsigned char *head,
                        size_t head_len, const char *name, uid_t uid, gid_t gid, char **vol_path,
                        bool *sent)
 {
-    char mark[VOLUME_NAME_MAX + sizeof(VOLUME_MARK)];
-    virStorageVolPtr v = virStorageVolLookupByName(pool, name), m = NULL;
+    char mark[VOLUME_NAME_MAX + sizeof(VOLUME_MARK)], lock[VOLUME_NAME_MAX + sizeof(VOLUME_LOCK)];
+    virStorageVolPtr v = NULL, m = NULL;
     struct volume_src src = {.fd = -1};
-    virStorageVolInfo info;
     char *vp = NULL, *mxml = NULL;
+    bool locked = false, up = false;
     int ret = -1;
 
     snprintf(mark, sizeof(mark), "%s" VOLUME_MARK, name);
+    snprintf(lock, sizeof(lock), "%s" VOLUME_LOCK, name);
     if (src_open(path, false, &src) < 0)
         goto cleanup;
     src.head = head;
     src.head_len = head_len;
-    m = virStorageVolLookupByName(pool, mark);
-    /* Separate statements: the order in which a call's arguments are evaluated is
-     * unspecified.  With GET_PHYSICAL, allocation is the file's size on the host. */
-    bool exists = v && virStorageVolGetInfoFlags(v, &info, VIR_STORAGE_VOL_GET_PHYSICAL) == 0;
-    if (volume_decide(exists, m != NULL, exists ? info.allocation : 0,
-                      (unsigned long long)src.size) == VOLUME_UPLOAD) {
-        if (m) {
-            virStorageVolDelete(m, 0);
-            virStorageVolFree(m);
-            m = NULL;
+    while (observe(pool, name, mark, src.size, &v, &m) == VOLUME_UPLOAD) {
+        vol_drop(&v, false);
+        vol_drop(&m, false);
+        int got = lock_take(pool, lock, uid, gid);
+        if (got < 0)
+            goto cleanup;
+        if (got == 0) {
+            if (wait_other(pool, path, name, mark, lock) < 0)
+                goto cleanup;
+            continue;
         }
-        if (v) {
-            virStorageVolDelete(v, 0);
-            virStorageVolFree(v);
-        }
+        locked = true;
+        /* Whoever held the lock before may have finished just before it was taken. */
+        if (observe(pool, name, mark, src.size, &v, &m) == VOLUME_REUSE)
+            break;
+        /* What is there is a partial upload of a run that was killed: gone first. */
+        vol_drop(&m, true);
+        vol_drop(&v, true);
         char sz[16];
         uint64_t t0 = mono_ms();
         units_fmt_size((uint64_t)src.size, sz, sizeof(sz));
@@ -385,27 +553,32 @@ static int put_content(virStoragePoolPtr pool, const char *path, const unsigned 
         if (m == NULL) {
             log_error("cannot mark the volume '%s' complete in the storage pool '%s': %s", name,
                       VOLUME_POOL, volume_lasterr());
-            virStorageVolDelete(v, 0);
+            vol_drop(&v, true);
             goto cleanup;
         }
-        *sent = true;
+        up = true;
         log_info("uploaded '%s' to the storage pool '%s' as '%s' in %.1f s", path, VOLUME_POOL,
                  name, (double)(mono_ms() - t0) / 1000);
-    } else {
-        log_debug("reusing the volume '%s' for '%s'", name, path);
+        break;
     }
+    if (!up)
+        log_debug("reusing the volume '%s' for '%s'", name, path);
     vp = virStorageVolGetPath(v);
     if (vp == NULL) {
         log_error("cannot find the path of the volume '%s': %s", name, volume_lasterr());
         goto cleanup;
     }
     *vol_path = vp;
+    if (up)
+        *sent = true;
     ret = 0;
 cleanup:
-    if (v)
-        virStorageVolFree(v);
-    if (m)
-        virStorageVolFree(m);
+    if (locked) {
+        virStorageVolPtr l = virStorageVolLookupByName(pool, lock);
+        vol_drop(&l, true);
+    }
+    vol_drop(&v, false);
+    vol_drop(&m, false);
     if (src.fd >= 0)
         close(src.fd);
     free(mxml);

@@ -12,6 +12,7 @@
 #include <libvirt/libvirt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define VOLUME_POOL      "vmsweep"
@@ -37,6 +38,46 @@ int volume_name(const char *sha, const char *base, char *out, size_t len);
  */
 enum volume_action volume_decide(bool exists, bool marked, unsigned long long physical,
                                  unsigned long long size);
+
+/*
+ * Runs sharing a daemon (two vmsweep runs, or one run's two URIs of one host, or harness
+ * hosts sharing a libvirt host) take turns on a content volume's upload under its lock
+ * volume "<name>.up": one uploads, the others wait and then reuse its volume.  A waiter
+ * polls what it sees of the upload; a lock under which nothing moves for the waiter's
+ * patience (VOLUME_STALE_MS plus up to VOLUME_JITTER_MS of its own, so that two waiters
+ * do not take over at one moment) was held by a run that was killed, and is taken over.
+ * Each holder makes its lock of a capacity of its own choosing (sparse: it costs
+ * nothing), so a lock taken over is seen as a new one.
+ */
+#define VOLUME_STALE_MS  30000
+#define VOLUME_JITTER_MS 5000
+
+struct volume_seen {
+    bool locked;                  /* the lock volume is there */
+    bool marked;                  /* the marker of a finished upload is there */
+    unsigned long long lock_id;   /* the lock's capacity: its holder's choice */
+    unsigned long long allocated; /* bytes of the content volume on the disk (0: none) */
+};
+
+struct volume_waiter {
+    struct volume_seen last; /* as seen when it last changed */
+    uint64_t changed_ms;     /* then */
+    uint64_t patience_ms;    /* still this long: the holder is gone */
+};
+
+enum volume_wait {
+    VOLUME_WAIT_ON,     /* the upload is under way: wait */
+    VOLUME_WAIT_DECIDE, /* the lock is gone or the upload finished: decide again */
+    VOLUME_WAIT_TAKE,   /* nothing moved for the waiter's patience: delete the lock */
+};
+
+/* Start waiting at now_ms (ms of a monotonic clock) on seeing first, with that patience. */
+void volume_wait_start(struct volume_waiter *w, const struct volume_seen *first, uint64_t now_ms,
+                       uint64_t patience_ms);
+
+/* What a waiter does on seeing now at now_ms (a change restarts its patience). */
+enum volume_wait volume_wait_next(struct volume_waiter *w, const struct volume_seen *now,
+                                  uint64_t now_ms);
 
 /* Is the vmsweep pool of conn there and running (defined, built, started if not)?  0/-1. */
 int volume_pool_ready(virConnectPtr conn);

@@ -4,7 +4,8 @@
 # through the same daemon over SSH.  Each layer goes up once as a content volume of the
 # 'vmsweep' pool, the upper one pointing at the lower's volume; every VM boots from an
 # overlay volume of its own, deleted after; the image files are never written; a second
-# run uploads nothing; two URIs of the daemon in one run upload the chain once.  libvirtd,
+# run uploads nothing; two URIs of the daemon in one run, or two runs at once, upload the
+# chain once; a lock left by a killed run is taken over.  libvirtd,
 # virtlogd and sshd are the test's, stopped by PID.
 . "$(dirname "$0")/_lib.sh"
 sysd_check
@@ -91,9 +92,53 @@ for v in "$up" "$low"; do vsys vol-delete --pool vmsweep "$v" >/dev/null && vsys
 	{ cat twolog.txt; fail "the parts did not complete on both hosts"; }
 ok "two hosts opened at once: the chain uploaded once to their shared pool, both halves complete"
 
-for v in $(vsys vol-list vmsweep | awk '{print $1}' | grep -- '-disk.qcow2$'); do
-	vsys vol-delete --pool vmsweep "$v" >/dev/null && vsys vol-delete --pool vmsweep "$v.ok" >/dev/null || fail "cannot delete $v"
+# drop_chain: the disk chain's volumes and markers gone from the pool.
+drop_chain() {
+	for v in $(vsys vol-list vmsweep | awk '{print $1}' | grep -- '-disk.qcow2$'); do
+		vsys vol-delete --pool vmsweep "$v" >/dev/null && vsys vol-delete --pool vmsweep "$v.ok" >/dev/null || fail "cannot delete $v"
+	done
+}
+
+# Two vmsweep runs at once (two processes, as two CI jobs on one libvirt host), the chain
+# gone: they take turns under each layer's lock volume, so each layer goes up once, and
+# both complete.
+drop_chain
+"$VMSWEEP" run --connect qemu:///system --image e2esprep --vcpus 1 "${QUICK[@]}" --no-plot -o par1 >/dev/null 2>par1.txt &
+p1=$!
+"$VMSWEEP" run --connect "$SSH_URI" --image e2esprep --vcpus 1 "${QUICK[@]}" --no-plot -o par2 >/dev/null 2>par2.txt
+rc2=$?
+wait $p1
+rc1=$?
+[ $rc1 = 0 ] && [ $rc2 = 0 ] || { cat par1.txt par2.txt; fail "two runs at once on one pool: exits $rc1 and $rc2"; }
+[ "$(cat par1.txt par2.txt | grep -c "uploaded '$imgs/e2esdisk/disk.qcow2'")" = 1 ] &&
+	[ "$(cat par1.txt par2.txt | grep -c "uploaded '$imgs/e2esprep/disk.qcow2'")" = 1 ] ||
+	{ grep -ih 'upload' par1.txt par2.txt; fail "two runs at once did not upload each layer exactly once"; }
+for r in par1 par2; do [ "$(json $r/manifest.json 'j["sizes"][0]["status"]')" = complete ] || fail "$r did not complete"; done
+vsys vol-list vmsweep | grep -q '\.up ' && { vsys vol-list vmsweep; fail "an upload lock was left"; }
+ok "two runs at once on one pool: each layer uploaded once, both complete, no lock left ($(cat par1.txt par2.txt | grep -c "waiting for another run's upload") wait line(s))"
+
+# A lock left by a run that was killed while it held it, and two runs arriving: both
+# wait on it; nothing moves under it, so one takes it over (their patience differs by a
+# jitter of each) and uploads, the other sees the new lock, waits again and reuses.
+drop_chain
+low=vmsweep-$(echo "$base_sha" | cut -c1-64)-disk.qcow2
+vsys vol-create-as vmsweep "$low.up" 0 >/dev/null || fail "cannot plant a lock"
+"$VMSWEEP" run --connect qemu:///system --image e2esprep --vcpus 1 "${QUICK[@]}" --no-plot -o st1 >/dev/null 2>st1.txt &
+p1=$!
+"$VMSWEEP" run --connect "$SSH_URI" --image e2esprep --vcpus 1 "${QUICK[@]}" --no-plot -o st2 >/dev/null 2>st2.txt
+rc2=$?
+wait $p1
+rc1=$?
+[ $rc1 = 0 ] && [ $rc2 = 0 ] || { cat st1.txt st2.txt; fail "two runs beside a stale lock: exits $rc1 and $rc2"; }
+for r in st1 st2; do
+	grep -q "waiting for another run's upload of '$imgs/e2esdisk/disk.qcow2'" $r.txt || { cat $r.txt; fail "$r does not say it waits on the lock"; }
 done
+[ "$(cat st1.txt st2.txt | grep -c "is gone; taking it over")" = 1 ] || { cat st1.txt st2.txt; fail "the stale lock was not taken over exactly once"; }
+[ "$(cat st1.txt st2.txt | grep -c "uploaded '$imgs/e2esdisk/disk.qcow2'")" = 1 ] || { grep -ih upload st1.txt st2.txt; fail "the layer under the stale lock did not go up exactly once"; }
+vsys vol-list vmsweep | grep -q '\.up ' && { vsys vol-list vmsweep; fail "a lock was left"; }
+ok "a lock whose run is gone: both runs wait, one takes it over and uploads, the other reuses"
+
+drop_chain
 stop_pid "$sshd"
 stop_pid "$libvirtd"
 stop_pid "$virtlogd"

@@ -47,6 +47,40 @@ static void test_decide(void **state)
     assert_int_equal(volume_decide(true, true, 12345, 0), VOLUME_REUSE);
 }
 
+static void test_wait_next(void **state)
+{
+    struct volume_seen planted = {.locked = true, .lock_id = 0, .allocated = 0};
+    struct volume_seen up = {.locked = true, .lock_id = 77, .allocated = 4096};
+    struct volume_seen more = {.locked = true, .lock_id = 77, .allocated = 8192};
+    struct volume_seen done = {.locked = true, .marked = true, .lock_id = 77, .allocated = 8192};
+    struct volume_seen gone = {.locked = false, .allocated = 4096};
+    struct volume_waiter w;
+    const uint64_t p = VOLUME_STALE_MS + 1234;
+    (void)state;
+
+    /* Another run's upload under way: wait as long as it moves. */
+    volume_wait_start(&w, &up, 1000, p);
+    assert_int_equal(volume_wait_next(&w, &up, 1000 + p - 1), VOLUME_WAIT_ON);
+    assert_int_equal(volume_wait_next(&w, &more, 1000 + p + 10), VOLUME_WAIT_ON);
+    assert_int_equal(volume_wait_next(&w, &more, 1000 + 2 * p), VOLUME_WAIT_ON);
+    /* ... until nothing has moved for the whole patience: its run is gone. */
+    assert_int_equal(volume_wait_next(&w, &more, 1000 + 2 * p + 10), VOLUME_WAIT_TAKE);
+    /* Marked (its lock not yet deleted): done, decide again (and reuse). */
+    assert_int_equal(volume_wait_next(&w, &done, 1000 + 9 * p), VOLUME_WAIT_DECIDE);
+    /* The lock let go without a marker (its upload failed): decide again (and upload). */
+    assert_int_equal(volume_wait_next(&w, &gone, 1000), VOLUME_WAIT_DECIDE);
+
+    /* A lock left by a killed run is taken over by another waiter: the new lock (its
+     * capacity another) restarts the patience, even before a byte is written. */
+    volume_wait_start(&w, &planted, 0, p);
+    assert_int_equal(volume_wait_next(&w, &planted, p - 1), VOLUME_WAIT_ON);
+    struct volume_seen taken = planted;
+    taken.lock_id = 12345;
+    assert_int_equal(volume_wait_next(&w, &taken, p - 1 + 500), VOLUME_WAIT_ON);
+    assert_int_equal(volume_wait_next(&w, &taken, p + 600), VOLUME_WAIT_ON);
+    assert_int_equal(volume_wait_next(&w, &taken, 2 * p - 1 + 500), VOLUME_WAIT_TAKE);
+}
+
 static void test_run_name(void **state)
 {
     char n[VOLUME_NAME_MAX];
@@ -98,9 +132,8 @@ static void test_run_parse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_name),
-        cmocka_unit_test(test_decide),
-        cmocka_unit_test(test_run_name),
+        cmocka_unit_test(test_name),      cmocka_unit_test(test_decide),
+        cmocka_unit_test(test_wait_next), cmocka_unit_test(test_run_name),
         cmocka_unit_test(test_run_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
