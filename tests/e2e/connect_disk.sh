@@ -102,14 +102,20 @@ drop_chain() {
 # Two vmsweep runs at once (two processes, as two CI jobs on one libvirt host), the chain
 # gone: they take turns under each layer's lock volume, so each layer goes up once, and
 # both complete.
+# two_runs A B: a run through the daemon into A and one through SSH into B, at once (logs
+# A.txt, B.txt); both must succeed.
+two_runs() {
+	local p1 rc1 rc2
+	"$VMSWEEP" run --connect qemu:///system --image e2esprep --vcpus 1 "${QUICK[@]}" --no-plot -o "$1" >/dev/null 2>"$1.txt" &
+	p1=$!
+	"$VMSWEEP" run --connect "$SSH_URI" --image e2esprep --vcpus 1 "${QUICK[@]}" --no-plot -o "$2" >/dev/null 2>"$2.txt"
+	rc2=$?
+	wait $p1
+	rc1=$?
+	[ $rc1 = 0 ] && [ $rc2 = 0 ] || { cat "$1.txt" "$2.txt"; fail "two runs at once on one pool: exits $rc1 and $rc2"; }
+}
 drop_chain
-"$VMSWEEP" run --connect qemu:///system --image e2esprep --vcpus 1 "${QUICK[@]}" --no-plot -o par1 >/dev/null 2>par1.txt &
-p1=$!
-"$VMSWEEP" run --connect "$SSH_URI" --image e2esprep --vcpus 1 "${QUICK[@]}" --no-plot -o par2 >/dev/null 2>par2.txt
-rc2=$?
-wait $p1
-rc1=$?
-[ $rc1 = 0 ] && [ $rc2 = 0 ] || { cat par1.txt par2.txt; fail "two runs at once on one pool: exits $rc1 and $rc2"; }
+two_runs par1 par2
 [ "$(cat par1.txt par2.txt | grep -c "uploaded '$imgs/e2esdisk/disk.qcow2'")" = 1 ] &&
 	[ "$(cat par1.txt par2.txt | grep -c "uploaded '$imgs/e2esprep/disk.qcow2'")" = 1 ] ||
 	{ grep -ih 'upload' par1.txt par2.txt; fail "two runs at once did not upload each layer exactly once"; }
@@ -123,13 +129,7 @@ ok "two runs at once on one pool: each layer uploaded once, both complete, no lo
 drop_chain
 low=vmsweep-$(echo "$base_sha" | cut -c1-64)-disk.qcow2
 vsys vol-create-as vmsweep "$low.up" 0 >/dev/null || fail "cannot plant a lock"
-"$VMSWEEP" run --connect qemu:///system --image e2esprep --vcpus 1 "${QUICK[@]}" --no-plot -o st1 >/dev/null 2>st1.txt &
-p1=$!
-"$VMSWEEP" run --connect "$SSH_URI" --image e2esprep --vcpus 1 "${QUICK[@]}" --no-plot -o st2 >/dev/null 2>st2.txt
-rc2=$?
-wait $p1
-rc1=$?
-[ $rc1 = 0 ] && [ $rc2 = 0 ] || { cat st1.txt st2.txt; fail "two runs beside a stale lock: exits $rc1 and $rc2"; }
+two_runs st1 st2
 for r in st1 st2; do
 	grep -q "waiting for another run's upload of '$imgs/e2esdisk/disk.qcow2'" $r.txt || { cat $r.txt; fail "$r does not say it waits on the lock"; }
 done
