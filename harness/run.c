@@ -1640,10 +1640,15 @@ static int size_run(struct run_ctx *run, struct run_host *host, const struct run
         free(dir);
         dir = fsutil_printf("%s/vcpus-%u%s-%u", run->o->outdir, sc.vcpus, tag, k);
     }
+    if (!made) {
+        log_error("cannot create the output folder for %u vCPUs: %s", sc.vcpus,
+                  dir ? strerror(errno) : "out of memory");
+        goto cleanup;
+    }
     disk = fsutil_printf("%s/%s-results.img", vm_conn_workdir(host->conn), name);
     sock = fsutil_printf("%s/%s.con", vm_conn_workdir(host->conn), name);
-    if (!made || !disk) {
-        log_error("cannot create the output folder for %u vCPUs: %s", sc.vcpus, strerror(errno));
+    if (!disk) {
+        log_error("out of memory");
         goto cleanup;
     }
     cJSON_AddStringToObject(m, "dir", strrchr(dir, '/') + 1);
