@@ -4,6 +4,7 @@
 #include "console.h"
 #include "domxml.h"
 #include "fsutil.h"
+#include "guest.h"
 #include "log.h"
 #include "paths.h"
 
@@ -30,13 +31,6 @@ static bool accel_test_silent(void)
 {
     const char *t = getenv("VMSWEEP_TEST_KVM_PROBE");
     return t && strcmp(t, "silent") == 0;
-}
-
-static uint64_t accel_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The host half of the key: host kernel, the /dev/kvm device, who asks. */
@@ -167,8 +161,8 @@ static int accel_probe_boot(struct vm_conn *conn, const char *kernel, accel_canc
                  err[0] ? err : "see the messages above");
         goto cleanup;
     }
-    uint64_t t0 = accel_now_ms(), seen = 0;
-    while (accel_now_ms() - t0 < ACCEL_PROBE_TIMEOUT_MS) {
+    uint64_t t0 = guest_now_ms(), seen = 0;
+    while (guest_now_ms() - t0 < ACCEL_PROBE_TIMEOUT_MS) {
         if (cancelled && cancelled()) {
             ret = -1;
             goto cleanup;

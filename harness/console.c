@@ -7,6 +7,7 @@
  */
 #include "console.h"
 
+#include "guest.h"
 #include "log.h"
 
 #include <errno.h>
@@ -62,13 +63,6 @@ const char *console_mark_key(enum console_mark mark)
     return console_marks[mark].key;
 }
 
-static uint64_t console_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int console_line_mark(const char *line, size_t len)
 {
     for (size_t i = 0; i < sizeof(console_marks) / sizeof(console_marks[0]); i++) {
@@ -114,7 +108,7 @@ size_t console_strip_escapes(char *s, size_t len)
 /* Copy bytes into the file (up to the cap), the tail ring and the milestone scanner. */
 static void console_take(struct console *c, const char *buf, size_t n)
 {
-    uint64_t now = console_now_ms();
+    uint64_t now = guest_now_ms();
 
     if (c->fd >= 0 && c->kept < CONSOLE_MAX_BYTES) {
         size_t room = CONSOLE_MAX_BYTES - c->kept, w = n < room ? n : room;

@@ -31,6 +31,7 @@
 #include "cancel.h"
 #include "domxml.h"
 #include "fsutil.h"
+#include "guest.h"
 #include "log.h"
 #include "qcow2.h"
 #include "sha256.h"
@@ -45,7 +46,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
 #define VOLUME_PREFIX "vmsweep-"
@@ -208,17 +208,9 @@ struct volume_src {
  * image to a remote host can take minutes). */
 #define VOLUME_PROGRESS_MS 5000
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void src_progress(struct volume_src *u)
 {
-    uint64_t now = mono_ms();
+    uint64_t now = guest_now_ms();
     char done[16], all[16];
 
     if (u->next_ms == 0) {
@@ -385,7 +377,8 @@ static void vol_drop(virStorageVolPtr *v, bool delete)
  */
 static int lock_take(virStoragePoolPtr pool, const char *lock, uid_t uid, gid_t gid)
 {
-    unsigned long long id = 1 + (((unsigned long long)getpid() << 20) ^ mono_ms()) % (1u << 30);
+    unsigned long long id =
+        1 + (((unsigned long long)getpid() << 20) ^ guest_now_ms()) % (1u << 30);
     char *xml =
         fsutil_printf(VOLUME_XML, lock, (long long)id, (unsigned long)uid, (unsigned long)gid);
     virStorageVolPtr l = xml ? virStorageVolCreateXML(pool, xml, 0) : NULL;
@@ -461,7 +454,7 @@ static int wait_other(virStoragePoolPtr pool, const char *path, const char *name
 {
     struct volume_waiter w;
     struct volume_seen now;
-    uint64_t t = mono_ms(), next_log = t;
+    uint64_t t = guest_now_ms(), next_log = t;
 
     seen_read(pool, name, mark, lock, &now);
     volume_wait_start(&w, &now, t,
@@ -472,7 +465,7 @@ static int wait_other(virStoragePoolPtr pool, const char *path, const char *name
             return -1;
         }
         seen_read(pool, name, mark, lock, &now);
-        t = mono_ms();
+        t = guest_now_ms();
         switch (volume_wait_next(&w, &now, t)) {
         case VOLUME_WAIT_DECIDE:
             return 0;
@@ -542,7 +535,7 @@ static int put_content(virStoragePoolPtr pool, const char *path, const unsigned 
         vol_drop(&m, true);
         vol_drop(&v, true);
         char sz[16];
-        uint64_t t0 = mono_ms();
+        uint64_t t0 = guest_now_ms();
         units_fmt_size((uint64_t)src.size, sz, sizeof(sz));
         log_info("uploading '%s' (%s) to the storage pool '%s'", path, sz, VOLUME_POOL);
         v = upload(pool, path, &src, name, uid, gid);
@@ -558,7 +551,7 @@ static int put_content(virStoragePoolPtr pool, const char *path, const unsigned 
         }
         up = true;
         log_info("uploaded '%s' to the storage pool '%s' as '%s' in %.1f s", path, VOLUME_POOL,
-                 name, (double)(mono_ms() - t0) / 1000);
+                 name, (double)(guest_now_ms() - t0) / 1000);
         break;
     }
     if (!up)
