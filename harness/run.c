@@ -147,18 +147,13 @@ struct run_work {
 
 /* Everything shared by the sizes of one run.  Sizes on several hosts run in threads of
  * their own: lock guards csvs, ab_dirs, the progress and the status line. */
-#define RUN_STAGE_LOCKS 16
-
 struct run_ctx {
     const struct spec *s;
     const struct run_opts *o;
     struct run_host *hosts;
     size_t nhosts;
     pthread_mutex_t lock;
-    pthread_cond_t done; /* a size's thread ended */
-    /* Hosts are opened at once; two URIs may reach one machine (one storage pool): its
-     * uploads are done one at a time, under the lock its host name hashes to. */
-    pthread_mutex_t stage_locks[RUN_STAGE_LOCKS];
+    pthread_cond_t done;   /* a size's thread ended */
     unsigned vms_named;    /* domains named so far (under lock) */
     struct run_work *work; /* what the threads run, in order */
     size_t nwork;
@@ -2061,16 +2056,10 @@ static int run_arch_ready(struct run_ctx *run, struct run_host *h, struct run_ar
     const char *an = domxml_arch_names[ra->arch];
 
     image_manifest(&ra->img, rec);
-    /* FNV-1a of the host name: one machine, one lock (others rarely share one). */
-    uint32_t hash = 2166136261u;
-    for (const char *c = h->info.hostname ? h->info.hostname : ""; *c; c++)
-        hash = (hash ^ (unsigned char)*c) * 16777619u;
-    pthread_mutex_t *sl = &run->stage_locks[hash % RUN_STAGE_LOCKS];
-    pthread_mutex_lock(sl);
-    int staged = run_stage(h->conn, &ra->img.kernel) == 0 &&
-                 run_stage(h->conn, &ra->img.initrd) == 0 && run_stage(h->conn, &ra->img.disk) == 0;
-    pthread_mutex_unlock(sl);
-    if (!staged)
+    /* Hosts are opened at once, and two URIs may reach one machine (one storage pool):
+     * their uploads take turns under each volume's lock (volume.h), as two runs' do. */
+    if (run_stage(h->conn, &ra->img.kernel) < 0 || run_stage(h->conn, &ra->img.initrd) < 0 ||
+        run_stage(h->conn, &ra->img.disk) < 0)
         return -1;
     if (s->accel == SPEC_ACCEL_HVF) {
 #ifdef __APPLE__
@@ -2496,14 +2485,13 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
 
     pthread_mutex_init(&run.lock, NULL);
     pthread_cond_init(&run.done, NULL);
-    for (int i = 0; i < RUN_STAGE_LOCKS; i++)
-        pthread_mutex_init(&run.stage_locks[i], NULL);
     /* Input problems (no image, no KVM when asked) are found before anything is created. */
     run.manifest_path = fsutil_printf("%s/manifest.json", o->outdir);
     run.manifest = manifest_new();
     run.nhosts = s->connect.n ? s->connect.n : 1;
     run.hosts = calloc(run.nhosts, sizeof(*run.hosts));
-    if (!run.manifest_path || !run.manifest || !run.hosts)
+    opens = calloc(run.nhosts, sizeof(*opens));
+    if (!run.manifest_path || !run.manifest || !run.hosts || !opens)
         goto cleanup;
     for (int a = 0; a < DOMXML_NARCH; a++) {
         struct run_arch check = {.arch = (enum domxml_arch)a};
@@ -2554,9 +2542,6 @@ int run_sweep(const struct spec *s, const struct run_opts *o)
      * minutes each); then the embedded driver: once it is loaded in this process,
      * libvirt's remote driver no longer opens connections ("no connection driver
      * available"). */
-    opens = calloc(run.nhosts, sizeof(*opens));
-    if (opens == NULL)
-        goto cleanup;
     for (int phase = 0; phase < 2 && !run_signal; phase++) {
         for (size_t h = 0; h < run.nhosts; h++) {
             struct run_open *op = &opens[h];
@@ -2674,7 +2659,5 @@ cleanup:
     free(spec_json);
     pthread_cond_destroy(&run.done);
     pthread_mutex_destroy(&run.lock);
-    for (int i = 0; i < RUN_STAGE_LOCKS; i++)
-        pthread_mutex_destroy(&run.stage_locks[i]);
     return ret;
 }

@@ -461,7 +461,7 @@ static int wait_other(virStoragePoolPtr pool, const char *path, const char *name
                       VOLUME_STALE_MS + ((uint64_t)getpid() * 7919u + t) % VOLUME_JITTER_MS);
     for (;;) {
         if (cancel_requested()) {
-            log_error("interrupted while waiting for another run's upload of '%s'", path);
+            log_error("interrupted while waiting for another upload of '%s'", path);
             return -1;
         }
         seen_read(pool, name, mark, lock, &now);
@@ -483,9 +483,8 @@ static int wait_other(virStoragePoolPtr pool, const char *path, const char *name
         if (t >= next_log) {
             char sz[16];
             units_fmt_size(now.allocated, sz, sizeof(sz));
-            log_info("waiting for another run's upload of '%s' to the storage pool '%s' (%s "
-                     "there)",
-                     path, VOLUME_POOL, sz);
+            log_info("waiting for another upload of '%s' to the storage pool '%s' (%s there)", path,
+                     VOLUME_POOL, sz);
             next_log = t + VOLUME_PROGRESS_MS;
         }
         usleep(VOLUME_POLL_MS * 1000);

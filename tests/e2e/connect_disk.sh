@@ -82,7 +82,7 @@ ok "a layer whose upload did not finish is sent again"
 
 # Two URIs of one machine in one run (the daemon directly and through SSH), the chain
 # gone from the pool: both hosts are opened at once, and their uploads to the one pool
-# take turns (a lock per host name): the chain goes up once, the other host reuses it;
+# take turns (each volume's lock): the chain goes up once, the other host reuses it;
 # the two halves of the repetitions run, one on each host.
 for v in "$up" "$low"; do vsys vol-delete --pool vmsweep "$v" >/dev/null && vsys vol-delete --pool vmsweep "$v.ok" >/dev/null || fail "cannot delete $v"; done
 "$VMSWEEP" run --connect qemu:///system --connect "$SSH_URI" --image e2esprep --vcpus 1 --runs 2 \
@@ -121,7 +121,7 @@ two_runs par1 par2
 	{ grep -ih 'upload' par1.txt par2.txt; fail "two runs at once did not upload each layer exactly once"; }
 for r in par1 par2; do [ "$(json $r/manifest.json 'j["sizes"][0]["status"]')" = complete ] || fail "$r did not complete"; done
 vsys vol-list vmsweep | grep -q '\.up ' && { vsys vol-list vmsweep; fail "an upload lock was left"; }
-ok "two runs at once on one pool: each layer uploaded once, both complete, no lock left ($(cat par1.txt par2.txt | grep -c "waiting for another run's upload") wait line(s))"
+ok "two runs at once on one pool: each layer uploaded once, both complete, no lock left ($(cat par1.txt par2.txt | grep -c "waiting for another upload") wait line(s))"
 
 # A lock left by a run that was killed while it held it, and two runs arriving: both
 # wait on it; nothing moves under it, so one takes it over (their patience differs by a
@@ -131,7 +131,7 @@ low=vmsweep-$(echo "$base_sha" | cut -c1-64)-disk.qcow2
 vsys vol-create-as vmsweep "$low.up" 0 >/dev/null || fail "cannot plant a lock"
 two_runs st1 st2
 for r in st1 st2; do
-	grep -q "waiting for another run's upload of '$imgs/e2esdisk/disk.qcow2'" $r.txt || { cat $r.txt; fail "$r does not say it waits on the lock"; }
+	grep -q "waiting for another upload of '$imgs/e2esdisk/disk.qcow2'" $r.txt || { cat $r.txt; fail "$r does not say it waits on the lock"; }
 done
 [ "$(cat st1.txt st2.txt | grep -c "is gone; taking it over")" = 1 ] || { cat st1.txt st2.txt; fail "the stale lock was not taken over exactly once"; }
 [ "$(cat st1.txt st2.txt | grep -c "uploaded '$imgs/e2esdisk/disk.qcow2'")" = 1 ] || { grep -ih upload st1.txt st2.txt; fail "the layer under the stale lock did not go up exactly once"; }
